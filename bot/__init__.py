@@ -1,0 +1,1 @@
+"""kepu: question answering over the science-literacy plan and approved science material."""

@@ -1,0 +1,213 @@
+"""The one core entry point: ``Bot.answer(question, context) -> Answer``. Channels call only this."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from bot import compose
+from bot.config import Settings
+from bot.kb.base import KnowledgeBase
+from bot.kb.embedders import Embedder
+from bot.kb.types import Answer, Citation, PlanDoc, PlanItem
+from bot.retrieve import Retrieval, Retriever
+from bot.route import Route, route
+from bot.text import normalize
+
+log = logging.getLogger(__name__)
+
+# Refusal thresholds for free questions, fitted on eval/*.yaml with bench/calibrate.py (see README,
+# "拒答阈值"). Coverage is the IDF-weighted share of the question's words found in the best hit; dense
+# is the e5 cosine of the best hit. A free question is answered when
+#   - its words are mostly in the best hit (coverage >= MIN_COVERAGE) and dense >= MIN_DENSE_FLOOR, or
+#   - dense >= MIN_DENSE_STRONG and at least some words match (coverage >= MIN_COVERAGE_WEAK), or
+#   - dense >= MIN_DENSE_ALONE (paraphrases that share no word with the text).
+MIN_DENSE_FLOOR = 0.80  # e5 puts unrelated Chinese text at about 0.80-0.85: nothing below is answered
+MIN_COVERAGE = 0.5
+MIN_DENSE_STRONG = 0.87  # the highest off-topic question seen in calibration scored 0.875
+MIN_COVERAGE_WEAK = 0.1
+MIN_DENSE_ALONE = 0.90
+
+EMERGENCY_RE = re.compile(r"昏迷|抽搐|大出血|呼吸困难|不能呼吸|没有呼吸|没呼吸|心跳停|被蛇咬|蛇咬|溺水|中毒|晕倒|休克|窒息|噎住|卡住喉咙")
+EMERGENCY_LINE = "情况紧急时，请立即拨打120急救电话。"
+HEALTH_RE = re.compile(r"病|药|症|痛|疼|咬|伤|烧|血|医|健康|吃|喝|发烧|咳|中暑|中毒|疫苗|感染")
+
+
+def supported(dense: float, coverage: float) -> bool:
+    """Whether the best hit supports an answer (see the thresholds above)."""
+    if dense < MIN_DENSE_FLOOR:
+        return False
+    if coverage >= MIN_COVERAGE or dense >= MIN_DENSE_ALONE:
+        return True
+    return dense >= MIN_DENSE_STRONG and coverage >= MIN_COVERAGE_WEAK
+
+
+@dataclass(frozen=True)
+class AskContext:
+    """Who is asking and how: the channel, its time budget and the session (for later memory)."""
+
+    channel: str = "cli"
+    session_id: str | None = None
+    budget_ms: float | None = None
+
+
+class Bot:
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, settings: Settings) -> None:
+        self.kb = kb
+        self.settings = settings
+        self.retriever = Retriever(kb, embedder, settings)
+
+    @property
+    def index(self):  # type: ignore[no-untyped-def]
+        return self.kb.plan_index
+
+    def answer(self, question: str, context: AskContext | None = None) -> Answer:
+        started = time.perf_counter()
+        q = normalize(question)
+        result = self._answer(question, q) if q else self._refuse(question, "empty", "请输入问题。")
+        result.latency_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    # --- routes ------------------------------------------------------------------------------
+
+    def _answer(self, raw: str, q: str) -> Answer:
+        r = route(q, self.index)
+        plan = r.plan
+        if plan is None:
+            return self._free(raw, q, r)
+        if r.kind == "year_missing":
+            years = "、".join(str(y) for y in sorted(self.index.years()))
+            return self._refuse(
+                raw, "year_missing", f"知识库中没有{r.year}年的工作要点，目前只收录了{years}年的。{compose.HELP_TEXT}"
+            )
+        if r.kind == "item":
+            found = [it for n in r.items if (it := plan.item(n)) is not None]
+            if not found:
+                return self._refuse(raw, "item_missing", compose.missing_items_answer(plan, r.items))
+            text = compose.item_answer(plan, found, self.index, r.asks_who)
+            return self._structured(raw, "item", text, plan, found)
+        if r.kind == "members":
+            members = compose.members_only(list(plan.items))
+            return self._structured(raw, "members", compose.members_text(plan, members), plan, members)
+        if r.kind in ("unit", "unit_count"):
+            return self._unit(raw, r, plan)
+        if r.kind == "count":
+            text = compose.count_text(plan, r.part, r.section.title if r.section else None, q)
+            scoped = r.section is not None or r.part is not None
+            return self._structured(raw, "count", text, plan, self._scope_items(plan, r) if scoped else [])
+        if r.kind == "section":
+            items = self._scope_items(plan, r)
+            title = r.section.title if r.section else next(p.title for p in plan.parts if p.number == r.part)
+            return self._structured(raw, "section", compose.section_text(plan, title, items, self.index), plan, items)
+        if r.kind == "doc":
+            text = compose.doc_facts_text(plan)
+            ans = Answer(raw, text, "structured", [compose.doc_citation(plan, text)], route="doc")
+            return ans
+        if r.kind == "responsibility":
+            return self._responsibility(raw, q, r, plan)
+        return self._free(raw, q, r)
+
+    def _scope_items(self, plan: PlanDoc, r: Route) -> list[PlanItem]:
+        numbers = r.section.items if r.section else next(p.items for p in plan.parts if p.number == r.part)
+        return [it for n in numbers if (it := plan.item(n)) is not None]
+
+    def _unit(self, raw: str, r: Route, plan: PlanDoc) -> Answer:
+        blocks: list[str] = []
+        cited: list[PlanItem] = []
+        if r.together and len(r.units) > 1:
+            names = [u.name for u in r.units]
+            both = [it for it in plan.items if all(n in it.units for n in names)]
+            label = "、".join(u.display() for u in r.units)
+            if both:
+                blocks.append(f"{label}在{compose.plan_label(plan)}中共同列为负责单位的共{len(both)}条：")
+                blocks += [f"  第{it.number}条：{compose.short(it.body)}" for it in both]
+            else:
+                blocks.append(f"{compose.plan_label(plan)}中没有同时列出{label}的条目。")
+            members = compose.members_only(list(plan.items))
+            if members:
+                refs = "、".join(str(i.number) for i in members)
+                blocks.append(f"另有{len(members)}条由各成员单位共同负责：第{refs}条。")
+            cited = both + members
+        else:
+            for unit in r.units:
+                ui = self.index.items_for_unit(plan, unit)
+                named, members = list(ui.items), list(ui.all_member_items)
+                if r.kind == "unit_count":
+                    blocks.append(compose.unit_count_text(plan, unit, named, members))
+                else:
+                    blocks.append(compose.unit_items_text(plan, unit, named, members))
+                cited += [it for it in named + members if it not in cited]
+        cited.sort(key=lambda it: it.number)
+        return self._structured(raw, r.kind, "\n\n".join(blocks), plan, cited)
+
+    def _responsibility(self, raw: str, q: str, r: Route, plan: PlanDoc) -> Answer:
+        if r.programmes:
+            refs = self.index.programmes[r.programmes[0]]
+            items = [it for sid, n in refs if sid == plan.source_id and (it := plan.item(n)) is not None]
+            subject = f"“{r.programmes[0]}”"
+        else:
+            retrieval = self.retriever.search(q)
+            if not self._supported(retrieval):
+                return self._refuse(raw, "out_of_scope", f"抱歉，知识库里没有找到相关内容。{compose.HELP_TEXT}")
+            top = retrieval.hits[0].chunk
+            if top.kind != "plan" or top.item is None:
+                return self._free(raw, q, r, retrieval)
+            items = [it for it in [plan.item(top.item)] if it is not None]
+            subject = "这项工作"
+        lines = []
+        for it in items:
+            lines.append(f"{subject}见{compose.plan_label(plan)}第{it.number}条：{compose.short(it.body, 80)}")
+            lines.append(f"负责单位：{compose.responsible_line(it, self.index)}。")
+        return self._structured(raw, "responsibility", "\n".join(lines), plan, items)
+
+    def _free(self, raw: str, q: str, r: Route, retrieval: Retrieval | None = None) -> Answer:
+        retrieval = retrieval or self.retriever.search(q)
+        if not self._supported(retrieval):
+            return self._uncovered(raw, q)
+        top = retrieval.hits[0]
+        tokens = set(retrieval.query_tokens)
+        tokenize = self.kb.tokenizer.tokens
+        if top.chunk.kind == "plan":
+            plan = self.index.plans.get(top.chunk.source_id)
+            item = plan.item(top.chunk.item) if plan and top.chunk.item is not None else None
+            if plan is None:
+                return self._uncovered(raw, q)
+            if item is None:  # the notice or the preamble
+                quote = "".join(compose.best_sentences(top.chunk.text, tokens, tokenize, 2))
+                text = f"据{compose.plan_label(plan)}：{quote}"
+                cite = Citation(plan.source_id, plan.title, "plan", None, None, [], quote, None)
+                return Answer(raw, text, "extractive", [cite], route="free")
+            text = compose.plan_extract(plan, item, tokens, tokenize, self.index)
+            return Answer(raw, text, "extractive", [compose.item_citation(plan, item)], route="free")
+        text, quoted_hits = compose.science_extract(retrieval.hits, tokens, tokenize, q)
+        body = text.split("\n", 1)[1] if "\n" in text else text
+        citation = compose.science_citation(quoted_hits[0], body)
+        if EMERGENCY_RE.search(q):
+            text = f"{EMERGENCY_LINE}\n{text}"
+        return Answer(raw, text, "extractive", [citation], route="free")
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _supported(self, r: Retrieval) -> bool:
+        return supported(r.top_dense, r.coverage) if r.hits else False
+
+    def _uncovered(self, raw: str, q: str) -> Answer:
+        if EMERGENCY_RE.search(q):
+            text = f"{EMERGENCY_LINE}知识库中暂时没有经过审核的相关科普材料，请听从急救人员和医生的指导。"
+        elif HEALTH_RE.search(q):
+            text = (
+                "抱歉，知识库中暂时没有经过审核的科普材料能回答这个问题，我不做猜测。"
+                "健康问题请咨询医生或拨打12320卫生热线；如遇紧急情况，请立即拨打120。"
+            )
+        else:
+            text = f"抱歉，这个问题超出了我的知识范围。{compose.HELP_TEXT}"
+        return self._refuse(raw, "out_of_scope", text)
+
+    def _refuse(self, raw: str, route_name: str, text: str) -> Answer:
+        return Answer(raw, text, "refusal", [], route=route_name)
+
+    def _structured(self, raw: str, route_name: str, text: str, plan: PlanDoc, items: list[PlanItem]) -> Answer:
+        cites = [compose.item_citation(plan, it) for it in items]
+        return Answer(raw, text, "structured", cites, route=route_name)

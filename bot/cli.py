@@ -1,0 +1,242 @@
+"""`kepu` command line: ingest | ask | search | sources | eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.errors import KepuError
+
+EXAMPLES = {
+    "ingest": "示例：kepu ingest            # 导入 knowledge/ 全部材料\n      kepu ingest 新文章.md 资料/  # 增加或更新指定文件、文件夹",
+    "ask": '示例：kepu ask "第32条由哪个单位负责？"\n      kepu ask --json "教育部负责哪些工作？"\n      kepu ask      # 交互式提问\n      cat 问题.txt | kepu ask -',
+    "search": '示例：kepu search --json --k 5 "科学辟谣平台"\n      cat 问题.txt | kepu search -',
+    "sources": "示例：kepu sources\n      kepu sources --json",
+    "eval": "示例：kepu eval eval/questions_plan.yaml eval/questions_science.yaml\n      kepu eval --sweep eval/*.yaml   # 测量融合权重",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kepu",
+        description="科普问答助手：全民科学素质行动工作要点与已审核科普材料的离线问答。",
+        epilog='示例：kepu ingest && kepu ask "科学辟谣平台是什么？"',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="命令")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=help_text, description=help_text, epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    ing = add("ingest", "导入知识库（不带路径时导入 knowledge/）")
+    ing.add_argument("paths", nargs="*", type=Path, help="要导入的文件或文件夹")
+    ing.add_argument("--rebuild", action="store_true", help="忽略现有索引，全部重建（更换向量模型后使用）")
+    ing.add_argument("--json", action="store_true", help="以 JSON 输出导入报告")
+
+    ask = add("ask", "提问并得到带出处的回答")
+    ask.add_argument("question", nargs="?", help="问题；写 - 则从标准输入逐行读取（每行输出一个 JSON）")
+    ask.add_argument("--json", action="store_true", help="输出 JSON")
+
+    search = add("search", "检索知识库，列出最相关的片段")
+    search.add_argument("question", help="检索词；写 - 则从标准输入逐行读取")
+    search.add_argument("--json", action="store_true", help="输出 JSON")
+    search.add_argument("--k", type=int, default=5, help="返回条数（默认 5）")
+
+    src = add("sources", "列出知识库中的文档及其审核状态")
+    src.add_argument("--json", action="store_true", help="输出 JSON")
+
+    ev = add("eval", "用问题集给问答打分")
+    ev.add_argument("files", nargs="+", type=Path, help="问题集 YAML 文件")
+    ev.add_argument("--sweep", action="store_true", help="测量不同融合权重下的检索准确率")
+    ev.add_argument("--failures", action="store_true", help="列出答错的问题")
+    ev.add_argument("--json", action="store_true", help="输出 JSON")
+    return p
+
+
+def _stdin_lines() -> Iterator[str]:
+    for line in sys.stdin:
+        line = line.strip()
+        if line:
+            yield line
+
+
+def _print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _format_answer(ans) -> str:  # type: ignore[no-untyped-def]
+    lines = [ans.answer]
+    if ans.citations:
+        lines.append("")
+        lines.append("出处：")
+        by_title: dict[str, list[int]] = {}
+        for c in ans.citations:
+            refs = by_title.setdefault(c.title, [])
+            if c.item is not None and c.item not in refs:
+                refs.append(c.item)
+        lines.append(
+            "；".join(f"《{t}》" + (f"第{'、'.join(map(str, refs))}条" if refs else "") for t, refs in by_title.items())
+        )
+    return "\n".join(lines)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from bot.kb.embedders import make_embedder
+    from bot.startup import load_settings
+    from ingest.pipeline import ingest
+
+    settings = load_settings()
+    report = ingest(
+        settings, make_embedder(settings), args.paths or None, rebuild=args.rebuild, progress=sys.stderr.isatty()
+    )
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        for r in report.results:
+            if r.status == "error":
+                print(f"✗ 出错  {r.path}：{r.message}", file=sys.stderr)
+            elif r.status in ("draft", "retired", "removed"):
+                print(f"- {r.message}  {r.path}")
+        state = f"已生成新索引版本 {report.version}" if report.changed else "内容没有变化，沿用当前索引"
+        print(
+            f"导入完成：{state}。文档 {report.documents} 篇，片段 {report.chunks} 个，工作要点条目 {report.items} 条，"
+            f"负责单位 {report.units} 个；新增 {len(report.by_status('added'))}，更新 {len(report.by_status('updated'))}，"
+            f"未变 {len(report.by_status('unchanged'))}，草稿跳过 {len(report.by_status('draft'))}，"
+            f"停用 {len(report.by_status('retired'))}，删除 {len(report.by_status('removed'))}，"
+            f"出错 {len(report.by_status('error'))}；新计算向量 {report.embedded} 个，用时 {report.seconds:.2f} 秒。"
+        )
+    return 0 if report.ok else 1
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.startup import load_bot, load_settings
+
+    bot = load_bot(load_settings())
+    if args.question == "-":
+        for line in _stdin_lines():
+            _print_json(bot.answer(line).to_dict())
+        return 0
+    if args.question is None:
+        print("科普问答助手（输入问题后回车；输入 q 或按 Ctrl+D 退出）")
+        while True:
+            try:
+                question = input("\n问：").strip()
+            except (EOFError, KeyboardInterrupt):
+                print()
+                return 0
+            if question in ("q", "quit", "exit", "退出"):
+                return 0
+            if question:
+                print("答：" + _format_answer(bot.answer(question)))
+    ans = bot.answer(args.question)
+    if args.json:
+        _print_json(ans.to_dict())
+    else:
+        print(_format_answer(ans))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from bot.startup import load_bot, load_settings
+    from bot.text import normalize
+
+    if args.k <= 0:
+        print(f"--k 必须是正整数，收到 {args.k}", file=sys.stderr)
+        return 2
+    bot = load_bot(load_settings())
+
+    def one(question: str) -> dict:
+        hits = bot.retriever.search(normalize(question), args.k).hits
+        return {"question": question, "hits": [h.to_dict() for h in hits]}
+
+    if args.question == "-":
+        for line in _stdin_lines():
+            _print_json(one(line))
+        return 0
+    result = one(args.question)
+    if args.json:
+        _print_json(result)
+    else:
+        for h in result["hits"]:
+            where = f"第{h['item']}条" if h["item"] is not None else (h["section"] or "")
+            print(f"{h['rank']}. [{h['score']:.4f}] 《{h['title']}》{where}\n   {h['text'][:120]}")
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from bot.kb.versions import IndexLayout
+    from bot.startup import load_settings
+
+    settings = load_settings()
+    layout = IndexLayout(settings.index_dir)
+    version = layout.current_version()
+    if version is None:
+        print("还没有建立索引：请先运行 kepu ingest", file=sys.stderr)
+        return 2
+    manifest = layout.load_manifest(version)
+    rows = [
+        {
+            "source_id": d.source_id,
+            "title": d.title,
+            "kind": d.kind,
+            "status": d.status,
+            "reviewed_by": d.meta.get("reviewed_by"),
+            "approved_at": d.meta.get("approved_at"),
+            "path": d.path,
+        }
+        for d in sorted(manifest.documents.values(), key=lambda d: (d.kind, d.source_id))
+    ]
+    if args.json:
+        _print_json({"version": version, "documents": rows})
+    else:
+        for r in rows:
+            print(f"{r['source_id']}\t{r['kind']}\t{r['status']}\t{r['title']}\t{r['approved_at'] or ''}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.evaluate import load_questions, report_text, run_eval, sweep
+    from bot.startup import load_bot, load_settings
+
+    questions = load_questions(args.files)
+    bot = load_bot(load_settings())
+    if args.sweep:
+        rows = sweep(bot, questions)
+        if args.json:
+            _print_json(rows)
+        else:
+            for row in rows:
+                print(f"lexical={row['lexical_weight']:.2f} dense={row['dense_weight']:.2f}  "
+                      f"free top-1 {row['top1']:.3f}  top-3 {row['top3']:.3f}  MRR {row['mrr']:.3f}")
+        return 0
+    result = run_eval(bot, questions)
+    if args.json:
+        _print_json(result)
+    else:
+        print(report_text(result, show_failures=args.failures))
+    return 0
+
+
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "search": cmd_search, "sources": cmd_sources, "eval": cmd_eval}
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KepuError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

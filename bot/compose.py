@@ -1,0 +1,244 @@
+"""Turn plan structure or search hits into short Chinese answer text with citations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.kb.plan_index import PlanIndex
+from bot.kb.types import ALL_MEMBERS, Citation, PlanDoc, PlanItem, SearchHit
+from bot.kb.units import Unit
+
+_SENTENCE_RE = re.compile(r"[^。！？；\n]+[。！？；]?")
+HELP_TEXT = (
+    "我可以回答两类问题：一是《全民科学素质行动工作要点》的内容和分工，例如“教育部负责哪些工作？”"
+    "“第32条由哪个单位负责？”“科学辟谣平台是什么？”；二是已审核的科普知识，例如“被狗咬了怎么办？”“中暑了怎么办？”。"
+)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_RE.findall(text) if s.strip()]
+
+
+def short(text: str, limit: int = 48) -> str:
+    """The first sentence of an item, cut at ``limit`` characters, for lists."""
+    first = sentences(text)[0] if sentences(text) else text
+    first = first.rstrip("。；")
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def plan_label(plan: PlanDoc) -> str:
+    return f"《{plan.title}》"
+
+
+def unit_list(names: Iterable[str], index: PlanIndex) -> str:
+    out = []
+    for name in names:
+        unit = index.units.resolve(name)
+        out.append(unit.display() if unit else name)
+    return "、".join(out)
+
+
+def item_citation(plan: PlanDoc, item: PlanItem) -> Citation:
+    return Citation(
+        source_id=plan.source_id,
+        title=plan.title,
+        kind="plan",
+        item=item.number,
+        section=item.section,
+        units=list(item.units),
+        text=item.text,
+        part=item.part,
+    )
+
+
+def doc_citation(plan: PlanDoc, text: str) -> Citation:
+    return Citation(plan.source_id, plan.title, "plan", None, None, [], text, None)
+
+
+def responsible_line(item: PlanItem, index: PlanIndex) -> str:
+    if item.all_members:
+        return "各成员单位共同负责"
+    return unit_list(item.units, index)
+
+
+# --- structured answers -------------------------------------------------------------------------
+
+
+def item_answer(plan: PlanDoc, items: list[PlanItem], index: PlanIndex, asks_who: bool) -> str:
+    lines = []
+    for item in items:
+        who = responsible_line(item, index)
+        count = "" if item.all_members else f"（共{len(item.units)}个）"
+        if asks_who:
+            lines.append(f"{plan_label(plan)}第{item.number}条的负责单位{count}：{who}。")
+            lines.append(f"该条内容：{item.body}")
+        else:
+            where = " ".join(h for h in (item.part, item.section) if h)
+            lines.append(f"{plan_label(plan)}第{item.number}条（{where}）：{item.body}")
+            lines.append(f"负责单位{count}：{who}。")
+    return "\n".join(lines)
+
+
+def missing_items_answer(plan: PlanDoc, numbers: list[int]) -> str:
+    first, last = plan.items[0].number, plan.items[-1].number
+    refs = "、".join(f"第{n}条" for n in numbers)
+    return f"{plan_label(plan)}共{len(plan.items)}条（第{first}—{last}条），没有{refs}。请确认条目编号后再问。"
+
+
+def group_by_part(plan: PlanDoc, items: Iterable[PlanItem]) -> list[tuple[str, list[PlanItem]]]:
+    groups: dict[str, list[PlanItem]] = {}
+    for item in items:
+        groups.setdefault(item.part or "（未分部分）", []).append(item)
+    return list(groups.items())
+
+
+def unit_items_text(plan: PlanDoc, unit: Unit, named: list[PlanItem], members: list[PlanItem]) -> str:
+    lines = [f"{unit.display()}在{plan_label(plan)}中列为负责单位的共{len(named)}条：" if named else ""]
+    if not named:
+        lines = [f"{plan_label(plan)}中没有单独列出{unit.display()}负责的条目。"]
+    for part, items in group_by_part(plan, named):
+        lines.append(part)
+        for item in items:
+            others = [u for u in item.units if u != unit.name]
+            co = f"（共同负责：{'、'.join(others)}）" if others else "（单独负责）"
+            lines.append(f"  第{item.number}条：{short(item.body)}{co}")
+    if members:
+        refs = "、".join(str(i.number) for i in members)
+        lines.append(f"另有{len(members)}条由各成员单位共同负责（含{unit.name}）：第{refs}条。")
+    return "\n".join(lines)
+
+
+def members_text(plan: PlanDoc, items: list[PlanItem]) -> str:
+    lines = [f"{plan_label(plan)}中由各成员单位共同负责的共{len(items)}条："]
+    lines += [f"  第{it.number}条：{short(it.body)}" for it in items]
+    return "\n".join(lines)
+
+
+def unit_count_text(plan: PlanDoc, unit: Unit, named: list[PlanItem], members: list[PlanItem]) -> str:
+    refs = "、".join(str(i.number) for i in named)
+    text = f"{unit.display()}在{plan_label(plan)}中列为负责单位的共{len(named)}条"
+    text += f"：第{refs}条。" if named else "。"
+    if members:
+        text += f"另有{len(members)}条由各成员单位共同负责（第{'、'.join(str(i.number) for i in members)}条）。"
+    return text
+
+
+def section_text(plan: PlanDoc, title: str, items: list[PlanItem], index: PlanIndex) -> str:
+    refs = f"第{items[0].number}—{items[-1].number}条" if len(items) > 1 else f"第{items[0].number}条"
+    lines = [f"{plan_label(plan)}“{title}”共{len(items)}条（{refs}）："]
+    for item in items:
+        lines.append(f"  第{item.number}条：{short(item.body)}（负责：{responsible_line(item, index)}）")
+    return "\n".join(lines)
+
+
+def count_text(plan: PlanDoc, part_no: int | None, section_title: str | None, question: str) -> str:
+    n_sections = sum(len(p.sections) for p in plan.parts)
+    if section_title is not None:
+        sec = next(s for p in plan.parts for s in p.sections if s.title == section_title)
+        return f"{plan_label(plan)}“{sec.title}”共{len(sec.items)}条（第{'、'.join(map(str, sec.items))}条）。"
+    if part_no is not None:
+        part = next(p for p in plan.parts if p.number == part_no)
+        text = f"{plan_label(plan)}第{part.number}部分“{part.title}”共{len(part.items)}条"
+        if part.sections:
+            text += f"，分{len(part.sections)}个小节：" + "；".join(
+                f"{s.title}（{len(s.items)}条）" for s in part.sections
+            )
+        else:
+            text += "，不分小节"
+        return text + "。"
+    parts = "；".join(f"{p.title}（{len(p.items)}条）" for p in plan.parts)
+    return (
+        f"{plan_label(plan)}共{len(plan.items)}条，分{len(plan.parts)}个部分、{n_sections}个小节：{parts}。"
+    )
+
+
+def doc_facts_text(plan: PlanDoc) -> str:
+    lines = [f"文件标题：{plan_label(plan)}"]
+    if plan.issuer:
+        lines.append(f"印发单位：{plan.issuer}" + (f"，文号：{plan.doc_number}" if plan.doc_number else ""))
+    elif plan.doc_number:
+        lines.append(f"文号：{plan.doc_number}")
+    if plan.forwarder:
+        lines.append(
+            f"转发单位：{plan.forwarder}" + (f"，转发日期：{plan.forward_date}" if plan.forward_date else "")
+        )
+    if plan.forward_title:
+        lines.append(f"转发通知标题：{plan.forward_title}")
+    if plan.recipients:
+        lines.append(f"主送：{plan.recipients}")
+    request = re.search(r"请[^。；]*[。；]?", plan.notice or "")
+    if request:
+        lines.append(f"转发要求：{request.group(0).strip()}")
+    n_sections = sum(len(p.sections) for p in plan.parts)
+    lines.append(f"内容：共{len(plan.parts)}个部分、{n_sections}个小节、{len(plan.items)}条工作要点。")
+    return "\n".join(lines)
+
+
+# --- extractive answers -------------------------------------------------------------------------
+
+
+def best_sentences(text: str, query_tokens: set[str], tokenize, limit: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The ``limit`` sentences of text that share most query tokens, kept in their original order."""
+    sents = sentences(text)
+    if not sents:
+        return []
+    scored = []
+    for i, sent in enumerate(sents):
+        overlap = len(query_tokens & set(tokenize(sent)))
+        scored.append((overlap, -i, i))
+    top = sorted(scored, reverse=True)[:limit]
+    chosen = sorted(i for overlap, _neg, i in top if overlap > 0) or [0]
+    return [sents[i] for i in chosen]
+
+
+def plan_extract(plan: PlanDoc, item: PlanItem, query_tokens: set[str], tokenize, index: PlanIndex) -> str:  # type: ignore[no-untyped-def]
+    quote = "".join(best_sentences(item.body, query_tokens, tokenize, 2))
+    return (
+        f"据{plan_label(plan)}第{item.number}条：{quote}\n"
+        f"（负责单位：{responsible_line(item, index)}）"
+    )
+
+
+# "怎么办" asks for what to do: prefer sentences under headings such as 怎么做 / 急救 / 处理.
+HOW_TO_RE = re.compile(r"怎么办|咋办|怎么做|怎么处理|如何处理|咋整|怎么弄|怎么急救|怎么救")
+STEPS_HEADING_RE = re.compile(r"怎么做|怎么办|急救|处理|步骤|做法")
+
+
+def science_extract(hits: list[SearchHit], query_tokens: set[str], tokenize, question: str = "") -> tuple[str, list[SearchHit]]:  # type: ignore[no-untyped-def]
+    """The most relevant sentences of the best article, in article order; and the hits quoted."""
+    source = hits[0].chunk.source_id
+    same = [h for h in hits if h.chunk.source_id == source]
+    same.sort(key=lambda h: int(h.chunk.chunk_id.rsplit("#", 1)[-1]))
+    candidates: list[tuple[float, int, str]] = []
+    order = 0
+    top_id = hits[0].chunk.chunk_id
+    wants_steps = bool(HOW_TO_RE.search(question))
+    for hit in same:
+        steps = wants_steps and bool(STEPS_HEADING_RE.search(hit.chunk.section or ""))
+        for sent in sentences(hit.chunk.text):
+            overlap = len(query_tokens & set(tokenize(sent)))
+            bonus = (0.5 if hit.chunk.chunk_id == top_id else 0.0) + (1.0 if steps else 0.0)
+            candidates.append((overlap + bonus, order, sent))
+            order += 1
+    top = sorted(candidates, key=lambda c: (-c[0], c[1]))[:3]
+    chosen = [c for c in sorted(top, key=lambda c: c[1]) if c[0] >= 1] or sorted(top, key=lambda c: c[1])[:2]
+    seen: list[str] = []
+    for _score, _o, sent in chosen:
+        if sent not in seen:
+            seen.append(sent)
+    body = "\n".join(seen)
+    return f"根据《{hits[0].chunk.title}》：\n{body}", same
+
+
+def science_citation(hit: SearchHit, quoted: str) -> Citation:
+    c = hit.chunk
+    return Citation(c.source_id, c.title, "science", None, c.section, [], quoted or c.text, None)
+
+
+def plan_item_for(plan: PlanDoc, number: int | None) -> PlanItem | None:
+    return plan.item(number) if number is not None else None
+
+
+def members_only(items: list[PlanItem]) -> list[PlanItem]:
+    return [i for i in items if ALL_MEMBERS in i.units]

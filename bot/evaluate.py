@@ -1,0 +1,153 @@
+"""Score the bot on a question set (eval/*.yaml) and measure retrieval fusion weights."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.answer import Bot
+from bot.kb.types import ALL_MEMBERS, Answer
+from bot.retrieve import Retriever
+from bot.text import normalize
+
+RETRIEVAL_TYPES = ("free", "science")
+
+
+def load_questions(files: list[Path]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for f in files:
+        data = yaml.safe_load(f.read_text(encoding="utf-8")) or []
+        for q in data:
+            q.setdefault("file", f.name)
+            out.append(q)
+    return out
+
+
+def _items(ans: Answer) -> list[int]:
+    return [c.item for c in ans.citations if c.item is not None]
+
+
+def check(q: dict[str, Any], ans: Answer) -> tuple[bool, str]:
+    """Whether an answer is right for its question, and why not."""
+    if ans.mode != q["mode"]:
+        return False, f"mode {ans.mode} != {q['mode']}"
+    items = _items(ans)
+    if "items_exact" in q:
+        got = set(items)
+        if q["type"] == "unit":
+            got = {c.item for c in ans.citations if c.item is not None and ALL_MEMBERS not in c.units}
+        if got != set(q["items_exact"]):
+            missing = sorted(set(q["items_exact"]) - got)
+            extra = sorted(got - set(q["items_exact"]))
+            return False, f"items missing {missing} extra {extra}"
+    if "units_exact" in q:
+        units = {u for c in ans.citations for u in c.units}
+        if units != set(q["units_exact"]):
+            return False, f"units {sorted(units)} != {sorted(q['units_exact'])}"
+    if "items_any" in q and (not items or items[0] not in q["items_any"]):
+        return False, f"first item {items[:1]} not in {q['items_any']}"
+    if "sources_any" in q:
+        first = ans.citations[0].source_id if ans.citations else None
+        if first not in q["sources_any"]:
+            return False, f"first source {first} not in {q['sources_any']}"
+    for s in q.get("answer_contains", []):
+        if str(s) not in ans.answer:
+            return False, f"answer lacks {s!r}"
+    return True, ""
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def run_eval(bot: Bot, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    per_type: dict[str, list[bool]] = defaultdict(list)
+    latency: dict[str, list[float]] = defaultdict(list)
+    failures = []
+    for q in questions:
+        ans = bot.answer(q["q"])
+        ok, why = check(q, ans)
+        per_type[q["type"]].append(ok)
+        latency[ans.mode].append(ans.latency_ms)
+        if not ok:
+            failures.append({"q": q["q"], "type": q["type"], "why": why, "answer": ans.answer[:160]})
+    total = sum(sum(v) for v in per_type.values())
+    n = sum(len(v) for v in per_type.values())
+    in_scope = [ok for t, v in per_type.items() if t not in ("out_of_scope", "science_uncovered") for ok in v]
+    wrongly_refused = sum(1 for f in failures if f["why"].startswith("mode refusal"))
+    return {
+        "questions": n,
+        "correct": total,
+        "accuracy": total / n if n else 0.0,
+        "in_scope_refused": wrongly_refused,
+        "in_scope": len(in_scope),
+        "per_type": {t: {"n": len(v), "correct": sum(v), "accuracy": sum(v) / len(v)} for t, v in per_type.items()},
+        "latency_ms": {
+            m: {"n": len(v), "p50": _pct(v, 50), "p95": _pct(v, 95), "mean": statistics.fmean(v)}
+            for m, v in latency.items()
+        },
+        "failures": failures,
+    }
+
+
+def report_text(result: dict[str, Any], show_failures: bool = False) -> str:
+    lines = [
+        f"总计 {result['questions']} 题，答对 {result['correct']} 题，准确率 {result['accuracy']:.1%}；"
+        f"范围内问题被误拒 {result['in_scope_refused']}/{result['in_scope']}",
+        "",
+        "类型              题数  答对  准确率",
+    ]
+    for t, v in sorted(result["per_type"].items()):
+        lines.append(f"{t:<16} {v['n']:>5} {v['correct']:>5}  {v['accuracy']:.1%}")
+    lines.append("")
+    for m, v in sorted(result["latency_ms"].items()):
+        lines.append(f"{m:<12} n={v['n']:<4} p50={v['p50']:.2f} ms  p95={v['p95']:.2f} ms")
+    if show_failures and result["failures"]:
+        lines.append("")
+        lines.append("答错的问题：")
+        for f in result["failures"]:
+            lines.append(f"- [{f['type']}] {f['q']} — {f['why']}\n    {f['answer']!r}")
+    return "\n".join(lines)
+
+
+def _expected(q: dict[str, Any]) -> tuple[str, set[Any]]:
+    if "sources_any" in q:
+        return "source", set(q["sources_any"])
+    return "item", set(q.get("items_any", []))
+
+
+def sweep(bot: Bot, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Retrieval quality of free questions for a grid of fusion weights (one process, same index)."""
+    qs = [q for q in questions if q["type"] in RETRIEVAL_TYPES]
+    rows = []
+    grid = [(1.0, 0.0), (0.0, 1.0), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0), (1.0, 2.0), (2.0, 1.0), (1.0, 0.75), (0.75, 1.0)]
+    for lw, dw in grid:
+        settings = bot.settings.model_copy(update={"lexical_weight": lw, "dense_weight": dw})
+        retriever = Retriever(bot.kb, bot.retriever.embedder, settings)
+        ranks = []
+        for q in qs:
+            field, want = _expected(q)
+            hits = retriever.search(normalize(q["q"]), 10).hits
+            rank = next(
+                (h.rank for h in hits if (h.chunk.source_id if field == "source" else h.chunk.item) in want), None
+            )
+            ranks.append(rank)
+        n = len(ranks) or 1
+        rows.append(
+            {
+                "lexical_weight": lw,
+                "dense_weight": dw,
+                "questions": len(ranks),
+                "top1": sum(1 for r in ranks if r == 1) / n,
+                "top3": sum(1 for r in ranks if r is not None and r <= 3) / n,
+                "mrr": sum(1 / r for r in ranks if r) / n,
+            }
+        )
+    return rows

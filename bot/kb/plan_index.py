@@ -1,0 +1,123 @@
+"""The plan index: items, parts, sections, units and named programmes of every loaded plan."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanItem, PlanSection
+from bot.kb.units import Unit, UnitDirectory
+
+# Named programmes and activities: “科学辟谣平台”, 《纲要》 … (quoted names in the item text).
+_QUOTED_RE = re.compile(r"[“\"]([^“”\"]{2,30})[”\"]|《([^《》]{2,40})》")
+
+
+# A question names a section or part when it contains one of the title's phrases, or at least this
+# share of a phrase's character pairs ("编制面向2035年规划纲要" for "编制面向2035年的全民科学素质规划纲要").
+# 0.7 was the lowest value that mapped no free question of eval/ to a section by accident.
+TITLE_MATCH = 0.7
+_LEAD_RE = re.compile(r"^(实施|深入|大力|加强|推动|着力|持续|全面|深化)")
+_NUMERAL_RE = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+、)\s*")
+
+
+def _title_match(title: str, text: str) -> float:
+    """How well text names a title: 1.0 for a whole phrase, else the best share of character pairs."""
+    best = 0.0
+    for phrase in re.split(r"[，,]", _NUMERAL_RE.sub("", title)):
+        phrase = _LEAD_RE.sub("", phrase.strip())
+        if len(phrase) < 4:
+            continue
+        if phrase in text:
+            return 1.0
+        pairs = {phrase[i : i + 2] for i in range(len(phrase) - 1)}
+        best = max(best, sum(1 for p in pairs if p in text) / len(pairs))
+    return best
+
+
+# Quoted names shorter than this (《纲要》) are too generic to identify one programme.
+MIN_PROGRAMME_LEN = 4
+
+
+@dataclass(frozen=True)
+class UnitItems:
+    unit: Unit
+    items: tuple[PlanItem, ...]  # items whose parentheses name the unit
+    all_member_items: tuple[PlanItem, ...]  # items assigned to 各成员单位
+
+
+class PlanIndex:
+    def __init__(self, plans: dict[str, PlanDoc], units: UnitDirectory) -> None:
+        self.plans = plans
+        self.units = units
+        self.programmes: dict[str, list[tuple[str, int]]] = {}
+        for plan in plans.values():
+            for item in plan.items:
+                for m in _QUOTED_RE.finditer(item.body):
+                    name = (m.group(1) or m.group(2)).strip()
+                    if len(name) < MIN_PROGRAMME_LEN:
+                        continue
+                    refs = self.programmes.setdefault(name, [])
+                    if (plan.source_id, item.number) not in refs:
+                        refs.append((plan.source_id, item.number))
+
+    def default_plan(self) -> PlanDoc | None:
+        """The national plan of the latest year, else the latest plan of any region."""
+        if not self.plans:
+            return None
+        ranked = sorted(
+            self.plans.values(), key=lambda p: (p.region in (None, "全国"), p.year or 0, p.source_id), reverse=True
+        )
+        return ranked[0]
+
+    def years(self) -> set[int]:
+        return {p.year for p in self.plans.values() if p.year}
+
+    def items_for_unit(self, plan: PlanDoc, unit: Unit) -> UnitItems:
+        named = tuple(it for it in plan.items if unit.name in it.units)
+        members = tuple(it for it in plan.items if ALL_MEMBERS in it.units)
+        return UnitItems(unit, named, members)
+
+    def find_section(self, plan: PlanDoc, text: str) -> tuple[PlanSection | None, int | None]:
+        """The section or part a question refers to: by number (第三部分第二节), by its title, or by
+        most of its title (the share of the title's character pairs found in the question)."""
+        part_no = self._number_before(text, r"(?:部分|大部分|大项|大块|板块)")
+        sec_no = self._number_before(text, r"(?:节|小节)")
+        parts = [p for p in plan.parts if part_no is None or p.number == part_no]
+        if part_no is not None and sec_no is not None:
+            for sec in parts[0].sections if parts else ():
+                if sec.number == sec_no:
+                    return sec, None
+        best: tuple[float, PlanSection] | None = None
+        for part in parts:
+            for sec in part.sections:
+                score = _title_match(sec.title, text)
+                if score >= TITLE_MATCH and (best is None or score > best[0]):
+                    best = (score, sec)
+        if best:
+            return best[1], None
+        if part_no is not None and parts:
+            return None, part_no
+        scored = [(_title_match(p.title, text), p.number) for p in plan.parts]
+        score, number = max(scored) if scored else (0.0, 0)
+        return (None, number) if score >= TITLE_MATCH else (None, None)
+
+    @staticmethod
+    def _number_before(text: str, suffix: str) -> int | None:
+        from bot.text import _cn_to_int
+
+        m = re.search(r"第\s*([一二三四五六七八九十\d]+)\s*" + suffix, text)
+        return _cn_to_int(m.group(1)) if m else None
+
+    def programmes_in(self, text: str) -> list[str]:
+        """Named programmes mentioned in text, longest first (so 科普中国e站 beats 科普中国)."""
+        found = [name for name in self.programmes if name in text]
+        found.sort(key=len, reverse=True)
+        out: list[str] = []
+        for name in found:
+            if not any(name in longer for longer in out):
+                out.append(name)
+        return out
+
+    def user_words(self) -> list[str]:
+        """Words for the tokenizer's user dictionary: unit names, aliases and programme names."""
+        return [*self.units.all_names(), *self.programmes]

@@ -1,0 +1,99 @@
+"""The vector store contract and its Chroma implementation.
+
+``bot.kb`` is the only code that knows Chroma. One index version is one Chroma directory holding
+one collection; the collection records which embedder built it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from bot.errors import EmbedderMismatchError
+from bot.kb.types import Chunk
+
+COLLECTION = "kepu-chunks"
+
+
+class VectorStore(Protocol):
+    """Dense storage of chunks.
+
+    - ``add`` stores chunks with their vectors (ids are ``chunk_id``; adding an existing id replaces it).
+    - ``delete`` removes chunks by id; unknown ids are ignored.
+    - ``search`` returns up to ``k`` ``(chunk_id, cosine similarity)`` pairs, most similar first.
+    - ``count`` is the number of stored chunks.
+    - ``embedder_id`` is the embedder that built the store; it never changes after creation.
+    """
+
+    embedder_id: str
+
+    def add(self, chunks: list[Chunk], vectors: np.ndarray) -> None: ...
+
+    def delete(self, chunk_ids: list[str]) -> None: ...
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
+
+    def count(self) -> int: ...
+
+
+def _metadata(chunk: Chunk) -> dict[str, str | int]:
+    meta: dict[str, str | int] = {"source_id": chunk.source_id, "kind": chunk.kind, "hash": chunk.content_hash}
+    if chunk.item is not None:
+        meta["item"] = chunk.item
+    return meta
+
+
+class ChromaStore:
+    """An embedded Chroma (PersistentClient) directory. Embeddings are always passed explicitly:
+    Chroma's default embedding function would try to download a model."""
+
+    def __init__(self, path: Path, embedder_id: str, *, create: bool = False) -> None:
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self._client = chromadb.PersistentClient(
+            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        )
+        if create:
+            self._col = self._client.get_or_create_collection(
+                COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine", "embedder": embedder_id}
+            )
+        else:
+            self._col = self._client.get_collection(COLLECTION, embedding_function=None)
+        built_by = (self._col.metadata or {}).get("embedder")
+        if built_by != embedder_id:
+            raise EmbedderMismatchError(
+                f"索引由向量模型“{built_by}”构建，当前配置的是“{embedder_id}”；不能混用，请用当前模型重新运行 kepu ingest"
+            )
+        self.embedder_id = embedder_id
+
+    def add(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        for i in range(0, len(chunks), 1000):
+            batch = chunks[i : i + 1000]
+            self._col.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=np.asarray(vectors[i : i + 1000], dtype=np.float32),
+                documents=[c.passage() for c in batch],
+                metadatas=[_metadata(c) for c in batch],  # type: ignore[misc]
+            )
+
+    def delete(self, chunk_ids: list[str]) -> None:
+        if chunk_ids:
+            self._col.delete(ids=chunk_ids)
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        res = self._col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n, include=["distances"])
+        ids = res["ids"][0]
+        dists = (res.get("distances") or [[]])[0]
+        return [(cid, 1.0 - float(d)) for cid, d in zip(ids, dists, strict=True)]
+
+    def count(self) -> int:
+        return int(self._col.count())

@@ -1,0 +1,196 @@
+"""Typed records shared by ingestion and answering."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["plan", "science"]
+Mode = Literal["structured", "extractive", "generative", "refusal"]
+ALL_MEMBERS = "各成员单位"
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One numbered work point, with its responsible units split out of the trailing parentheses."""
+
+    number: int
+    part_no: int
+    part: str
+    section_no: int | None
+    section: str | None
+    text: str  # the full item as written, units included
+    body: str  # the item without the trailing parentheses
+    units: tuple[str, ...]  # as the plan writes them; ("各成员单位",) for all member units
+
+    @property
+    def all_members(self) -> bool:
+        return ALL_MEMBERS in self.units
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    part_no: int
+    number: int
+    title: str  # e.g. "（二）实施农民科学素质行动"
+    items: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PlanPart:
+    number: int
+    title: str  # e.g. "二、加强分类指导和精准施策，狠抓重点人群科学素质提升"
+    sections: tuple[PlanSection, ...]
+    items: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PlanDoc:
+    """A parsed plan: document facts, parts, sections and items."""
+
+    source_id: str
+    title: str
+    year: int | None
+    region: str | None
+    issuer: str | None
+    forwarder: str | None
+    forward_date: str | None
+    forward_title: str | None
+    doc_number: str | None
+    recipients: str | None
+    preamble: str | None
+    parts: tuple[PlanPart, ...]
+    items: tuple[PlanItem, ...]
+    notice: str | None = None  # the forwarding notice as one paragraph
+
+    def item(self, number: int) -> PlanItem | None:
+        for it in self.items:
+            if it.number == number:
+                return it
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanDoc:
+        parts = tuple(
+            PlanPart(
+                number=p["number"],
+                title=p["title"],
+                sections=tuple(
+                    PlanSection(s["part_no"], s["number"], s["title"], tuple(s["items"])) for s in p["sections"]
+                ),
+                items=tuple(p["items"]),
+            )
+            for p in data["parts"]
+        )
+        items = tuple(PlanItem(**{**i, "units": tuple(i["units"])}) for i in data["items"])
+        rest = {k: v for k, v in data.items() if k not in ("parts", "items")}
+        return cls(**rest, parts=parts, items=items)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The unit of retrieval. Plan chunks are whole items; science chunks are pieces of an article."""
+
+    chunk_id: str
+    source_id: str
+    title: str
+    kind: Kind
+    text: str
+    context: str  # headings that situate the text (part/section, article heading)
+    item: int | None = None
+    section: str | None = None
+    part: str | None = None
+    units: tuple[str, ...] = ()
+    content_hash: str = ""
+
+    def passage(self) -> str:
+        """What gets embedded and lexically indexed: the headings plus the text."""
+        return f"{self.title}\n{self.context}\n{self.text}" if self.context else f"{self.title}\n{self.text}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        return cls(**{**data, "units": tuple(data.get("units", ()))})
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """What the index knows of one ingested file."""
+
+    source_id: str
+    path: str
+    title: str
+    kind: Kind
+    status: str
+    file_hash: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    chunk_ids: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DocumentRecord:
+        return cls(**{**data, "chunk_ids": tuple(data.get("chunk_ids", ()))})
+
+
+@dataclass(frozen=True)
+class Citation:
+    source_id: str
+    title: str
+    kind: Kind
+    item: int | None
+    section: str | None
+    units: list[str]
+    text: str
+    part: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    rank: int
+    score: float
+    chunk: Chunk
+    lexical_rank: int | None = None
+    dense_rank: int | None = None
+    dense_score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "chunk_id": c.chunk_id,
+            "source_id": c.source_id,
+            "title": c.title,
+            "kind": c.kind,
+            "item": c.item,
+            "section": c.section,
+            "units": list(c.units),
+            "text": c.text,
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    mode: Mode
+    citations: list[Citation] = field(default_factory=list)
+    latency_ms: float = 0.0
+    route: str = ""  # which route produced it (unit, item, section, count, doc, free, out_of_scope …)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "mode": self.mode,
+            "citations": [asdict(c) for c in self.citations],
+            "latency_ms": round(self.latency_ms, 3),
+            "route": self.route,
+        }

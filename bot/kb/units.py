@@ -1,0 +1,65 @@
+"""Unit names and aliases (``knowledge/units.yaml``), resolved against the units a plan actually names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.kb.types import ALL_MEMBERS
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str  # as the plan writes it
+    full_name: str | None
+    aliases: tuple[str, ...]
+
+    def display(self) -> str:
+        """The plan's name, with the official full name in parentheses when it differs."""
+        if self.full_name and self.full_name not in (self.name, f"中华人民共和国{self.name}"):
+            return f"{self.name}（{self.full_name}）"
+        return self.name
+
+
+class UnitDirectory:
+    """Finds units in questions by any of their names, longest name first."""
+
+    def __init__(self, units_yaml: dict[str, Any], plan_units: set[str]) -> None:
+        declared: dict[str, Unit] = {}
+        for entry in units_yaml.get("units", []) or []:
+            name = str(entry["name"]).strip()
+            declared[name] = Unit(
+                name=name,
+                full_name=(str(entry.get("full_name")).strip() if entry.get("full_name") else None),
+                aliases=tuple(str(a).strip() for a in entry.get("aliases", []) or [] if str(a).strip()),
+            )
+        # Units named in a plan but not in units.yaml still work under the name the plan uses.
+        self.units: dict[str, Unit] = {}
+        for name in sorted(plan_units - {ALL_MEMBERS}):
+            self.units[name] = declared.get(name, Unit(name=name, full_name=None, aliases=()))
+        self._names: dict[str, str] = {}
+        for unit in self.units.values():
+            for n in (unit.name, unit.full_name, *unit.aliases):
+                if n:
+                    self._names.setdefault(n.lower(), unit.name)
+        pattern = "|".join(re.escape(n) for n in sorted(self._names, key=len, reverse=True))
+        self._re = re.compile(pattern, re.IGNORECASE) if pattern else None
+
+    def all_names(self) -> list[str]:
+        return list(self._names)
+
+    def resolve(self, name: str) -> Unit | None:
+        key = self._names.get(name.strip().lower())
+        return self.units.get(key) if key else None
+
+    def find(self, text: str) -> list[Unit]:
+        """Units mentioned in text, in order of appearance, without overlaps or duplicates."""
+        if self._re is None:
+            return []
+        found: list[Unit] = []
+        for m in self._re.finditer(text):
+            unit = self.units[self._names[m.group(0).lower()]]
+            if unit not in found:
+                found.append(unit)
+        return found

@@ -1,0 +1,81 @@
+"""Hybrid retrieval: BM25 over jieba tokens and dense e5 vectors in Chroma, fused by weighted RRF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.kb.base import KnowledgeBase
+from bot.kb.embedders import Embedder
+from bot.kb.types import SearchHit
+
+
+@dataclass
+class Retrieval:
+    hits: list[SearchHit]
+    query_tokens: list[str]
+    coverage: float  # IDF-weighted share of the query's content tokens found in the best hit (0..1)
+    known: float  # share of the query's content tokens known to the index at all (0..1)
+    top_dense: float  # cosine similarity of the best dense match
+
+
+class Retriever:
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, settings: Settings) -> None:
+        if settings.top_k <= 0:
+            raise ValueError(f"top_k must be > 0, got {settings.top_k}")
+        self.kb = kb
+        self.embedder = embedder
+        self.settings = settings
+        self._pos = {c.chunk_id: i for i, c in enumerate(kb.chunks)}
+
+    def query_tokens(self, question: str) -> list[str]:
+        tokens = self.kb.tokenizer.tokens(question)
+        # A unit typed under an alias also searches under the name the plan uses.
+        for unit in self.kb.plan_index.units.find(question):
+            tokens.extend(self.kb.tokenizer.tokens(unit.name))
+        return tokens
+
+    def search(self, question: str, k: int | None = None) -> Retrieval:
+        k = k or self.settings.top_k
+        if k <= 0:
+            raise ValueError(f"k must be > 0, got {k}")
+        s = self.settings
+        tokens = self.query_tokens(question)
+        lexical = self.kb.lexical.search(tokens, s.candidates)
+        dense = self.kb.store.search(self.embedder.embed_query(question), s.candidates)
+
+        fused: dict[int, float] = {}
+        lex_rank: dict[int, int] = {}
+        dense_rank: dict[int, int] = {}
+        dense_score: dict[int, float] = {}
+        for rank, (pos, _score) in enumerate(lexical, start=1):
+            lex_rank[pos] = rank
+            fused[pos] = fused.get(pos, 0.0) + s.lexical_weight / (s.rrf_k + rank)
+        for rank, (chunk_id, sim) in enumerate(dense, start=1):
+            pos = self._pos.get(chunk_id)
+            if pos is None:
+                continue
+            dense_rank[pos] = rank
+            dense_score[pos] = sim
+            fused[pos] = fused.get(pos, 0.0) + s.dense_weight / (s.rrf_k + rank)
+        order = sorted(fused, key=lambda p: (-fused[p], p))[:k]
+        hits = [
+            SearchHit(
+                rank=i + 1,
+                score=fused[p],
+                chunk=self.kb.chunks[p],
+                lexical_rank=lex_rank.get(p),
+                dense_rank=dense_rank.get(p),
+                dense_score=dense_score.get(p),
+            )
+            for i, p in enumerate(order)
+        ]
+        content = set(tokens)
+        if hits and content:
+            best_tokens = set(self.kb.tokenizer.tokens(hits[0].chunk.passage()))
+            weights = {t: self.kb.lexical.idf(t) for t in content}
+            coverage = sum(w for t, w in weights.items() if t in best_tokens) / sum(weights.values())
+        else:
+            coverage = 0.0
+        known = sum(1 for t in content if self.kb.lexical.known(t)) / len(content) if content else 0.0
+        return Retrieval(hits, tokens, coverage, known, dense[0][1] if dense else 0.0)

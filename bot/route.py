@@ -1,0 +1,89 @@
+"""Decide what kind of question this is, from the normalised text and the plan index alone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.kb.plan_index import PlanIndex
+from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanSection
+from bot.kb.units import Unit
+from bot.text import item_refs
+
+# Asking who is responsible, or what someone is responsible for.
+RESPONSIBILITY_RE = re.compile(
+    r"负责|牵头|承担|分工|职责|任务|工作|哪些单位|哪个单位|哪些部门|哪个部门|什么单位|什么部门|谁|主管|参与|涉及|管哪|干什么|做什么|干啥|做啥|要做|哪几条|哪些条|有哪些|有什么"
+)
+WHO_RE = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|什么单位|什么部门|哪家|负责单位|牵头|由哪|主管")
+# Counting the plan's own things (items, parts, sections, units), not prices or blood pressure.
+COUNT_RE = re.compile(
+    r"(多少|(?<!哪)几)\s*(个|家|大)?\s*(条|项|部分|小节|节|单位|部门|工程|行动|板块|方面)|条目(数|数量)|总数|一共.{0,4}(条|项)"
+)
+TOGETHER_RE = re.compile(r"共同|一起|都负责|同时|联合|一块|都参与|都有")
+SECTION_WORD_RE = re.compile(r"部分|板块|章节|小节|一节|大项|行动|工程|方面")
+LIST_RE = re.compile(r"有哪些|包括|包含|内容|讲了|讲的|讲什么|说了|哪几条|哪些条|什么工作|哪些工作|有什么|是什么|都有")
+DOC_FACT_RE = re.compile(r"发布|发的|编号|日期|哪天|什么时候|何时|哪一年|标题|名称|叫什么|全称|主送|发给|谁写")
+STRONG_DOC_RE = re.compile(r"转发|印发|文号|发文|落款|主送|发给|字号|发布单位|哪个单位发|谁发|谁印发|谁制定|谁出台|哪个单位出台")
+DOC_WORD_RE = re.compile(r"这个文件|这份文件|本文件|该文件|文件|工作要点|这个要点|通知|原文")
+PLAN_WORD_RE = re.compile(r"工作要点|要点|计划|方案|纲要|规划|文件|通知")
+YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
+
+
+@dataclass
+class Route:
+    kind: str  # item | unit | unit_count | members | section | count | doc | year_missing | responsibility | free
+    plan: PlanDoc | None
+    items: list[int] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    section: PlanSection | None = None
+    part: int | None = None
+    programmes: list[str] = field(default_factory=list)
+    asks_who: bool = False
+    together: bool = False
+    year: int | None = None
+
+
+def route(question: str, index: PlanIndex) -> Route:
+    plan = index.default_plan()
+    if plan is None:
+        return Route("free", None)
+    q = question
+    # A plan year the knowledge base does not hold: say so instead of answering from another year.
+    for m in YEAR_RE.finditer(q):
+        year = int(m.group(1))
+        if year not in index.years() and PLAN_WORD_RE.search(q) and year not in (2006, 2010, 2035):
+            return Route("year_missing", plan, year=year)
+
+    if STRONG_DOC_RE.search(q) and not index.programmes_in(q) and not item_refs(q):
+        return Route("doc", plan)
+    items = [n for n in item_refs(q) if plan.item(n) is not None]
+    bad_items = [n for n in item_refs(q) if plan.item(n) is None]
+    asks_who = bool(WHO_RE.search(q))
+    if items:
+        return Route("item", plan, items=items, asks_who=asks_who)
+    if bad_items:
+        return Route("item", plan, items=bad_items, asks_who=asks_who)
+
+    units = index.units.find(q)
+    section, part = index.find_section(plan, q)
+    counting = bool(COUNT_RE.search(q))
+    if ALL_MEMBERS in q:
+        return Route("members", plan, asks_who=counting)
+    if units:
+        if counting:
+            return Route("unit_count", plan, units=units)
+        return Route("unit", plan, units=units, together=bool(TOGETHER_RE.search(q)), section=section, part=part)
+
+    if counting:
+        return Route("count", plan, section=section, part=part)
+    if (section is not None or part is not None) and (LIST_RE.search(q) or SECTION_WORD_RE.search(q)):
+        return Route("section", plan, section=section, part=part)
+    programmes = index.programmes_in(q)
+    rest = q
+    for name in programmes:  # “最美科技工作者” does not ask who is responsible
+        rest = rest.replace(name, "")
+    if WHO_RE.search(rest):
+        return Route("responsibility", plan, programmes=programmes, asks_who=True)
+    if DOC_FACT_RE.search(q) and DOC_WORD_RE.search(q):
+        return Route("doc", plan)
+    return Route("free", plan, programmes=programmes)

@@ -1,0 +1,103 @@
+"""Query normalisation and Chinese tokenisation."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import cn2an
+
+_CN_DIGITS = "零〇一二两三四五六七八九十百"
+# 第二十六条 / 第26项 / 第 9 点 / 26条 -> 第26条 (Chinese numerals only after 第: "一条", "哪一条" are not refs)
+_ITEM_REF_RE = re.compile(rf"第\s*([{_CN_DIGITS}]+|\d+)\s*(条|项|点|款)|(?<![\d.])(\d{{1,3}})\s*(条|项)(?!件)")
+_PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+# Words that carry no topic: question words, particles, generic verbs of asking.
+STOPWORDS = frozenset(
+    """的 了 是 在 和 与 及 等 有 吗 呢 吧 啊 呀 么 嘛 哦 我 你 他 她 它 我们 你们 他们 这 那 这个 那个 哪 哪个 哪些 什么 怎么 怎样
+    怎么样 如何 为什么 为啥 啥 咋 咋办 怎么办 多少 几 几个 请问 请 问 一下 可以 能 能不能 会 要 需要 应该 吗? 就 都 也 还 又 把 被 让 给 对
+    从 向 于 以 之 其 或 或者 并 并且 而 但 但是 如果 因为 所以 一个 一些 个 条 项 点 方面 相关 关于 里 中 上 下 内容 说 讲 讲的 讲了 告诉 知道
+    有没有 是不是 到底 具体 主要 一共 总共 呢 哪里 哪儿 谁 时候 时 后 前""".split()
+)
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _t2s():  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _cn_to_int(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    try:
+        return int(cn2an.cn2an(text.replace("〇", "零").replace("两", "二"), "smart"))
+    except (ValueError, KeyError):
+        return None
+
+
+def normalize(question: str) -> str:
+    """Traditional -> Simplified, full-width -> half-width, Chinese item numerals -> 第N条."""
+    text = unicodedata.normalize("NFKC", question)
+    text = _t2s().convert(text)
+    text = re.sub(r"\s+", " ", text).strip()
+
+    def _item(m: re.Match[str]) -> str:
+        n = _cn_to_int(m.group(1) or m.group(3))
+        return f"第{n}条" if n is not None else m.group(0)
+
+    return _ITEM_REF_RE.sub(_item, text)
+
+
+def item_refs(normalized: str) -> list[int]:
+    """Item numbers referenced in a normalised question, in order, without duplicates."""
+    seen: list[int] = []
+    for m in re.finditer(r"第(\d+)条", normalized):
+        n = int(m.group(1))
+        if n not in seen:
+            seen.append(n)
+    return seen
+
+
+def strip_punct(text: str) -> str:
+    return _PUNCT_RE.sub("", text)
+
+
+class Tokenizer:
+    """jieba with a user dictionary (units, aliases, named programmes); cache kept in the data dir."""
+
+    def __init__(self, cache_dir: Path | None = None, user_words: Iterable[str] = ()) -> None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        self._jieba = jieba.Tokenizer()
+        if cache_dir is not None:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            self._jieba.tmp_dir = str(cache_dir)
+        self._jieba.initialize()
+        for word in sorted(set(user_words)):
+            if word.strip():
+                self._jieba.add_word(word.strip(), freq=2000)
+
+    def tokens(self, text: str) -> list[str]:
+        """Search-mode tokens for BM25, without stopwords and punctuation, lower-cased."""
+        out = []
+        for tok in self._jieba.cut_for_search(text):
+            tok = tok.strip().lower()
+            if not tok or tok in STOPWORDS or not strip_punct(tok):
+                continue
+            if len(tok) == 1 and tok.isascii():  # "1", "a": noise, not topics
+                continue
+            out.append(tok)
+        return out
+
+    def words(self, text: str) -> list[str]:
+        """Plain segmentation (no search-mode sub-words), punctuation dropped."""
+        return [w for w in self._jieba.cut(text) if strip_punct(w)]

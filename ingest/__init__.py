@@ -1,0 +1,1 @@
+"""Ingestion: files in, a new index version out (atomic, idempotent)."""

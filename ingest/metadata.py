@@ -1,0 +1,90 @@
+"""Document metadata: front matter or a `<file>.meta.yaml` sidecar, and the approval gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ingest.errors import MetadataError
+
+STATUSES = ("approved", "draft", "retired")
+KINDS = ("plan", "science")
+SIDECAR_SUFFIX = ".meta.yaml"
+
+
+def sidecar_path(path: Path) -> Path:
+    """The sidecar of `work-points.txt` is `work-points.txt.meta.yaml`."""
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    side = sidecar_path(path)
+    if not side.exists():
+        return {}
+    try:
+        data = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise MetadataError(path, f"元数据文件 {side.name} 不是合法的 UTF-8 YAML：{exc}") from exc
+    if not isinstance(data, dict):
+        raise MetadataError(path, f"元数据文件 {side.name} 应是键值对（YAML 映射），实际是 {type(data).__name__}")
+    return data
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    kind: str
+    status: str
+    title: str
+    raw: dict[str, Any]
+
+
+def _date(path: Path, value: Any, field: str) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError as exc:
+        raise MetadataError(path, f"字段 {field} 的值“{value}”不是日期，应写成 YYYY-MM-DD，例如 2026-11-29") from exc
+
+
+def _required_text(path: Path, meta: dict[str, Any], field: str, label: str) -> str:
+    value = meta.get(field)
+    if value is None or not str(value).strip():
+        raise MetadataError(path, f"缺少字段 {field}（{label}）")
+    return str(value).strip()
+
+
+def validate(path: Path, meta: dict[str, Any]) -> DocMeta:
+    """Check metadata and the approval gate; raise MetadataError naming the file and the field."""
+    if not meta:
+        raise MetadataError(
+            path, f"没有元数据：Markdown 请写 front matter，其他格式请提供 {path.name}{SIDECAR_SUFFIX}"
+        )
+    kind = str(meta.get("kind", "science")).strip()
+    if kind not in KINDS:
+        raise MetadataError(path, f"字段 kind 的值“{kind}”无效，应为 {' 或 '.join(KINDS)}")
+    status = _required_text(path, meta, "status", "审核状态")
+    if status not in STATUSES:
+        raise MetadataError(path, f"字段 status 的值“{status}”无效，应为 {'、'.join(STATUSES)} 之一")
+    title = _required_text(path, meta, "title", "标题")
+    clean = dict(meta)
+    clean["kind"], clean["status"], clean["title"] = kind, status, title
+    if status != "approved":
+        return DocMeta(kind=kind, status=status, title=title, raw=clean)
+    if kind == "science":
+        clean["reviewed_by"] = _required_text(path, meta, "reviewed_by", "审核人")
+        clean["approved_at"] = _date(path, _required_text(path, meta, "approved_at", "批准日期"), "approved_at")
+    else:
+        year = meta.get("year")
+        if not isinstance(year, int) or not 1949 <= year <= 2100:
+            raise MetadataError(path, f"字段 year（年份）应为四位整数年份，例如 2020，实际是“{year}”")
+    for key, value in list(clean.items()):
+        if isinstance(value, (dt.date, dt.datetime)):
+            clean[key] = _date(path, value, key)
+    return DocMeta(kind=kind, status=status, title=title, raw=clean)

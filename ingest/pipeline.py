@@ -1,0 +1,331 @@
+"""Ingestion pipeline: discover -> load -> approval gate -> parse/chunk -> embed (cached) -> new version.
+
+Idempotent: unchanged files are reused as they are, and when nothing changed no version is written.
+Atomic: a new index version is built beside the current one and switched to only when complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from tqdm import tqdm
+
+from bot.config import Settings
+from bot.errors import EmbedderMismatchError
+from bot.kb.embed_cache import EmbeddingCache
+from bot.kb.embedders import Embedder
+from bot.kb.store import ChromaStore
+from bot.kb.types import ALL_MEMBERS, Chunk, DocumentRecord, PlanDoc
+from bot.kb.versions import IndexLayout, Manifest
+from ingest.chunking import plan_chunks, text_chunks
+from ingest.errors import FileRejected, IngestError
+from ingest.loaders import load
+from ingest.metadata import SIDECAR_SUFFIX, read_sidecar, sidecar_path, validate
+from ingest.plan_parser import parse_plan
+
+log = logging.getLogger(__name__)
+
+SKIP_NAMES = {"units.yaml", "README.md"}
+# Bump when parsing or chunking changes: every file is then re-parsed on the next ingest.
+PIPELINE_VERSION = "3"
+
+
+@dataclass
+class FileResult:
+    path: str
+    source_id: str
+    status: str  # added | updated | unchanged | draft | retired | removed | error
+    message: str = ""
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    version: str | None = None
+    changed: bool = False
+    documents: int = 0
+    chunks: int = 0
+    items: int = 0
+    units: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+
+    def by_status(self, status: str) -> list[FileResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def ok(self) -> bool:
+        return not self.by_status("error")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "changed": self.changed,
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "items": self.items,
+            "units": self.units,
+            "embedded": self.embedded,
+            "seconds": round(self.seconds, 3),
+            "files": [r.__dict__ for r in self.results],
+        }
+
+
+def _discover(root: Path) -> Iterator[Path]:
+    if root.is_file():
+        yield root
+        return
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if not path.is_file() or any(p.startswith(".") for p in rel.parts):
+            continue
+        if path.name in SKIP_NAMES or path.name.endswith(SIDECAR_SUFFIX):
+            continue
+        yield path
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256(PIPELINE_VERSION.encode() + b"\0" + path.read_bytes())
+    side = sidecar_path(path)
+    if side.exists():
+        h.update(b"\0sidecar\0" + side.read_bytes())
+    return h.hexdigest()[:32]
+
+
+def _source_id(path: Path) -> str:
+    return path.stem
+
+
+@dataclass
+class _Parsed:
+    record: DocumentRecord
+    chunks: list[Chunk]
+    plan: PlanDoc | None
+
+
+def _parse(path: Path, file_hash: str, settings: Settings) -> tuple[str, _Parsed | None]:
+    """Returns (status, parsed); parsed is None for drafts and retired material."""
+    loaded = load(path)
+    meta = {**loaded.front_matter, **read_sidecar(path)}
+    doc = validate(path, meta)
+    if doc.status != "approved":
+        return doc.status, None
+    source_id = _source_id(path)
+    plan = None
+    if doc.kind == "plan":
+        plan = parse_plan(loaded.text, doc.raw, source_id, path)
+        chunks = plan_chunks(plan)
+    else:
+        chunks = text_chunks(source_id, doc.title, loaded.text, settings.chunk_size, settings.chunk_overlap)
+        if not chunks:
+            raise FileRejected(path, "正文为空，没有可索引的内容")
+    record = DocumentRecord(
+        source_id=source_id,
+        path=str(path.resolve()),
+        title=doc.title,
+        kind=doc.kind,  # type: ignore[arg-type]
+        status=doc.status,
+        file_hash=file_hash,
+        meta={k: v for k, v in doc.raw.items() if isinstance(v, (str, int, float, bool, list))},
+        chunk_ids=tuple(c.chunk_id for c in chunks),
+    )
+    return "approved", _Parsed(record, chunks, plan)
+
+
+def _read_units(settings: Settings) -> tuple[dict[str, Any], str]:
+    path = settings.units_file
+    if not path.exists():
+        return {}, ""
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw.decode("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise FileRejected(path, f"不是合法的 UTF-8 YAML：{exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("units", []), list):
+        raise FileRejected(path, "顶层应为 units: 列表")
+    for i, entry in enumerate(data.get("units", [])):
+        if not isinstance(entry, dict) or not str(entry.get("name") or "").strip():
+            raise FileRejected(path, f"第 {i + 1} 个单位缺少 name 字段")
+    return data, hashlib.sha256(raw).hexdigest()[:32]
+
+
+@contextmanager
+def _lock(data_dir: Path) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "ingest.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IngestError("另一个导入任务正在运行，请等它结束后再试") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ingest(
+    settings: Settings,
+    embedder: Embedder,
+    paths: list[Path] | None = None,
+    *,
+    rebuild: bool = False,
+    progress: bool = False,
+) -> IngestReport:
+    """Ingest ``paths`` (default: the knowledge dir) into a new index version beside what is there."""
+    started = time.perf_counter()
+    with _lock(settings.data_dir):
+        report = _ingest_locked(settings, embedder, paths, rebuild=rebuild, progress=progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_locked(
+    settings: Settings, embedder: Embedder, paths: list[Path] | None, *, rebuild: bool, progress: bool
+) -> IngestReport:
+    report = IngestReport()
+    layout = IndexLayout(settings.index_dir)
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    current = None if rebuild else layout.current_version()
+    prev = layout.load_manifest(current) if current else None
+    if prev is not None and prev.embedder_id != embedder.id:
+        raise EmbedderMismatchError(
+            f"现有索引由“{prev.embedder_id}”构建，当前配置的是“{embedder.id}”；不能混用。"
+            "请运行 kepu ingest --rebuild 用当前模型重建"
+        )
+    documents: dict[str, DocumentRecord] = dict(prev.documents) if prev else {}
+    chunks: dict[str, Chunk] = dict(prev.chunks) if prev else {}
+    plans: dict[str, PlanDoc] = dict(prev.plans) if prev else {}
+    changed = prev is None
+
+    def drop(source_id: str) -> None:
+        rec = documents.pop(source_id, None)
+        if rec:
+            for cid in rec.chunk_ids:
+                chunks.pop(cid, None)
+        plans.pop(source_id, None)
+
+    units_data, units_hash = (prev.units, prev.units_hash) if prev else ({}, "")
+    try:
+        new_units, new_hash = _read_units(settings)
+        if new_hash != units_hash:
+            units_data, units_hash, changed = new_units, new_hash, True
+    except FileRejected as exc:
+        report.results.append(FileResult(exc.path, "units", "error", exc.reason))
+
+    roots = [p.resolve() for p in (paths or [settings.knowledge_dir])]
+    files: list[Path] = []
+    for root in roots:
+        if not root.exists():
+            report.results.append(FileResult(str(root), root.stem, "error", "路径不存在"))
+            continue
+        files.extend(_discover(root))
+
+    seen: dict[str, str] = {}
+    for path in tqdm(files, desc="导入", unit="个文件", disable=not progress):
+        source_id = _source_id(path)
+        if source_id in seen:
+            report.results.append(
+                FileResult(str(path), source_id, "error", f"文件名（source_id “{source_id}”）与 {seen[source_id]} 重复")
+            )
+            continue
+        seen[source_id] = str(path)
+        try:
+            file_hash = _file_hash(path)
+            old = documents.get(source_id)
+            if old and old.file_hash == file_hash and old.path == str(path.resolve()):
+                report.results.append(FileResult(str(path), source_id, "unchanged"))
+                continue
+            status, parsed = _parse(path, file_hash, settings)
+        except FileRejected as exc:
+            report.results.append(FileResult(str(path), source_id, "error", exc.reason))
+            continue
+        except OSError as exc:
+            report.results.append(FileResult(str(path), source_id, "error", f"无法读取：{exc.strerror or exc}"))
+            continue
+        if parsed is None:
+            if source_id in documents:
+                drop(source_id)
+                changed = True
+            note = "草稿，未收录" if status == "draft" else "已停用，已从索引移除"
+            report.results.append(FileResult(str(path), source_id, status, note))
+            continue
+        existed = source_id in documents
+        drop(source_id)
+        documents[source_id] = parsed.record
+        for c in parsed.chunks:
+            chunks[c.chunk_id] = c
+        if parsed.plan is not None:
+            plans[source_id] = parsed.plan
+        changed = True
+        report.results.append(FileResult(str(path), source_id, "updated" if existed else "added"))
+
+    # A folder ingested again is synchronised: documents from it whose files are gone leave the index.
+    for source_id, rec in list(documents.items()):
+        rec_path = Path(rec.path)
+        if any(root.is_dir() and rec_path.is_relative_to(root) for root in roots) and not rec_path.exists():
+            drop(source_id)
+            changed = True
+            report.results.append(FileResult(rec.path, source_id, "removed", "文件已删除，已从索引移除"))
+
+    if not changed and prev is not None:
+        report.version = current
+    else:
+        report.version = _write_version(settings, embedder, layout, documents, chunks, plans, units_data, units_hash, report)
+        report.changed = True
+    report.documents = len(documents)
+    report.chunks = len(chunks)
+    report.items = sum(len(p.items) for p in plans.values())
+    report.units = len({u for p in plans.values() for it in p.items for u in it.units} - {ALL_MEMBERS})
+    return report
+
+
+def _write_version(
+    settings: Settings,
+    embedder: Embedder,
+    layout: IndexLayout,
+    documents: dict[str, DocumentRecord],
+    chunks: dict[str, Chunk],
+    plans: dict[str, PlanDoc],
+    units_data: dict[str, Any],
+    units_hash: str,
+    report: IngestReport,
+) -> str:
+    name, building = layout.new_version()
+    try:
+        ordered = list(chunks.values())
+        cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
+        try:
+            vectors, computed = cache.embed(embedder, [c.content_hash for c in ordered], [c.passage() for c in ordered])
+        finally:
+            cache.close()
+        report.embedded = computed
+        store = ChromaStore(building / "chroma", embedder.id, create=True)
+        if ordered:
+            store.add(ordered, vectors)
+        del store
+        manifest = Manifest(
+            version=name,
+            embedder_id=embedder.id,
+            created_at=dt.datetime.now().isoformat(timespec="seconds"),
+            documents=documents,
+            chunks=chunks,
+            plans=plans,
+            units=units_data,
+            units_hash=units_hash,
+        )
+        layout.commit(name, building, manifest)
+    except BaseException:
+        layout.abandon(building)
+        raise
+    layout.prune(settings.keep_versions)
+    return name
