@@ -30,7 +30,9 @@ MIN_DENSE_STRONG = 0.87  # the highest off-topic question seen in calibration sc
 MIN_COVERAGE_WEAK = 0.1
 MIN_DENSE_ALONE = 0.90
 
-EMERGENCY_RE = re.compile(r"昏迷|抽搐|大出血|呼吸困难|不能呼吸|没有呼吸|没呼吸|心跳停|被蛇咬|蛇咬|溺水|中毒|晕倒|休克|窒息|噎住|卡住喉咙")
+EMERGENCY_RE = re.compile(
+    r"昏迷|抽搐|大出血|呼吸困难|不能呼吸|没有呼吸|没呼吸|心跳停|被蛇咬|蛇咬|溺水|中毒|晕倒|休克|窒息|噎住|卡住喉咙"
+)
 EMERGENCY_LINE = "情况紧急时，请立即拨打120急救电话。"
 HEALTH_RE = re.compile(r"病|药|症|痛|疼|咬|伤|烧|血|医|健康|吃|喝|发烧|咳|中暑|中毒|疫苗|感染")
 
@@ -80,7 +82,9 @@ class Bot:
         if r.kind == "year_missing":
             years = "、".join(str(y) for y in sorted(self.index.years()))
             return self._refuse(
-                raw, "year_missing", f"知识库中没有{r.year}年的工作要点，目前只收录了{years}年的。{compose.HELP_TEXT}"
+                raw,
+                "year_missing",
+                f"知识库中没有{r.year}年的工作要点，目前只收录了{years}年的。{compose.HELP_TEXT}",
             )
         if r.kind == "item":
             found = [it for n in r.items if (it := plan.item(n)) is not None]
@@ -100,7 +104,9 @@ class Bot:
         if r.kind == "section":
             items = self._scope_items(plan, r)
             title = r.section.title if r.section else next(p.title for p in plan.parts if p.number == r.part)
-            return self._structured(raw, "section", compose.section_text(plan, title, items, self.index), plan, items)
+            return self._structured(
+                raw, "section", compose.section_text(plan, title, items, self.index), plan, items
+            )
         if r.kind == "doc":
             text = compose.doc_facts_text(plan)
             ans = Answer(raw, text, "structured", [compose.doc_citation(plan, text)], route="doc")
@@ -150,7 +156,9 @@ class Bot:
         else:
             retrieval = self.retriever.search(q)
             if not self._supported(retrieval):
-                return self._refuse(raw, "out_of_scope", f"抱歉，知识库里没有找到相关内容。{compose.HELP_TEXT}")
+                return self._refuse(
+                    raw, "out_of_scope", f"抱歉，知识库里没有找到相关内容。{compose.HELP_TEXT}"
+                )
             top = retrieval.hits[0].chunk
             if top.kind != "plan" or top.item is None:
                 return self._free(raw, q, r, retrieval)
@@ -158,7 +166,9 @@ class Bot:
             subject = "这项工作"
         lines = []
         for it in items:
-            lines.append(f"{subject}见{compose.plan_label(plan)}第{it.number}条：{compose.short(it.body, 80)}")
+            lines.append(
+                f"{subject}见{compose.plan_label(plan)}第{it.number}条：{compose.short(it.body, 80)}"
+            )
             lines.append(f"负责单位：{compose.responsible_line(it, self.index)}。")
         return self._structured(raw, "responsibility", "\n".join(lines), plan, items)
 
@@ -208,6 +218,8 @@ class Bot:
     def _refuse(self, raw: str, route_name: str, text: str) -> Answer:
         return Answer(raw, text, "refusal", [], route=route_name)
 
-    def _structured(self, raw: str, route_name: str, text: str, plan: PlanDoc, items: list[PlanItem]) -> Answer:
+    def _structured(
+        self, raw: str, route_name: str, text: str, plan: PlanDoc, items: list[PlanItem]
+    ) -> Answer:
         cites = [compose.item_citation(plan, it) for it in items]
         return Answer(raw, text, "structured", cites, route=route_name)

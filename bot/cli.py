@@ -31,7 +31,10 @@ def _parser() -> argparse.ArgumentParser:
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
         return sub.add_parser(
-            name, help=help_text, description=help_text, epilog=EXAMPLES[name],
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXAMPLES[name],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
@@ -83,7 +86,10 @@ def _format_answer(ans) -> str:  # type: ignore[no-untyped-def]
             if c.item is not None and c.item not in refs:
                 refs.append(c.item)
         lines.append(
-            "；".join(f"《{t}》" + (f"第{'、'.join(map(str, refs))}条" if refs else "") for t, refs in by_title.items())
+            "；".join(
+                f"《{t}》" + (f"第{'、'.join(map(str, refs))}条" if refs else "")
+                for t, refs in by_title.items()
+            )
         )
     return "\n".join(lines)
 
@@ -95,7 +101,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     report = ingest(
-        settings, make_embedder(settings), args.paths or None, rebuild=args.rebuild, progress=sys.stderr.isatty()
+        settings,
+        make_embedder(settings),
+        args.paths or None,
+        rebuild=args.rebuild,
+        progress=sys.stderr.isatty(),
     )
     if args.json:
         _print_json(report.to_dict())
@@ -214,8 +224,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             _print_json(rows)
         else:
             for row in rows:
-                print(f"lexical={row['lexical_weight']:.2f} dense={row['dense_weight']:.2f}  "
-                      f"free top-1 {row['top1']:.3f}  top-3 {row['top3']:.3f}  MRR {row['mrr']:.3f}")
+                print(
+                    f"lexical={row['lexical_weight']:.2f} dense={row['dense_weight']:.2f}  "
+                    f"free top-1 {row['top1']:.3f}  top-3 {row['top3']:.3f}  MRR {row['mrr']:.3f}"
+                )
         return 0
     result = run_eval(bot, questions)
     if args.json:
@@ -225,7 +237,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "search": cmd_search, "sources": cmd_sources, "eval": cmd_eval}
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "ask": cmd_ask,
+    "search": cmd_search,
+    "sources": cmd_sources,
+    "eval": cmd_eval,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,7 +83,9 @@ def item_answer(plan: PlanDoc, items: list[PlanItem], index: PlanIndex, asks_who
 def missing_items_answer(plan: PlanDoc, numbers: list[int]) -> str:
     first, last = plan.items[0].number, plan.items[-1].number
     refs = "、".join(f"第{n}条" for n in numbers)
-    return f"{plan_label(plan)}共{len(plan.items)}条（第{first}—{last}条），没有{refs}。请确认条目编号后再问。"
+    return (
+        f"{plan_label(plan)}共{len(plan.items)}条（第{first}—{last}条），没有{refs}。请确认条目编号后再问。"
+    )
 
 
 def group_by_part(plan: PlanDoc, items: Iterable[PlanItem]) -> list[tuple[str, list[PlanItem]]]:
@@ -120,7 +122,9 @@ def unit_count_text(plan: PlanDoc, unit: Unit, named: list[PlanItem], members: l
     text = f"{unit.display()}在{plan_label(plan)}中列为负责单位的共{len(named)}条"
     text += f"：第{refs}条。" if named else "。"
     if members:
-        text += f"另有{len(members)}条由各成员单位共同负责（第{'、'.join(str(i.number) for i in members)}条）。"
+        text += (
+            f"另有{len(members)}条由各成员单位共同负责（第{'、'.join(str(i.number) for i in members)}条）。"
+        )
     return text
 
 
@@ -136,7 +140,9 @@ def count_text(plan: PlanDoc, part_no: int | None, section_title: str | None, qu
     n_sections = sum(len(p.sections) for p in plan.parts)
     if section_title is not None:
         sec = next(s for p in plan.parts for s in p.sections if s.title == section_title)
-        return f"{plan_label(plan)}“{sec.title}”共{len(sec.items)}条（第{'、'.join(map(str, sec.items))}条）。"
+        return (
+            f"{plan_label(plan)}“{sec.title}”共{len(sec.items)}条（第{'、'.join(map(str, sec.items))}条）。"
+        )
     if part_no is not None:
         part = next(p for p in plan.parts if p.number == part_no)
         text = f"{plan_label(plan)}第{part.number}部分“{part.title}”共{len(part.items)}条"
@@ -194,10 +200,7 @@ def best_sentences(text: str, query_tokens: set[str], tokenize, limit: int) -> l
 
 def plan_extract(plan: PlanDoc, item: PlanItem, query_tokens: set[str], tokenize, index: PlanIndex) -> str:  # type: ignore[no-untyped-def]
     quote = "".join(best_sentences(item.body, query_tokens, tokenize, 2))
-    return (
-        f"据{plan_label(plan)}第{item.number}条：{quote}\n"
-        f"（负责单位：{responsible_line(item, index)}）"
-    )
+    return f"据{plan_label(plan)}第{item.number}条：{quote}\n（负责单位：{responsible_line(item, index)}）"
 
 
 # "怎么办" asks for what to do: prefer sentences under headings such as 怎么做 / 急救 / 处理.
@@ -205,7 +208,9 @@ HOW_TO_RE = re.compile(r"怎么办|咋办|怎么做|怎么处理|如何处理|�
 STEPS_HEADING_RE = re.compile(r"怎么做|怎么办|急救|处理|步骤|做法")
 
 
-def science_extract(hits: list[SearchHit], query_tokens: set[str], tokenize, question: str = "") -> tuple[str, list[SearchHit]]:  # type: ignore[no-untyped-def]
+def science_extract(
+    hits: list[SearchHit], query_tokens: set[str], tokenize, question: str = ""
+) -> tuple[str, list[SearchHit]]:  # type: ignore[no-untyped-def]
     """The most relevant sentences of the best article, in article order; and the hits quoted."""
     source = hits[0].chunk.source_id
     same = [h for h in hits if h.chunk.source_id == source]

@@ -88,7 +88,9 @@ def run_eval(bot: Bot, questions: list[dict[str, Any]]) -> dict[str, Any]:
         "accuracy": total / n if n else 0.0,
         "in_scope_refused": wrongly_refused,
         "in_scope": len(in_scope),
-        "per_type": {t: {"n": len(v), "correct": sum(v), "accuracy": sum(v) / len(v)} for t, v in per_type.items()},
+        "per_type": {
+            t: {"n": len(v), "correct": sum(v), "accuracy": sum(v) / len(v)} for t, v in per_type.items()
+        },
         "latency_ms": {
             m: {"n": len(v), "p50": _pct(v, 50), "p95": _pct(v, 95), "mean": statistics.fmean(v)}
             for m, v in latency.items()
@@ -127,7 +129,17 @@ def sweep(bot: Bot, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Retrieval quality of free questions for a grid of fusion weights (one process, same index)."""
     qs = [q for q in questions if q["type"] in RETRIEVAL_TYPES]
     rows = []
-    grid = [(1.0, 0.0), (0.0, 1.0), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0), (1.0, 2.0), (2.0, 1.0), (1.0, 0.75), (0.75, 1.0)]
+    grid = [
+        (1.0, 0.0),
+        (0.0, 1.0),
+        (1.0, 0.5),
+        (1.0, 1.0),
+        (0.5, 1.0),
+        (1.0, 2.0),
+        (2.0, 1.0),
+        (1.0, 0.75),
+        (0.75, 1.0),
+    ]
     for lw, dw in grid:
         settings = bot.settings.model_copy(update={"lexical_weight": lw, "dense_weight": dw})
         retriever = Retriever(bot.kb, bot.retriever.embedder, settings)
@@ -136,7 +148,8 @@ def sweep(bot: Bot, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             field, want = _expected(q)
             hits = retriever.search(normalize(q["q"]), 10).hits
             rank = next(
-                (h.rank for h in hits if (h.chunk.source_id if field == "source" else h.chunk.item) in want), None
+                (h.rank for h in hits if (h.chunk.source_id if field == "source" else h.chunk.item) in want),
+                None,
             )
             ranks.append(rank)
         n = len(ranks) or 1

@@ -36,7 +36,8 @@ class Retriever:
         return tokens
 
     def search(self, question: str, k: int | None = None) -> Retrieval:
-        k = k or self.settings.top_k
+        if k is None:
+            k = self.settings.top_k
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
         s = self.settings

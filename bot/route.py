@@ -21,9 +21,15 @@ COUNT_RE = re.compile(
 )
 TOGETHER_RE = re.compile(r"共同|一起|都负责|同时|联合|一块|都参与|都有")
 SECTION_WORD_RE = re.compile(r"部分|板块|章节|小节|一节|大项|行动|工程|方面")
-LIST_RE = re.compile(r"有哪些|包括|包含|内容|讲了|讲的|讲什么|说了|哪几条|哪些条|什么工作|哪些工作|有什么|是什么|都有")
-DOC_FACT_RE = re.compile(r"发布|发的|编号|日期|哪天|什么时候|何时|哪一年|标题|名称|叫什么|全称|主送|发给|谁写")
-STRONG_DOC_RE = re.compile(r"转发|印发|文号|发文|落款|主送|发给|字号|发布单位|哪个单位发|谁发|谁印发|谁制定|谁出台|哪个单位出台")
+LIST_RE = re.compile(
+    r"有哪些|包括|包含|内容|讲了|讲的|讲什么|说了|哪几条|哪些条|什么工作|哪些工作|有什么|是什么|都有"
+)
+DOC_FACT_RE = re.compile(
+    r"发布|发的|编号|日期|哪天|什么时候|何时|哪一年|标题|名称|叫什么|全称|主送|发给|谁写"
+)
+STRONG_DOC_RE = re.compile(
+    r"转发|印发|文号|发文|落款|主送|发给|字号|发布单位|哪个单位发|谁发|谁印发|谁制定|谁出台|哪个单位出台"
+)
 DOC_WORD_RE = re.compile(r"这个文件|这份文件|本文件|该文件|文件|工作要点|这个要点|通知|原文")
 PLAN_WORD_RE = re.compile(r"工作要点|要点|计划|方案|纲要|规划|文件|通知")
 YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
@@ -72,7 +78,9 @@ def route(question: str, index: PlanIndex) -> Route:
     if units:
         if counting:
             return Route("unit_count", plan, units=units)
-        return Route("unit", plan, units=units, together=bool(TOGETHER_RE.search(q)), section=section, part=part)
+        return Route(
+            "unit", plan, units=units, together=bool(TOGETHER_RE.search(q)), section=section, part=part
+        )
 
     if counting:
         return Route("count", plan, section=section, part=part)

@@ -26,11 +26,25 @@ def plan_chunks(plan: PlanDoc) -> list[Chunk]:
     chunks: list[Chunk] = []
     if plan.notice:
         chunks.append(
-            Chunk(f"{plan.source_id}#notice", plan.source_id, plan.title, "plan", plan.notice, context="转发通知")
+            Chunk(
+                f"{plan.source_id}#notice",
+                plan.source_id,
+                plan.title,
+                "plan",
+                plan.notice,
+                context="转发通知",
+            )
         )
     if plan.preamble:
         chunks.append(
-            Chunk(f"{plan.source_id}#preamble", plan.source_id, plan.title, "plan", plan.preamble, context="总体要求")
+            Chunk(
+                f"{plan.source_id}#preamble",
+                plan.source_id,
+                plan.title,
+                "plan",
+                plan.preamble,
+                context="总体要求",
+            )
         )
     for item in plan.items:
         context = " ".join(h for h in (item.part, item.section) if h)

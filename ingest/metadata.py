@@ -30,7 +30,9 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise MetadataError(path, f"元数据文件 {side.name} 不是合法的 UTF-8 YAML：{exc}") from exc
     if not isinstance(data, dict):
-        raise MetadataError(path, f"元数据文件 {side.name} 应是键值对（YAML 映射），实际是 {type(data).__name__}")
+        raise MetadataError(
+            path, f"元数据文件 {side.name} 应是键值对（YAML 映射），实际是 {type(data).__name__}"
+        )
     return data
 
 
@@ -50,7 +52,9 @@ def _date(path: Path, value: Any, field: str) -> str:
     try:
         return dt.date.fromisoformat(str(value).strip()).isoformat()
     except ValueError as exc:
-        raise MetadataError(path, f"字段 {field} 的值“{value}”不是日期，应写成 YYYY-MM-DD，例如 2026-11-29") from exc
+        raise MetadataError(
+            path, f"字段 {field} 的值“{value}”不是日期，应写成 YYYY-MM-DD，例如 2026-11-29"
+        ) from exc
 
 
 def _required_text(path: Path, meta: dict[str, Any], field: str, label: str) -> str:
@@ -79,7 +83,9 @@ def validate(path: Path, meta: dict[str, Any]) -> DocMeta:
         return DocMeta(kind=kind, status=status, title=title, raw=clean)
     if kind == "science":
         clean["reviewed_by"] = _required_text(path, meta, "reviewed_by", "审核人")
-        clean["approved_at"] = _date(path, _required_text(path, meta, "approved_at", "批准日期"), "approved_at")
+        clean["approved_at"] = _date(
+            path, _required_text(path, meta, "approved_at", "批准日期"), "approved_at"
+        )
     else:
         year = meta.get("year")
         if not isinstance(year, int) or not 1949 <= year <= 2100:

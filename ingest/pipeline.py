@@ -235,7 +235,12 @@ def _ingest_locked(
         source_id = _source_id(path)
         if source_id in seen:
             report.results.append(
-                FileResult(str(path), source_id, "error", f"文件名（source_id “{source_id}”）与 {seen[source_id]} 重复")
+                FileResult(
+                    str(path),
+                    source_id,
+                    "error",
+                    f"文件名（source_id “{source_id}”）与 {seen[source_id]} 重复",
+                )
             )
             continue
         seen[source_id] = str(path)
@@ -250,7 +255,9 @@ def _ingest_locked(
             report.results.append(FileResult(str(path), source_id, "error", exc.reason))
             continue
         except OSError as exc:
-            report.results.append(FileResult(str(path), source_id, "error", f"无法读取：{exc.strerror or exc}"))
+            report.results.append(
+                FileResult(str(path), source_id, "error", f"无法读取：{exc.strerror or exc}")
+            )
             continue
         if parsed is None:
             if source_id in documents:
@@ -280,7 +287,9 @@ def _ingest_locked(
     if not changed and prev is not None:
         report.version = current
     else:
-        report.version = _write_version(settings, embedder, layout, documents, chunks, plans, units_data, units_hash, report)
+        report.version = _write_version(
+            settings, embedder, layout, documents, chunks, plans, units_data, units_hash, report
+        )
         report.changed = True
     report.documents = len(documents)
     report.chunks = len(chunks)
@@ -305,7 +314,9 @@ def _write_version(
         ordered = list(chunks.values())
         cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
         try:
-            vectors, computed = cache.embed(embedder, [c.content_hash for c in ordered], [c.passage() for c in ordered])
+            vectors, computed = cache.embed(
+                embedder, [c.content_hash for c in ordered], [c.passage() for c in ordered]
+            )
         finally:
             cache.close()
         report.embedded = computed

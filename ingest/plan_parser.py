@@ -36,7 +36,13 @@ def split_units(text: str) -> tuple[str, ...]:
 def _notice_facts(lines: list[str]) -> dict[str, Any]:
     """Facts of a forwarding notice that precedes the plan (forwarder, title, recipients, date, number)."""
     if not lines:
-        return {"forwarder": None, "forward_title": None, "recipients": None, "forward_date": None, "doc_number": None}
+        return {
+            "forwarder": None,
+            "forward_title": None,
+            "recipients": None,
+            "forward_date": None,
+            "doc_number": None,
+        }
     forwarder = lines[0]
     title_parts: list[str] = []
     rest_start = 1
@@ -72,7 +78,9 @@ def parse_plan(text: str, meta: dict[str, Any], source_id: str, path: Path | str
     title = str(meta.get("title") or "").strip()
 
     # The plan proper starts at its title line; anything before it is a forwarding notice.
-    start = next((i for i, ln in enumerate(lines) if title and ln.replace(" ", "") == title.replace(" ", "")), None)
+    start = next(
+        (i for i, ln in enumerate(lines) if title and ln.replace(" ", "") == title.replace(" ", "")), None
+    )
     if start is None:
         first_struct = next((i for i, ln in enumerate(lines) if PART_RE.match(ln) or ITEM_RE.match(ln)), 0)
         start = max(first_struct - 1, 0) if first_struct else 0
@@ -117,7 +125,9 @@ def parse_plan(text: str, meta: dict[str, Any], source_id: str, path: Path | str
             preamble.append(line)
 
     if not items:
-        raise PlanParseError(path or source_id, "没有找到编号条目（形如“1.……（负责单位）”），无法按工作要点解析")
+        raise PlanParseError(
+            path or source_id, "没有找到编号条目（形如“1.……（负责单位）”），无法按工作要点解析"
+        )
     numbers = [it["number"] for it in items]
     if len(set(numbers)) != len(numbers):
         dupes = sorted({n for n in numbers if numbers.count(n) > 1})
@@ -160,7 +170,8 @@ def parse_plan(text: str, meta: dict[str, Any], source_id: str, path: Path | str
                 number=p["number"],
                 title=p["title"],
                 sections=tuple(
-                    PlanSection(s["part_no"], s["number"], s["title"], tuple(s["items"])) for s in p["sections"]
+                    PlanSection(s["part_no"], s["number"], s["title"], tuple(s["items"]))
+                    for s in p["sections"]
                 ),
                 items=tuple(p["items"]),
             )

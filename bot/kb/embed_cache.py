@@ -35,7 +35,10 @@ class EmbeddingCache:
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
-                    [(embedder.id, hashes[i], vecs[j].astype(np.float32).tobytes()) for j, i in enumerate(missing)],
+                    [
+                        (embedder.id, hashes[i], vecs[j].astype(np.float32).tobytes())
+                        for j, i in enumerate(missing)
+                    ],
                 )
             for j, i in enumerate(missing):
                 found[hashes[i]] = vecs[j]

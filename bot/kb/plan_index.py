@@ -65,7 +65,9 @@ class PlanIndex:
         if not self.plans:
             return None
         ranked = sorted(
-            self.plans.values(), key=lambda p: (p.region in (None, "全国"), p.year or 0, p.source_id), reverse=True
+            self.plans.values(),
+            key=lambda p: (p.region in (None, "全国"), p.year or 0, p.source_id),
+            reverse=True,
         )
         return ranked[0]
 

@@ -40,7 +40,11 @@ class VectorStore(Protocol):
 
 
 def _metadata(chunk: Chunk) -> dict[str, str | int]:
-    meta: dict[str, str | int] = {"source_id": chunk.source_id, "kind": chunk.kind, "hash": chunk.content_hash}
+    meta: dict[str, str | int] = {
+        "source_id": chunk.source_id,
+        "kind": chunk.kind,
+        "hash": chunk.content_hash,
+    }
     if chunk.item is not None:
         meta["item"] = chunk.item
     return meta
@@ -61,7 +65,9 @@ class ChromaStore:
         )
         if create:
             self._col = self._client.get_or_create_collection(
-                COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine", "embedder": embedder_id}
+                COLLECTION,
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedder": embedder_id},
             )
         else:
             self._col = self._client.get_collection(COLLECTION, embedding_function=None)
@@ -90,7 +96,8 @@ class ChromaStore:
         n = min(k, self.count())
         if n == 0:
             return []
-        res = self._col.query(query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n, include=["distances"])
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        res = self._col.query(query_embeddings=query, n_results=n, include=["distances"])
         ids = res["ids"][0]
         dists = (res.get("distances") or [[]])[0]
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, dists, strict=True)]

@@ -79,7 +79,8 @@ class PlanDoc:
                 number=p["number"],
                 title=p["title"],
                 sections=tuple(
-                    PlanSection(s["part_no"], s["number"], s["title"], tuple(s["items"])) for s in p["sections"]
+                    PlanSection(s["part_no"], s["number"], s["title"], tuple(s["items"]))
+                    for s in p["sections"]
                 ),
                 items=tuple(p["items"]),
             )

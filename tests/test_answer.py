@@ -1,0 +1,161 @@
+"""Answers over the real index: exact structured answers, cited extracts, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.kb.types import ALL_MEMBERS
+from tests.conftest import plan_units_from_text
+
+pytestmark = pytest.mark.integration
+
+UNITS = plan_units_from_text()
+ALL_UNIT_NAMES = sorted({u for units in UNITS.values() for u in units} - {ALL_MEMBERS})
+
+
+def items_of(unit: str) -> set[int]:
+    return {n for n, units in UNITS.items() if unit in units}
+
+
+def named_items(ans) -> set[int]:
+    return {c.item for c in ans.citations if ALL_MEMBERS not in c.units}
+
+
+@pytest.mark.parametrize("unit", ALL_UNIT_NAMES)
+def test_every_unit_gets_its_complete_item_list(bot, unit: str) -> None:
+    ans = bot.answer(f"{unit}负责哪些工作？")
+    assert ans.mode == "structured"
+    assert named_items(ans) == items_of(unit)
+    for n in items_of(unit):
+        assert f"第{n}条" in ans.answer
+    # items of all member units are listed separately and cited too
+    assert {c.item for c in ans.citations if ALL_MEMBERS in c.units} == {1, 2, 5, 6, 8, 39, 40}
+    assert "各成员单位" in ans.answer
+
+
+@pytest.mark.parametrize(
+    ("alias", "unit"),
+    [
+        ("卫健委", "卫生健康委"),
+        ("国家卫生健康委员会", "卫生健康委"),
+        ("中国科学技术协会", "中国科协"),
+        ("中宣部", "中央宣传部"),
+        ("团中央", "共青团中央"),
+        ("人社部", "人力资源社会保障部"),
+        ("应急管理部", "应急部"),
+        ("中国科学院", "中科院"),
+        ("衛健委", "卫生健康委"),
+    ],
+)
+def test_units_under_their_aliases(bot, alias: str, unit: str) -> None:
+    ans = bot.answer(f"{alias}有哪些任务")
+    assert named_items(ans) == items_of(unit)
+    assert unit in ans.answer  # named as the plan writes it
+
+
+@pytest.mark.parametrize("question", ["第32条由哪个单位负责？", "第三十二条是谁负责的", "32条哪些部门负责"])
+def test_who_is_responsible_for_an_item(bot, question: str) -> None:
+    ans = bot.answer(question)
+    assert ans.mode == "structured"
+    assert [c.item for c in ans.citations] == [32]
+    assert ans.citations[0].units == ["中国科协", "财政部"]
+    assert "中国科协" in ans.answer and "财政部" in ans.answer
+
+
+def test_item_that_does_not_exist(bot) -> None:
+    ans = bot.answer("第50条讲什么")
+    assert ans.mode == "refusal" and not ans.citations
+    assert "共42条" in ans.answer
+
+
+def test_programme_responsibility(bot) -> None:
+    ans = bot.answer("科学辟谣平台由哪些单位负责")
+    assert ans.mode == "structured"
+    assert [c.item for c in ans.citations] == [4]
+    assert set(ans.citations[0].units) == set(UNITS[4])
+
+
+def test_section_contents(bot) -> None:
+    ans = bot.answer("农民科学素质行动有哪些工作")
+    assert ans.mode == "structured"
+    assert [c.item for c in ans.citations] == [14, 15, 16, 17, 18]
+
+
+def test_counts_and_document_facts(bot) -> None:
+    assert "共42条" in bot.answer("工作要点一共有多少条？").answer
+    assert "纲要办发〔2020〕1号" in bot.answer("文号是多少").answer
+    facts = bot.answer("这个文件是谁转发的")
+    assert facts.mode == "structured"
+    assert "广东省全民科学素质纲要实施工作办公室" in facts.answer and "2020年4月24日" in facts.answer
+
+
+def test_unit_count(bot) -> None:
+    ans = bot.answer("中国科协负责多少条")
+    assert f"共{len(items_of('中国科协'))}条" in ans.answer
+
+
+def test_two_units_together(bot) -> None:
+    ans = bot.answer("教育部和卫健委共同负责哪些工作")
+    both = items_of("教育部") & items_of("卫生健康委")
+    assert named_items(ans) == both
+
+
+def test_free_question_quotes_the_item(bot) -> None:
+    ans = bot.answer("科学辟谣平台是什么？")
+    assert ans.mode == "extractive"
+    assert ans.citations[0].item == 4
+    assert "科学辟谣平台" in ans.answer and "第4条" in ans.answer
+
+
+def test_science_question_quotes_approved_article(bot) -> None:
+    ans = bot.answer("被狗咬了怎么办")
+    assert ans.mode == "extractive"
+    assert ans.citations[0].source_id == "rabies-dog-bite"
+    assert ans.citations[0].kind == "science"
+    assert "冲洗" in ans.answer
+    # quoted sentences come from the article itself
+    from pathlib import Path
+
+    article = Path("knowledge/science/rabies-dog-bite.md").read_text(encoding="utf-8")
+    for line in ans.answer.splitlines()[1:]:
+        assert line in article
+
+
+def test_emergency_points_to_120_first(bot) -> None:
+    ans = bot.answer("被蛇咬了怎么办")
+    assert ans.answer.startswith("情况紧急时，请立即拨打120")
+    assert ans.citations[0].source_id == "snakebite"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "明天广州天气怎么样",
+        "茅台股票能买吗",
+        "写一首关于春天的诗",
+        "周杰伦的新歌叫什么",
+        "深圳房价多少钱一平",
+    ],
+)
+def test_out_of_scope_is_refused_politely(bot, question: str) -> None:
+    ans = bot.answer(question)
+    assert ans.mode == "refusal"
+    assert ans.citations == []
+    assert "我可以回答" in ans.answer
+
+
+def test_plan_year_not_held(bot) -> None:
+    ans = bot.answer("2021年的工作要点有哪些")
+    assert ans.mode == "refusal"
+    assert "2021" in ans.answer and "2020" in ans.answer
+
+
+def test_uncovered_health_question_says_so(bot) -> None:
+    ans = bot.answer("痛风吃什么好")
+    assert ans.mode == "refusal"
+    assert "没有经过审核" in ans.answer and "120" in ans.answer
+
+
+def test_empty_question(bot) -> None:
+    ans = bot.answer("   ")
+    assert ans.mode == "refusal"

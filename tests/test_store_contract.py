@@ -1,0 +1,66 @@
+"""Contract tests for the VectorStore interface, run against every implementation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.errors import EmbedderMismatchError
+from bot.kb.store import ChromaStore
+from bot.kb.types import Chunk
+
+pytestmark = pytest.mark.integration
+
+
+def _chunks(n: int) -> list[Chunk]:
+    return [
+        Chunk(f"doc#{i}", "doc", "标题", "science", f"第{i}段", context="", content_hash=str(i))
+        for i in range(n)
+    ]
+
+
+def _vectors(n: int) -> np.ndarray:
+    v = np.eye(n, 8, dtype=np.float32)
+    return v
+
+
+@pytest.fixture(params=["embedded-chroma"])
+def store(request, tmp_path: Path):
+    if request.param == "embedded-chroma":
+        return ChromaStore(tmp_path / "chroma", "test:eye", create=True)
+    raise AssertionError(request.param)
+
+
+def test_add_count_search(store) -> None:
+    store.add(_chunks(4), _vectors(4))
+    assert store.count() == 4
+    hits = store.search(_vectors(4)[2], 2)
+    assert hits[0][0] == "doc#2"
+    assert hits[0][1] == pytest.approx(1.0, abs=1e-4)
+    assert len(hits) == 2
+
+
+def test_add_same_id_replaces(store) -> None:
+    store.add(_chunks(2), _vectors(2))
+    store.add(_chunks(1), _vectors(2)[1:2])
+    assert store.count() == 2
+    assert store.search(_vectors(2)[1], 2)[0][1] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_delete_ignores_unknown_ids(store) -> None:
+    store.add(_chunks(3), _vectors(3))
+    store.delete(["doc#0", "nope"])
+    assert store.count() == 2
+    assert "doc#0" not in [cid for cid, _ in store.search(_vectors(3)[0], 3)]
+
+
+def test_search_on_empty_store(store) -> None:
+    assert store.search(_vectors(1)[0], 5) == []
+
+
+def test_reopening_with_another_embedder_is_refused(tmp_path: Path) -> None:
+    ChromaStore(tmp_path / "c", "model-a", create=True).add(_chunks(1), _vectors(1))
+    with pytest.raises(EmbedderMismatchError, match="model-a"):
+        ChromaStore(tmp_path / "c", "model-b")

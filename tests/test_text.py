@@ -1,0 +1,29 @@
+import pytest
+
+from bot.text import item_refs, normalize
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("第二十六条由哪个单位负责？", "第26条由哪个单位负责?"),
+        ("第四十一項講的是什麼", "第41条讲的是什么"),
+        ("第９条", "第9条"),
+        ("26条是谁负责", "第26条是谁负责"),
+        ("衛健委負責哪些工作", "卫健委负责哪些工作"),
+        ("第 32 条", "第32条"),
+    ],
+)
+def test_normalize_item_refs_traditional_and_full_width(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["自然科学基金委负责哪一条", "有哪几条", "说一点", "2020年工作要点"])
+def test_words_that_are_not_item_references_stay(raw: str) -> None:
+    assert item_refs(normalize(raw)) == []
+
+
+def test_item_refs_in_order_without_duplicates() -> None:
+    assert item_refs(normalize("第三条和第32条，还有第三条")) == [3, 32]
