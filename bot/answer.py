@@ -154,14 +154,18 @@ class Bot:
             items = [it for sid, n in refs if sid == plan.source_id and (it := plan.item(n)) is not None]
             subject = f"“{r.programmes[0]}”"
         else:
-            retrieval = self.retriever.search(q)
-            if not self._supported(retrieval):
-                return self._refuse(
-                    raw, "out_of_scope", f"抱歉，知识库里没有找到相关内容。{compose.HELP_TEXT}"
-                )
-            top = retrieval.hits[0].chunk
-            if top.kind != "plan" or top.item is None:
-                return self._free(raw, q, r, retrieval)
+            sure = self.retriever.lexical_sure(q)
+            if sure is not None and sure.chunk.kind == "plan" and sure.chunk.item is not None:
+                top = sure.chunk
+            else:
+                retrieval = self.retriever.search(q)
+                if not self._supported(retrieval):
+                    return self._refuse(
+                        raw, "out_of_scope", f"抱歉，知识库里没有找到相关内容。{compose.HELP_TEXT}"
+                    )
+                top = retrieval.hits[0].chunk
+                if top.kind != "plan" or top.item is None:
+                    return self._free(raw, q, r, retrieval)
             items = [it for it in [plan.item(top.item)] if it is not None]
             subject = "这项工作"
         lines = []

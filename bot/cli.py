@@ -225,7 +225,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         else:
             for row in rows:
                 print(
-                    f"lexical={row['lexical_weight']:.2f} dense={row['dense_weight']:.2f}  "
+                    f"lexical={row['lexical_weight']:.2f} dense={row['dense_weight']:.2f} rrf_k={row['rrf_k']:<3}  "
                     f"free top-1 {row['top1']:.3f}  top-3 {row['top3']:.3f}  MRR {row['mrr']:.3f}"
                 )
         return 0

@@ -129,7 +129,7 @@ def sweep(bot: Bot, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Retrieval quality of free questions for a grid of fusion weights (one process, same index)."""
     qs = [q for q in questions if q["type"] in RETRIEVAL_TYPES]
     rows = []
-    grid = [
+    weights = [
         (1.0, 0.0),
         (0.0, 1.0),
         (1.0, 0.5),
@@ -138,10 +138,10 @@ def sweep(bot: Bot, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         (1.0, 2.0),
         (2.0, 1.0),
         (1.0, 0.75),
-        (0.75, 1.0),
     ]
-    for lw, dw in grid:
-        settings = bot.settings.model_copy(update={"lexical_weight": lw, "dense_weight": dw})
+    grid = [(lw, dw, 60) for lw, dw in weights] + [(1.0, 1.0, k) for k in (10, 30, 100)]
+    for lw, dw, rrf_k in grid:
+        settings = bot.settings.model_copy(update={"lexical_weight": lw, "dense_weight": dw, "rrf_k": rrf_k})
         retriever = Retriever(bot.kb, bot.retriever.embedder, settings)
         ranks = []
         for q in qs:
@@ -157,6 +157,7 @@ def sweep(bot: Bot, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             {
                 "lexical_weight": lw,
                 "dense_weight": dw,
+                "rrf_k": rrf_k,
                 "questions": len(ranks),
                 "top1": sum(1 for r in ranks if r == 1) / n,
                 "top3": sum(1 for r in ranks if r is not None and r <= 3) / n,

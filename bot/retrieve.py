@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.kb.base import KnowledgeBase
 from bot.kb.embedders import Embedder
-from bot.kb.types import SearchHit
+from bot.kb.types import Chunk, SearchHit
+
+# A lexical hit is taken without the dense step (for "who is responsible for X" lookups) only when it
+# covers this share of the question's words and beats the runner-up's BM25 score by this factor.
+LEXICAL_SURE_COVERAGE = 0.75
+LEXICAL_SURE_MARGIN = 1.5
 
 
 @dataclass
@@ -35,6 +40,31 @@ class Retriever:
             tokens.extend(self.kb.tokenizer.tokens(unit.name))
         return tokens
 
+    def lexical_sure(self, question: str) -> SearchHit | None:
+        """The best lexical hit when it is clearly the one (no embedding needed), else None.
+
+        Clear means: it holds at least LEXICAL_SURE_COVERAGE of the question's words (IDF-weighted) and
+        its BM25 score is at least LEXICAL_SURE_MARGIN times the runner-up's.
+        """
+        tokens = self.query_tokens(question)
+        top = self.kb.lexical.search(tokens, 2)
+        if not top:
+            return None
+        if len(top) > 1 and top[0][1] < LEXICAL_SURE_MARGIN * top[1][1]:
+            return None
+        chunk = self.kb.chunks[top[0][0]]
+        if self._coverage(tokens, chunk) < LEXICAL_SURE_COVERAGE:
+            return None
+        return SearchHit(rank=1, score=top[0][1], chunk=chunk, lexical_rank=1)
+
+    def _coverage(self, tokens: list[str], chunk: Chunk) -> float:
+        content = set(tokens)
+        if not content:
+            return 0.0
+        best_tokens = set(self.kb.tokenizer.tokens(chunk.passage()))
+        weights = {t: self.kb.lexical.idf(t) for t in content}
+        return sum(w for t, w in weights.items() if t in best_tokens) / sum(weights.values())
+
     def search(self, question: str, k: int | None = None) -> Retrieval:
         if k is None:
             k = self.settings.top_k
@@ -53,12 +83,12 @@ class Retriever:
             lex_rank[pos] = rank
             fused[pos] = fused.get(pos, 0.0) + s.lexical_weight / (s.rrf_k + rank)
         for rank, (chunk_id, sim) in enumerate(dense, start=1):
-            pos = self._pos.get(chunk_id)
-            if pos is None:
+            at = self._pos.get(chunk_id)
+            if at is None:
                 continue
-            dense_rank[pos] = rank
-            dense_score[pos] = sim
-            fused[pos] = fused.get(pos, 0.0) + s.dense_weight / (s.rrf_k + rank)
+            dense_rank[at] = rank
+            dense_score[at] = sim
+            fused[at] = fused.get(at, 0.0) + s.dense_weight / (s.rrf_k + rank)
         order = sorted(fused, key=lambda p: (-fused[p], p))[:k]
         hits = [
             SearchHit(
@@ -72,11 +102,6 @@ class Retriever:
             for i, p in enumerate(order)
         ]
         content = set(tokens)
-        if hits and content:
-            best_tokens = set(self.kb.tokenizer.tokens(hits[0].chunk.passage()))
-            weights = {t: self.kb.lexical.idf(t) for t in content}
-            coverage = sum(w for t, w in weights.items() if t in best_tokens) / sum(weights.values())
-        else:
-            coverage = 0.0
+        coverage = self._coverage(tokens, hits[0].chunk) if hits else 0.0
         known = sum(1 for t in content if self.kb.lexical.known(t)) / len(content) if content else 0.0
         return Retrieval(hits, tokens, coverage, known, dense[0][1] if dense else 0.0)
