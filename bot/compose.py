@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from bot.kb.plan_index import PlanIndex
-from bot.kb.types import ALL_MEMBERS, Citation, PlanDoc, PlanItem, SearchHit
+from bot.kb.types import ALL_MEMBERS, Chunk, Citation, PlanDoc, PlanItem
 from bot.kb.units import Unit
 
 _SENTENCE_RE = re.compile(r"[^。！？；\n]+[。！？；]?")
@@ -206,39 +206,59 @@ def plan_extract(plan: PlanDoc, item: PlanItem, query_tokens: set[str], tokenize
 # "怎么办" asks for what to do: prefer sentences under headings such as 怎么做 / 急救 / 处理.
 HOW_TO_RE = re.compile(r"怎么办|咋办|怎么做|怎么处理|如何处理|咋整|怎么弄|怎么急救|怎么救")
 STEPS_HEADING_RE = re.compile(r"怎么做|怎么办|急救|处理|步骤|做法")
+SENT_LIMIT = 3  # sentences quoted from an article
+SENT_MIN_SCORE = 0.2  # below this a sentence is not worth quoting (unless nothing scores higher)
+SENT_TOP_CHUNK_BONUS = 0.15
+SENT_HIT_BONUS = 0.05
+SENT_STEPS_BONUS = 0.3
 
 
 def science_extract(
-    hits: list[SearchHit], query_tokens: set[str], tokenize, question: str = ""
-) -> tuple[str, list[SearchHit]]:  # type: ignore[no-untyped-def]
-    """The most relevant sentences of the best article, in article order; and the hits quoted."""
-    source = hits[0].chunk.source_id
-    same = [h for h in hits if h.chunk.source_id == source]
-    same.sort(key=lambda h: int(h.chunk.chunk_id.rsplit("#", 1)[-1]))
-    candidates: list[tuple[float, int, str]] = []
-    order = 0
-    top_id = hits[0].chunk.chunk_id
+    article: list[Chunk],
+    hit_ids: list[str],
+    query_tokens: set[str],
+    tokenize: Callable[[str], list[str]],
+    idf: Callable[[str], float],
+    question: str = "",
+) -> tuple[str, list[str], Chunk]:
+    """The most relevant sentences of one article, in article order.
+
+    ``article`` is every chunk of the article in order; ``hit_ids`` are its chunks that retrieval
+    returned, best first. Sentences score by the IDF-weighted share of the question's words they
+    contain, plus small bonuses for the best chunk, for retrieved chunks, and — for "怎么办" questions —
+    for sections that give steps. Returns the answer text, the quoted sentences and the chunk cited.
+    """
+    total = sum(idf(t) for t in query_tokens) or 1.0
     wants_steps = bool(HOW_TO_RE.search(question))
-    for hit in same:
-        steps = wants_steps and bool(STEPS_HEADING_RE.search(hit.chunk.section or ""))
-        for sent in sentences(hit.chunk.text):
-            overlap = len(query_tokens & set(tokenize(sent)))
-            bonus = (0.5 if hit.chunk.chunk_id == top_id else 0.0) + (1.0 if steps else 0.0)
-            candidates.append((overlap + bonus, order, sent))
+    top_id = hit_ids[0] if hit_ids else article[0].chunk_id
+    scored: list[tuple[float, int, str, Chunk]] = []
+    order = 0
+    for chunk in article:
+        bonus = (SENT_TOP_CHUNK_BONUS if chunk.chunk_id == top_id else 0.0) + (
+            SENT_HIT_BONUS if chunk.chunk_id in hit_ids else 0.0
+        )
+        if wants_steps and STEPS_HEADING_RE.search(chunk.section or ""):
+            bonus += SENT_STEPS_BONUS
+        for sent in sentences(chunk.text):
+            share = sum(idf(t) for t in query_tokens & set(tokenize(sent))) / total
+            scored.append((share + bonus, order, sent, chunk))
             order += 1
-    top = sorted(candidates, key=lambda c: (-c[0], c[1]))[:3]
-    chosen = [c for c in sorted(top, key=lambda c: c[1]) if c[0] >= 1] or sorted(top, key=lambda c: c[1])[:2]
-    seen: list[str] = []
-    for _score, _o, sent in chosen:
-        if sent not in seen:
-            seen.append(sent)
-    body = "\n".join(seen)
-    return f"根据《{hits[0].chunk.title}》：\n{body}", same
+    best = sorted(scored, key=lambda c: (-c[0], c[1]))[:SENT_LIMIT]
+    chosen = [c for c in best if c[0] >= SENT_MIN_SCORE] or best[:1]
+    chosen.sort(key=lambda c: c[1])
+    quoted: list[str] = []
+    for _score, _o, sent, _chunk in chosen:
+        if sent not in quoted:
+            quoted.append(sent)
+    cited = max(chosen, key=lambda c: c[0])[3]
+    body = "\n".join(quoted)
+    return f"根据《{article[0].title}》：\n{body}", quoted, cited
 
 
-def science_citation(hit: SearchHit, quoted: str) -> Citation:
-    c = hit.chunk
-    return Citation(c.source_id, c.title, "science", None, c.section, [], quoted or c.text, None)
+def science_citation(chunk: Chunk, quoted: str) -> Citation:
+    return Citation(
+        chunk.source_id, chunk.title, "science", None, chunk.section, [], quoted or chunk.text, None
+    )
 
 
 def plan_item_for(plan: PlanDoc, number: int | None) -> PlanItem | None:

@@ -35,10 +35,18 @@ class Retriever:
 
     def query_tokens(self, question: str) -> list[str]:
         tokens = self.kb.tokenizer.tokens(question)
-        # A unit typed under an alias also searches under the name the plan uses.
+        # A unit typed under an alias (卫健委) also searches under the name the plan uses (卫生健康委).
         for unit in self.kb.plan_index.units.find(question):
-            tokens.extend(self.kb.tokenizer.tokens(unit.name))
-        return tokens
+            if unit.name not in question:
+                tokens.extend(self.kb.tokenizer.tokens(unit.name))
+        return list(dict.fromkeys(tokens))
+
+    def lexical_query(self, question: str, words: list[str]) -> list[str]:
+        """Words plus, when the index has them, the question's character pairs."""
+        if not self.settings.lexical_pairs:
+            return words
+        pairs = [t for t in self.kb.tokenizer.index_tokens(question) if t.startswith("_")]
+        return words + list(dict.fromkeys(pairs))
 
     def lexical_sure(self, question: str) -> SearchHit | None:
         """The best lexical hit when it is clearly the one (no embedding needed), else None.
@@ -47,7 +55,7 @@ class Retriever:
         its BM25 score is at least LEXICAL_SURE_MARGIN times the runner-up's.
         """
         tokens = self.query_tokens(question)
-        top = self.kb.lexical.search(tokens, 2)
+        top = self.kb.lexical.search(self.lexical_query(question, tokens), 2)
         if not top:
             return None
         if len(top) > 1 and top[0][1] < LEXICAL_SURE_MARGIN * top[1][1]:
@@ -72,7 +80,7 @@ class Retriever:
             raise ValueError(f"k must be > 0, got {k}")
         s = self.settings
         tokens = self.query_tokens(question)
-        lexical = self.kb.lexical.search(tokens, s.candidates)
+        lexical = self.kb.lexical.search(self.lexical_query(question, tokens), s.candidates)
         dense = self.kb.store.search(self.embedder.embed_query(question), s.candidates)
 
         fused: dict[int, float] = {}

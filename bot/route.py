@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.kb.plan_index import PlanIndex
+from bot.kb.plan_index import PlanIndex, title_cores
 from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanSection
 from bot.kb.units import Unit
-from bot.text import item_refs
+from bot.text import item_refs, strip_punct
 
 # Asking who is responsible, or what someone is responsible for.
 RESPONSIBILITY_RE = re.compile(
-    r"负责|牵头|承担|分工|职责|任务|工作|哪些单位|哪个单位|哪些部门|哪个部门|什么单位|什么部门|谁|主管|参与|涉及|管哪|干什么|做什么|干啥|做啥|要做|哪几条|哪些条|有哪些|有什么"
+    r"负责|牵头|承担|分工|职责|任务|工作|哪些单位|哪个单位|哪些部门|哪个部门|什么单位|什么部门|谁|主管|参与|涉及|管哪|管什么|管啥|干什么|做什么|干啥|干嘛|做啥|要做|要干|哪几条|哪些条|有哪些|有什么|哪些事|什么事|啥事|职能|分到|安排|搞|啥子|有活|活儿|事情|事儿|角色|作用|出力|责任|干些|做些"
 )
 WHO_RE = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|什么单位|什么部门|哪家|负责单位|牵头|由哪|主管")
 # Counting the plan's own things (items, parts, sections, units), not prices or blood pressure.
@@ -20,7 +20,7 @@ COUNT_RE = re.compile(
     r"(多少|(?<!哪)几)\s*(个|家|大)?\s*(条|项|部分|小节|节|单位|部门|工程|行动|板块|方面)|条目(数|数量)|总数|一共.{0,4}(条|项)"
 )
 TOGETHER_RE = re.compile(r"共同|一起|都负责|同时|联合|一块|都参与|都有")
-SECTION_WORD_RE = re.compile(r"部分|板块|章节|小节|一节|大项|行动|工程|方面")
+SECTION_WORD_RE = re.compile(r"部分|板块|章节|小节|一节|大项|行动|工程|那块|这块|那一块|这一块")
 LIST_RE = re.compile(
     r"有哪些|包括|包含|内容|讲了|讲的|讲什么|说了|哪几条|哪些条|什么工作|哪些工作|有什么|是什么|都有"
 )
@@ -49,6 +49,19 @@ class Route:
     year: int | None = None
 
 
+def _only_lists(q: str, section: PlanSection | None, part: int | None, plan: PlanDoc) -> bool:
+    """True when the question is just a title (or its core) plus a request to list: "青少年有哪些工作"."""
+    if not LIST_RE.search(q):
+        return False
+    title = section.title if section else next(p.title for p in plan.parts if p.number == part)
+    rest = q
+    for core in sorted([*title_cores(title), title], key=len, reverse=True):
+        rest = rest.replace(core, "")
+    rest = LIST_RE.sub("", rest)
+    rest = re.sub(r"哪几条|哪些|什么|工作|条目|内容|呢|吗|啊|的|了|[?？!！。，,\s]", "", rest)
+    return len(rest) <= 2
+
+
 def route(question: str, index: PlanIndex) -> Route:
     plan = index.default_plan()
     if plan is None:
@@ -75,16 +88,23 @@ def route(question: str, index: PlanIndex) -> Route:
     counting = bool(COUNT_RE.search(q))
     if ALL_MEMBERS in q:
         return Route("members", plan, asks_who=counting)
-    if units:
-        if counting:
-            return Route("unit_count", plan, units=units)
+    rest = q
+    for unit in units:
+        for name in (unit.name, unit.full_name, *unit.aliases):
+            if name:
+                rest = rest.replace(name, "")
+    if units and counting:
+        return Route("unit_count", plan, units=units)
+    if units and (RESPONSIBILITY_RE.search(rest) or len(strip_punct(rest)) <= 2):
         return Route(
             "unit", plan, units=units, together=bool(TOGETHER_RE.search(q)), section=section, part=part
         )
 
     if counting:
         return Route("count", plan, section=section, part=part)
-    if (section is not None or part is not None) and (LIST_RE.search(q) or SECTION_WORD_RE.search(q)):
+    if (section is not None or part is not None) and (
+        SECTION_WORD_RE.search(q) or _only_lists(q, section, part, plan)
+    ):
         return Route("section", plan, section=section, part=part)
     programmes = index.programmes_in(q)
     rest = q

@@ -17,131 +17,17 @@ _ITEM_REF_RE = re.compile(
     rf"第\s*([{_CN_DIGITS}]+|\d+)\s*(条|项|点|款)|(?<![\d.])(\d{{1,3}})\s*(条|项)(?!件)"
 )
 _PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
+_CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]{2,}")
 
-# Words that carry no topic: question words, particles, generic verbs of asking.
-STOPWORDS = frozenset(
-    [
-        "的",
-        "了",
-        "是",
-        "在",
-        "和",
-        "与",
-        "及",
-        "等",
-        "有",
-        "吗",
-        "呢",
-        "吧",
-        "啊",
-        "呀",
-        "么",
-        "嘛",
-        "哦",
-        "我",
-        "你",
-        "他",
-        "她",
-        "它",
-        "我们",
-        "你们",
-        "他们",
-        "这",
-        "那",
-        "这个",
-        "那个",
-        "哪",
-        "哪个",
-        "哪些",
-        "什么",
-        "怎么",
-        "怎样",
-        "怎么样",
-        "如何",
-        "为什么",
-        "为啥",
-        "啥",
-        "咋",
-        "咋办",
-        "怎么办",
-        "多少",
-        "几",
-        "几个",
-        "请问",
-        "请",
-        "问",
-        "一下",
-        "可以",
-        "能",
-        "能不能",
-        "会",
-        "要",
-        "需要",
-        "应该",
-        "吗?",
-        "就",
-        "都",
-        "也",
-        "还",
-        "又",
-        "把",
-        "被",
-        "让",
-        "给",
-        "对",
-        "从",
-        "向",
-        "于",
-        "以",
-        "之",
-        "其",
-        "或",
-        "或者",
-        "并",
-        "并且",
-        "而",
-        "但",
-        "但是",
-        "如果",
-        "因为",
-        "所以",
-        "一个",
-        "一些",
-        "个",
-        "条",
-        "项",
-        "点",
-        "方面",
-        "相关",
-        "关于",
-        "里",
-        "中",
-        "上",
-        "下",
-        "内容",
-        "说",
-        "讲",
-        "讲的",
-        "讲了",
-        "告诉",
-        "知道",
-        "有没有",
-        "是不是",
-        "到底",
-        "具体",
-        "主要",
-        "一共",
-        "总共",
-        "呢",
-        "哪里",
-        "哪儿",
-        "谁",
-        "时候",
-        "时",
-        "后",
-        "前",
-    ]
-)
+STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """Words that carry no topic: question words, particles, colloquial fillers, time words."""
+    text = STOPWORDS_FILE.read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
 
 log = logging.getLogger(__name__)
 
@@ -210,12 +96,18 @@ class Tokenizer:
         out = []
         for tok in self._jieba.cut_for_search(text):
             tok = tok.strip().lower()
-            if not tok or tok in STOPWORDS or not strip_punct(tok):
+            if not tok or tok in stopwords() or not strip_punct(tok):
                 continue
             if len(tok) == 1 and tok.isascii():  # "1", "a": noise, not topics
                 continue
             out.append(tok)
         return out
+
+    def index_tokens(self, text: str) -> list[str]:
+        """What BM25 indexes and queries: the search-mode words plus character pairs of Chinese runs,
+        so that a word jieba segments differently in the question and the text still matches."""
+        pairs = [f"_{run[i : i + 2]}" for run in _CJK_RUN_RE.findall(text) for i in range(len(run) - 1)]
+        return self.tokens(text) + [p for p in pairs if p[1:] not in stopwords()]
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation (no search-mode sub-words), punctuation dropped."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.errors import IndexNotReadyError
@@ -24,6 +24,11 @@ class KnowledgeBase:
     lexical: LexicalIndex
     plan_index: PlanIndex
     tokenizer: Tokenizer
+    by_source: dict[str, list[Chunk]] = field(default_factory=dict)  # every chunk of a document, in order
+
+    def __post_init__(self) -> None:
+        for chunk in self.chunks:
+            self.by_source.setdefault(chunk.source_id, []).append(chunk)
 
     @property
     def version(self) -> str:
@@ -41,5 +46,6 @@ class KnowledgeBase:
         plan_index = PlanIndex(manifest.plans, UnitDirectory(manifest.units, plan_units))
         tokenizer = Tokenizer(settings.cache_dir / "jieba", plan_index.user_words())
         chunks = list(manifest.chunks.values())
-        lexical = LexicalIndex([tokenizer.tokens(c.passage()) for c in chunks])
+        analyse = tokenizer.index_tokens if settings.lexical_pairs else tokenizer.tokens
+        lexical = LexicalIndex([analyse(c.passage()) for c in chunks])
         return cls(manifest, store, chunks, lexical, plan_index, tokenizer)

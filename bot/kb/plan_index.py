@@ -20,8 +20,27 @@ _LEAD_RE = re.compile(r"^(实施|深入|大力|加强|推动|着力|持续|全�
 _NUMERAL_RE = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|[一二三四五六七八九十]+、)\s*")
 
 
+# What a section title is about, once its generic wording is dropped: "实施青少年科学素质行动" is about
+# 青少年, "实施科普信息化工程" about 科普信息化. A question naming that core names the section.
+_GENERIC_TAIL_RE = re.compile(r"(科学素质行动|素质行动|行动|建设工程|工程)$")
+
+
+def title_cores(title: str) -> list[str]:
+    core = _LEAD_RE.sub("", _NUMERAL_RE.sub("", title).strip())
+    if "，" in core or "," in core:
+        return []  # a part heading or long section title: matched by its phrases instead
+    core = _GENERIC_TAIL_RE.sub("", core)
+    pieces = [p for p in re.split(r"[和与及]", core) if len(p) >= 2]
+    if len(pieces) > 1:
+        return [core, *pieces]
+    return [core] if len(core) >= 2 else []
+
+
 def _title_match(title: str, text: str) -> float:
-    """How well text names a title: 1.0 for a whole phrase, else the best share of character pairs."""
+    """How well text names a title: 1.0 for a whole phrase or its core, else the best share of
+    character pairs of a phrase."""
+    if any(core in text for core in title_cores(title)):
+        return 1.0
     best = 0.0
     for phrase in re.split(r"[，,]", _NUMERAL_RE.sub("", title)):
         phrase = _LEAD_RE.sub("", phrase.strip())
