@@ -192,7 +192,8 @@ class Bot:
                 top = retrieval.hits[0].chunk
                 if top.kind != "plan" or top.item is None:
                     return self._free(raw, q, r, retrieval)
-            items = [it for it in [plan.item(top.item)] if it is not None]
+            found = plan.item(top.item) if top.item is not None else None
+            items = [found] if found is not None else []
             subject = "这项工作"
         lines = []
         for it in items:
