@@ -11,7 +11,7 @@ from bot import compose
 from bot.config import Settings
 from bot.kb.base import KnowledgeBase
 from bot.kb.embedders import Embedder
-from bot.kb.types import Answer, Citation, PlanDoc, PlanItem
+from bot.kb.types import ALL_MEMBERS, Answer, Citation, PlanDoc, PlanItem
 from bot.retrieve import Retrieval, Retriever
 from bot.route import Route, route
 from bot.text import normalize
@@ -109,6 +109,20 @@ class Bot:
                 return self._refuse(raw, "item_missing", compose.missing_items_answer(plan, r.items))
             text = compose.item_answer(plan, found, self.index, r.asks_who)
             return self._structured(raw, "item", text, plan, found)
+        if r.kind == "unit_alone":
+            unit = r.units[0]
+            alone = [it for it in plan.items if it.units == (unit.name,)]
+            return self._structured(
+                raw, "unit_alone", compose.unit_alone_text(plan, unit, alone), plan, alone
+            )
+        if r.kind in ("ranking", "unit_total"):
+            counts = self._unit_counts(plan)
+            text = (
+                compose.ranking_text(plan, counts, self.index)
+                if r.kind == "ranking"
+                else compose.unit_total_text(plan, counts, self.index)
+            )
+            return Answer(raw, text, "structured", [compose.doc_citation(plan, text)], route=r.kind)
         if r.kind == "members":
             members = compose.members_only(list(plan.items))
             return self._structured(raw, "members", compose.members_text(plan, members), plan, members)
@@ -131,6 +145,15 @@ class Bot:
         if r.kind == "responsibility":
             return self._responsibility(raw, q, r, plan)
         return self._free(raw, q, r)
+
+    @staticmethod
+    def _unit_counts(plan: PlanDoc) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for item in plan.items:
+            for unit in item.units:
+                if unit != ALL_MEMBERS:
+                    counts[unit] = counts.get(unit, 0) + 1
+        return sorted(counts.items(), key=lambda kv: (-kv[1], list(counts).index(kv[0])))
 
     def _scope_items(self, plan: PlanDoc, r: Route) -> list[PlanItem]:
         numbers = r.section.items if r.section else next(p.items for p in plan.parts if p.number == r.part)

@@ -111,6 +111,28 @@ def unit_items_text(plan: PlanDoc, unit: Unit, named: list[PlanItem], members: l
     return "\n".join(lines)
 
 
+def unit_alone_text(plan: PlanDoc, unit: Unit, items: list[PlanItem]) -> str:
+    if not items:
+        return f"{plan_label(plan)}中没有由{unit.display()}单独负责的条目；它参与的条目都有其他单位共同负责。"
+    lines = [f"{plan_label(plan)}中由{unit.display()}单独负责的共{len(items)}条："]
+    lines += [f"  第{it.number}条：{short(it.body)}" for it in items]
+    return "\n".join(lines)
+
+
+def ranking_text(plan: PlanDoc, counts: list[tuple[str, int]], index: PlanIndex) -> str:
+    top = counts[0][1] if counts else 0
+    lines = [f"{plan_label(plan)}中列名负责的条目数（不含由各成员单位共同负责的条目）："]
+    lines += [f"  {name}：{n}条" for name, n in counts]
+    leaders = "、".join(name for name, n in counts if n == top)
+    lines.insert(1, f"负责条目最多的是{leaders}（{top}条）。")
+    return "\n".join(lines)
+
+
+def unit_total_text(plan: PlanDoc, counts: list[tuple[str, int]], index: PlanIndex) -> str:
+    names = "、".join(name for name, _n in counts)
+    return f"{plan_label(plan)}各条目共列出{len(counts)}个负责单位（另有条目由各成员单位共同负责）：{names}。"
+
+
 def members_text(plan: PlanDoc, items: list[PlanItem]) -> str:
     lines = [f"{plan_label(plan)}中由各成员单位共同负责的共{len(items)}条："]
     lines += [f"  第{it.number}条：{short(it.body)}" for it in items]

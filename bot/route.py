@@ -17,7 +17,7 @@ RESPONSIBILITY_RE = re.compile(
 WHO_RE = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|什么单位|什么部门|哪家|负责单位|牵头|由哪|主管")
 # Counting the plan's own things (items, parts, sections, units), not prices or blood pressure.
 COUNT_RE = re.compile(
-    r"(多少|(?<!哪)几)\s*(个|家|大)?\s*(条|项|部分|小节|节|单位|部门|工程|行动|板块|方面)|条目(数|数量)|总数|一共.{0,4}(条|项)"
+    r"(多少|(?<!哪)几)\s*(个|家|大)?\s*(条|项|部分|小节|节|单位|部门|工程|行动|板块|方面)|(多少|(?<!哪)几)\s*个?[^，。？?]{0,4}(单位|部门)|条目(数|数量)|总数|一共.{0,4}(条|项)"
 )
 TOGETHER_RE = re.compile(r"共同|一起|都负责|同时|联合|一块|都参与|都有")
 SECTION_WORD_RE = re.compile(r"部分|板块|章节|小节|一节|大项|行动|工程|那块|这块|那一块|这一块")
@@ -27,6 +27,9 @@ LIST_RE = re.compile(
 DOC_FACT_RE = re.compile(
     r"发布|发的|编号|日期|哪天|什么时候|何时|哪一年|标题|名称|叫什么|全称|主送|发给|谁写"
 )
+ALONE_RE = re.compile(r"单独|独立|独自|只有|仅由|只由|单一")
+RANKING_RE = re.compile(r"最多|最少|排名|排行|前几|哪个.{0,4}多")
+UNIT_WORD_RE = re.compile(r"单位|部门|部委|机构")
 STRONG_DOC_RE = re.compile(
     r"转发|印发|文号|发文|落款|主送|发给|字号|发布单位|哪个单位发|谁发|谁印发|谁制定|谁出台|哪个单位出台"
 )
@@ -37,7 +40,9 @@ YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
 
 @dataclass
 class Route:
-    kind: str  # item | unit | unit_count | members | section | count | doc | year_missing | responsibility | free
+    # item | unit | unit_count | unit_alone | unit_total | ranking | members | section | count | doc |
+    # year_missing | responsibility | free
+    kind: str
     plan: PlanDoc | None
     items: list[int] = field(default_factory=list)
     units: list[Unit] = field(default_factory=list)
@@ -96,11 +101,17 @@ def route(question: str, index: PlanIndex) -> Route:
     if units and counting:
         return Route("unit_count", plan, units=units)
     if units and (RESPONSIBILITY_RE.search(rest) or len(strip_punct(rest)) <= 2):
+        if ALONE_RE.search(rest) and len(units) == 1:
+            return Route("unit_alone", plan, units=units)
         return Route(
             "unit", plan, units=units, together=bool(TOGETHER_RE.search(q)), section=section, part=part
         )
 
+    if RANKING_RE.search(q) and UNIT_WORD_RE.search(q):
+        return Route("ranking", plan)
     if counting:
+        if UNIT_WORD_RE.search(q) and section is None and part is None:
+            return Route("unit_total", plan)
         return Route("count", plan, section=section, part=part)
     if (section is not None or part is not None) and (
         SECTION_WORD_RE.search(q) or _only_lists(q, section, part, plan)

@@ -159,3 +159,34 @@ def test_uncovered_health_question_says_so(bot) -> None:
 def test_empty_question(bot) -> None:
     ans = bot.answer("   ")
     assert ans.mode == "refusal"
+
+
+def test_items_a_unit_handles_alone(bot) -> None:
+    ans = bot.answer("哪些工作由中国科协单独负责")
+    alone = {n for n, units in UNITS.items() if units == ["中国科协"]}
+    assert {c.item for c in ans.citations} == alone == {41, 42}
+
+
+def test_unit_with_most_items(bot) -> None:
+    counts = {u: len(items_of(u)) for u in ALL_UNIT_NAMES}
+    leader = max(counts, key=counts.get)
+    ans = bot.answer("哪个单位负责的工作最多")
+    assert ans.mode == "structured"
+    assert f"最多的是{leader}（{counts[leader]}条）" in ans.answer
+
+
+def test_number_of_units(bot) -> None:
+    ans = bot.answer("一共有多少个负责单位")
+    assert f"共列出{len(ALL_UNIT_NAMES)}个负责单位" in ans.answer
+    assert all(u in ans.answer for u in ALL_UNIT_NAMES)
+
+
+def test_unit_within_a_section(bot) -> None:
+    ans = bot.answer("教育部在青少年科学素质行动中负责什么")
+    assert named_items(ans) == items_of("教育部") & {9, 10, 11, 12, 13}
+
+
+def test_unit_mentioned_inside_a_name_is_not_a_unit_question(bot) -> None:
+    ans = bot.answer("中科院科学节是什么")
+    assert ans.mode == "extractive"
+    assert ans.citations[0].item == 8
