@@ -11,8 +11,8 @@ from bot.kb.types import Chunk, SearchHit
 
 # A lexical hit is taken without the dense step (for "who is responsible for X" lookups) only when it
 # covers this share of the question's words and beats the runner-up's BM25 score by this factor.
-LEXICAL_SURE_COVERAGE = 0.75
-LEXICAL_SURE_MARGIN = 1.5
+LEXICAL_SURE_COVERAGE = 0.6
+LEXICAL_SURE_MARGIN = 1.3
 
 
 @dataclass
