@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export ORT_DISABLE_TELEMETRY := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run ingest test lint bench eval clean
+.PHONY: install system-deps run ask ingest test lint bench eval clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "需要 Python 3.11（找不到 $(PY)）"; exit 1; }
@@ -22,9 +22,24 @@ ingest: install
 	$(BIN)/kepu ingest
 
 run: ingest
+	$(BIN)/kepu serve
+
+ask: ingest
 	$(BIN)/kepu ask
 
-test: install
+# Debian packages the tests and benchmarks use: a headless browser with Chinese fonts, and wrk.
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei wrk
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "安装系统依赖：$$missing"; \
+			apt-get install -y -q $$missing >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
+		else echo "提示：浏览器测试和 HTTP 基准需要：sudo apt-get install$$missing"; fi; \
+	fi
+
+test: install system-deps
 	$(BIN)/pytest -q
 
 lint: install
@@ -35,8 +50,9 @@ lint: install
 eval: ingest
 	$(BIN)/kepu eval eval/questions_plan.yaml eval/questions_science.yaml
 
-bench: install
+bench: install system-deps
 	$(BIN)/python bench/bench_ask.py
+	$(BIN)/python bench/bench_http.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

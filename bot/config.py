@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "admin", "token", "your-token-here"}
+
 
 class Settings(BaseSettings):
     """All of kepu's configuration; every field can be set as ``KEPU_<FIELD>`` in the environment."""
@@ -33,6 +35,8 @@ class Settings(BaseSettings):
     lexical_weight: float = 1.0
     dense_weight: float = 1.0
 
+    # Free questions whose best lexical hit is clear skip the dense step (measured: README, "检索").
+    lexical_fast_path: bool = True
     # BM25 also indexes character pairs of Chinese text (measured: see README, "检索").
     lexical_pairs: bool = True
 
@@ -40,7 +44,48 @@ class Settings(BaseSettings):
     chunk_overlap: int = 40
     keep_versions: int = 2
 
-    @field_validator("top_k", "candidates", "rrf_k", "chunk_size", "keep_versions")
+    # HTTP service (kepu serve)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_token: str | None = Field(
+        default=None, description="Bearer token of /api/admin/*; unset = admin off"
+    )
+    rate_limit: str = Field(default="60/minute", description="Per-client limit on /api/*, e.g. 60/minute")
+    max_question_chars: int = 500
+    # Threads that compute answers in one server process (measured with bench/bench_http.py).
+    answer_threads: int = 2
+    workers: int = 1  # server processes (kepu serve --workers)
+    env: Literal["development", "production"] = "development"
+
+    @field_validator("admin_token")
+    @classmethod
+    def _real_secret(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) < 16 or value.lower() in PLACEHOLDER_SECRETS):
+            raise ValueError("must be a random string of at least 16 characters (not a placeholder)")
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"must look like 60/minute or 5/second, got {value!r}") from exc
+        return value
+
+    @field_validator(
+        "top_k",
+        "candidates",
+        "rrf_k",
+        "chunk_size",
+        "keep_versions",
+        "max_question_chars",
+        "port",
+        "answer_threads",
+        "workers",
+    )
     @classmethod
     def _positive(cls, value: int, info) -> int:  # type: ignore[no-untyped-def]
         if value <= 0:

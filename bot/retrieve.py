@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.kb.base import KnowledgeBase
 from bot.kb.embedders import Embedder
-from bot.kb.types import Chunk, SearchHit
+from bot.kb.types import SearchHit
 
 # A lexical hit is taken without the dense step (for "who is responsible for X" lookups) only when it
 # covers this share of the question's words and beats the runner-up's BM25 score by this factor.
-LEXICAL_SURE_COVERAGE = 0.6
-LEXICAL_SURE_MARGIN = 1.3
+LEXICAL_SURE_COVERAGE = 0.5
+LEXICAL_SURE_MARGIN = 1.2
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Retrieval:
     query_tokens: list[str]
     coverage: float  # IDF-weighted share of the query's content tokens found in the best hit (0..1)
     known: float  # share of the query's content tokens known to the index at all (0..1)
-    top_dense: float  # cosine similarity of the best dense match
+    top_dense: float | None  # cosine similarity of the best dense match; None when not computed
 
 
 class Retriever:
@@ -32,6 +32,7 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self._pos = {c.chunk_id: i for i, c in enumerate(kb.chunks)}
+        self._chunk_words = [set(kb.tokenizer.tokens(c.passage())) for c in kb.chunks]
 
     def query_tokens(self, question: str) -> list[str]:
         tokens = self.kb.tokenizer.tokens(question)
@@ -49,37 +50,46 @@ class Retriever:
         return words + list(dict.fromkeys(pairs))
 
     def lexical_sure(self, question: str) -> SearchHit | None:
-        """The best lexical hit when it is clearly the one (no embedding needed), else None.
+        """The best lexical hit when it is clearly the one (no embedding needed), else None."""
+        r = self._lexical_only(question, self.query_tokens(question), 1)
+        return r.hits[0] if r is not None else None
 
-        Clear means: it holds at least LEXICAL_SURE_COVERAGE of the question's words (IDF-weighted) and
-        its BM25 score is at least LEXICAL_SURE_MARGIN times the runner-up's.
+    def _lexical_only(self, question: str, tokens: list[str], k: int) -> Retrieval | None:
+        """A lexical-only result when its best hit is clearly the one, else None.
+
+        Clear means: the best hit holds at least LEXICAL_SURE_COVERAGE of the question's words
+        (IDF-weighted) and its BM25 score is at least LEXICAL_SURE_MARGIN times the runner-up's.
         """
-        tokens = self.query_tokens(question)
-        top = self.kb.lexical.search(self.lexical_query(question, tokens), 2)
-        if not top:
+        top = self.kb.lexical.search(self.lexical_query(question, tokens), max(k, 2))
+        if not top or (len(top) > 1 and top[0][1] < LEXICAL_SURE_MARGIN * top[1][1]):
             return None
-        if len(top) > 1 and top[0][1] < LEXICAL_SURE_MARGIN * top[1][1]:
+        coverage = self._coverage(tokens, top[0][0])
+        if coverage < LEXICAL_SURE_COVERAGE:
             return None
-        chunk = self.kb.chunks[top[0][0]]
-        if self._coverage(tokens, chunk) < LEXICAL_SURE_COVERAGE:
-            return None
-        return SearchHit(rank=1, score=top[0][1], chunk=chunk, lexical_rank=1)
+        hits = [
+            SearchHit(rank=i + 1, score=score, chunk=self.kb.chunks[pos], lexical_rank=i + 1)
+            for i, (pos, score) in enumerate(top[:k])
+        ]
+        return Retrieval(hits, tokens, coverage, 1.0, None)
 
-    def _coverage(self, tokens: list[str], chunk: Chunk) -> float:
+    def _coverage(self, tokens: list[str], pos: int) -> float:
         content = set(tokens)
         if not content:
             return 0.0
-        best_tokens = set(self.kb.tokenizer.tokens(chunk.passage()))
+        words = self._chunk_words[pos]
         weights = {t: self.kb.lexical.idf(t) for t in content}
-        return sum(w for t, w in weights.items() if t in best_tokens) / sum(weights.values())
+        return sum(w for t, w in weights.items() if t in words) / sum(weights.values())
 
-    def search(self, question: str, k: int | None = None) -> Retrieval:
+    def search(self, question: str, k: int | None = None, *, fast: bool = False) -> Retrieval:
+        """Hybrid search. With ``fast``, a clear lexical winner is returned without the dense step."""
         if k is None:
             k = self.settings.top_k
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
         s = self.settings
         tokens = self.query_tokens(question)
+        if fast and (quick := self._lexical_only(question, tokens, k)) is not None:
+            return quick
         lexical = self.kb.lexical.search(self.lexical_query(question, tokens), s.candidates)
         dense = self.kb.store.search(self.embedder.embed_query(question), s.candidates)
 
@@ -110,6 +120,6 @@ class Retriever:
             for i, p in enumerate(order)
         ]
         content = set(tokens)
-        coverage = self._coverage(tokens, hits[0].chunk) if hits else 0.0
+        coverage = self._coverage(tokens, order[0]) if order else 0.0
         known = sum(1 for t in content if self.kb.lexical.known(t)) / len(content) if content else 0.0
         return Retrieval(hits, tokens, coverage, known, dense[0][1] if dense else 0.0)

@@ -90,6 +90,7 @@ class Tokenizer:
         for word in sorted(set(user_words)):
             if word.strip():
                 self._jieba.add_word(word.strip(), freq=2000)
+        self._known = lru_cache(maxsize=50_000)(lambda text: tuple(self.tokens(text)))
 
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens for BM25, without stopwords and punctuation, lower-cased."""
@@ -102,6 +103,11 @@ class Tokenizer:
                 continue
             out.append(tok)
         return out
+
+    def known_tokens(self, text: str) -> list[str]:
+        """``tokens`` for knowledge-base text (sentences, passages), memoised: the same sentences are
+        tokenised again for every question that quotes them."""
+        return list(self._known(text))
 
     def index_tokens(self, text: str) -> list[str]:
         """What BM25 indexes and queries: the search-mode words plus character pairs of Chinese runs,

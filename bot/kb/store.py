@@ -77,6 +77,7 @@ class ChromaStore:
                 f"索引由向量模型“{built_by}”构建，当前配置的是“{embedder_id}”；不能混用，请用当前模型重新运行 kepu ingest"
             )
         self.embedder_id = embedder_id
+        self._count: int | None = None
 
     def add(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
         for i in range(0, len(chunks), 1000):
@@ -87,10 +88,12 @@ class ChromaStore:
                 documents=[c.passage() for c in batch],
                 metadatas=[_metadata(c) for c in batch],  # type: ignore[misc]
             )
+        self._count = None
 
     def delete(self, chunk_ids: list[str]) -> None:
         if chunk_ids:
             self._col.delete(ids=chunk_ids)
+            self._count = None
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         n = min(k, self.count())
@@ -103,4 +106,6 @@ class ChromaStore:
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, dists, strict=True)]
 
     def count(self) -> int:
-        return int(self._col.count())
+        if self._count is None:
+            self._count = int(self._col.count())
+        return self._count

@@ -1,0 +1,171 @@
+"""The FastAPI application: routers, error handling, metrics, and the start-up step (lifespan)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.channels import admin, api, health, pages
+from bot.channels.deps import RateLimited
+from bot.config import Settings
+from bot.errors import IndexNotReadyError, KepuError, UpstreamError
+from bot.holder import BotHolder
+from bot.kb.embedders import Embedder, make_embedder
+from bot.metrics import Metrics
+from bot.state import MemoryRateLimiter
+
+log = logging.getLogger("kepu.app")
+
+_FIELD_NAMES = {
+    "question": "问题（question）",
+    "session_id": "会话（session_id）",
+    "channel": "渠道（channel）",
+}
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    messages = []
+    for err in exc.errors():
+        kind = err.get("type", "")
+        field = next((str(p) for p in reversed(err.get("loc", ())) if isinstance(p, str) and p != "body"), "")
+        name = _FIELD_NAMES.get(field, field or "请求体")
+        if kind == "json_invalid":
+            messages.append("请求体不是合法的 JSON")
+        elif kind == "missing":
+            messages.append(f"缺少{name}")
+        elif kind in ("string_too_long", "too_long"):
+            messages.append(f"{name}太长")
+        elif kind in ("string_too_short", "too_short"):
+            messages.append(f"{name}不能为空")
+        elif kind.startswith(("greater_than", "less_than")):
+            messages.append(f"{name}超出允许范围")
+        else:
+            messages.append(f"{name}格式不正确")
+    return "；".join(dict.fromkeys(messages)) or "请求格式不正确"
+
+
+class MetricsMiddleware:
+    """Counts requests and their latency per route template (pure ASGI: no per-request task overhead)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            metrics: Metrics = scope["app"].state.metrics
+            metrics.requests.labels(route, scope["method"], str(status)).inc()
+            metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+
+def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app. Models and indexes load in the lifespan, once, not here."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.answer_limiter = anyio.CapacityLimiter(settings.answer_threads)
+        holder = BotHolder(settings, embedder or make_embedder(settings))
+        if holder.try_load() is None:
+            log.warning("no index yet; /readyz reports not ready until kepu ingest has run")
+        app.state.holder = holder
+        yield
+
+    app = FastAPI(
+        title="科普问答助手 kepu",
+        description="全民科学素质行动工作要点与已审核科普材料的问答接口。所有错误都以 JSON 返回。",
+        version="0.2.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.limiter = MemoryRateLimiter(settings.rate_limit)
+
+    app.include_router(api.router)
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    if settings.admin_token:
+        app.include_router(admin.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+
+    app.add_middleware(MetricsMiddleware)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+
+    @app.exception_handler(api.QuestionError)
+    async def on_question(request: Request, exc: api.QuestionError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
+        detail = exc.detail
+        if isinstance(detail, dict):
+            body = {
+                "detail": detail.get("message", ""),
+                **{k: v for k, v in detail.items() if k != "message"},
+            }
+        else:
+            generic = {"Not Found": "页面或接口不存在", "Method Not Allowed": "不支持这种请求方法"}
+            body = {"detail": generic.get(str(detail), detail)}
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RateLimited)
+    async def on_rate(request: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"请求太频繁了，请{exc.retry_after_s}秒后再试。"},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after_s)},
+        )
+
+    @app.exception_handler(IndexNotReadyError)
+    async def on_not_ready(request: Request, exc: IndexNotReadyError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(UpstreamError)
+    async def on_upstream(request: Request, exc: UpstreamError) -> JSONResponse:
+        log.warning("upstream failed", extra={"status": exc.status, "path": request.url.path})
+        return JSONResponse({"detail": "依赖的服务暂时不可用，请稍后再试"}, status_code=502)
+
+    @app.exception_handler(KepuError)
+    async def on_kepu(request: Request, exc: KepuError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=500)
+
+    @app.exception_handler(Exception)
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        request.app.state.metrics.errors.labels(request.url.path).inc()
+        return JSONResponse({"detail": "服务器内部错误，请稍后再试"}, status_code=500)
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """App factory for `kepu serve --workers N` (each worker process builds its own app from KEPU_*)."""
+    from bot.startup import load_settings
+
+    return create_app(load_settings())

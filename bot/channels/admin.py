@@ -1,0 +1,52 @@
+"""Admin routes (mounted only when KEPU_ADMIN_TOKEN is set): re-ingest without downtime."""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+
+from bot.channels.deps import HolderDep, SettingsDep
+from bot.channels.schemas import IngestRequest
+
+
+def require_admin(request: Request) -> None:
+    token = request.app.state.settings.admin_token or ""
+    auth = request.headers.get("authorization", "")
+    scheme, _, given = auth.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise HTTPException(401, "需要管理员令牌：请在请求头中加入 Authorization: Bearer <KEPU_ADMIN_TOKEN>")
+
+
+router = APIRouter(prefix="/api/admin", dependencies=[Depends(require_admin)])
+
+
+@router.post("/ingest", summary="重新导入知识库（旧索引在新索引完成前继续服务）")
+async def ingest_route(
+    holder: HolderDep, settings: SettingsDep, body: IngestRequest | None = None
+) -> dict[str, Any]:
+    from ingest.pipeline import ingest
+
+    root = settings.knowledge_dir.resolve()
+    paths: list[Path] | None = None
+    if body and body.paths:
+        paths = []
+        for raw in body.paths:
+            path = (root / raw).resolve()
+            if not path.is_relative_to(root):
+                raise HTTPException(422, f"路径“{raw}”不在知识库目录 {settings.knowledge_dir} 之内")
+            if not path.exists():
+                raise HTTPException(422, f"路径“{raw}”不存在")
+            paths.append(path)
+    if not holder.ingest_lock.acquire(blocking=False):
+        raise HTTPException(409, "另一个导入任务正在运行，请稍后再试")
+    try:
+        report = await run_in_threadpool(ingest, settings, holder.embedder, paths)
+        if report.changed:
+            await run_in_threadpool(holder.load)
+    finally:
+        holder.ingest_lock.release()
+    return report.to_dict()

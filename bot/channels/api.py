@@ -1,0 +1,214 @@
+"""JSON API: ask, search, units, items, matrix, exports, sources."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from anyio import CapacityLimiter, to_thread
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from bot import export
+from bot.answer import AskContext, Bot
+from bot.channels.deps import BotDep, MetricsDep, RateLimitDep, SettingsDep
+from bot.channels.schemas import AskRequest
+from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanItem
+from bot.kb.units import Unit
+from bot.text import normalize
+
+router = APIRouter(prefix="/api", dependencies=[RateLimitDep])
+
+
+def answer_limiter(request: Request) -> CapacityLimiter:
+    """Answers run in at most ``answer_threads`` threads: more only adds contention on a few cores."""
+    return request.app.state.answer_limiter
+
+
+class QuestionError(ValueError):
+    """A question that cannot be answered as sent (empty, too long)."""
+
+
+def _plan(bot: Bot) -> PlanDoc:
+    plan = bot.index.default_plan()
+    if plan is None:
+        raise HTTPException(404, "知识库中还没有工作要点文件")
+    return plan
+
+
+def _item_json(item: PlanItem, unit: str | None = None) -> dict[str, Any]:
+    return {
+        "number": item.number,
+        "part": item.part,
+        "part_no": item.part_no,
+        "section": item.section,
+        "text": item.body,
+        "units": list(item.units),
+        "all_members": item.all_members,
+        "co_units": [u for u in item.units if u != unit and u != ALL_MEMBERS] if unit else None,
+    }
+
+
+def _unit_json(unit: Unit, plan: PlanDoc, bot: Bot) -> dict[str, Any]:
+    ui = bot.index.items_for_unit(plan, unit)
+    return {
+        "name": unit.name,
+        "full_name": unit.full_name,
+        "aliases": list(unit.aliases),
+        "items": len(ui.items),
+        "all_member_items": len(ui.all_member_items),
+    }
+
+
+def _resolve_unit(bot: Bot, name: str) -> Unit:
+    unit = bot.index.units.resolve(normalize(name)) or bot.index.units.resolve(name)
+    if unit is None:
+        close = difflib.get_close_matches(name, bot.index.units.all_names(), n=5, cutoff=0.3)
+        names = list(
+            dict.fromkeys(bot.index.units.resolve(c).name for c in close if bot.index.units.resolve(c))
+        )
+        hint = f"，您是不是要找：{'、'.join(names)}" if names else ""
+        raise HTTPException(404, {"message": f"找不到单位“{name}”{hint}", "suggestions": names})
+    return unit
+
+
+@router.post("/ask", summary="提问", description="与 `kepu ask --json` 返回相同的 Answer JSON。")
+async def ask(
+    request: Request, body: AskRequest, bot: BotDep, settings: SettingsDep, metrics: MetricsDep
+) -> JSONResponse:
+    question = body.question.strip()
+    if not question:
+        raise QuestionError("问题不能为空")
+    if len(question) > settings.max_question_chars:
+        raise QuestionError(f"问题太长了（{len(question)}字），请控制在{settings.max_question_chars}字以内")
+    context = AskContext(channel=body.channel or "web", session_id=body.session_id)
+    answer = await to_thread.run_sync(bot.answer, question, context, limiter=answer_limiter(request))
+    metrics.answers.labels(answer.mode, context.channel).observe(answer.latency_ms / 1000)
+    if answer.mode == "refusal":
+        metrics.refusals.labels(answer.route or "refusal").inc()
+    return JSONResponse(answer.to_dict())
+
+
+@router.get("/search", summary="检索", description="与 `kepu search --json` 返回相同的结果。")
+async def search(
+    request: Request,
+    bot: BotDep,
+    q: str = Query(min_length=1, max_length=500),
+    k: int = Query(5, ge=1, le=50),
+):
+    retrieval = await to_thread.run_sync(
+        bot.retriever.search, normalize(q), k, limiter=answer_limiter(request)
+    )
+    return {"question": q, "hits": [h.to_dict() for h in retrieval.hits]}
+
+
+@router.get("/units", summary="全部负责单位")
+def units(bot: BotDep) -> dict[str, Any]:
+    plan = _plan(bot)
+    rows = [_unit_json(u, plan, bot) for u in bot.index.units.units.values()]
+    rows.sort(key=lambda r: (-r["items"], r["name"]))
+    return {"plan": {"source_id": plan.source_id, "title": plan.title}, "units": rows}
+
+
+@router.get("/units/{name}", summary="一个单位负责的条目（可用任何名称或简称）")
+def unit(name: str, bot: BotDep) -> dict[str, Any]:
+    plan = _plan(bot)
+    u = _resolve_unit(bot, name)
+    ui = bot.index.items_for_unit(plan, u)
+    return {
+        "plan": {"source_id": plan.source_id, "title": plan.title},
+        "unit": _unit_json(u, plan, bot),
+        "items": [_item_json(it, u.name) for it in ui.items],
+        "all_member_items": [_item_json(it, u.name) for it in ui.all_member_items],
+    }
+
+
+@router.get("/items", summary="条目列表，可按部分和单位筛选")
+def items(bot: BotDep, part: int | None = Query(None, ge=1), unit: str | None = None) -> dict[str, Any]:
+    plan = _plan(bot)
+    selected = list(plan.items)
+    if part is not None:
+        if not any(p.number == part for p in plan.parts):
+            raise HTTPException(404, f"没有第{part}部分，共{len(plan.parts)}个部分")
+        selected = [it for it in selected if it.part_no == part]
+    unit_name = None
+    if unit:
+        unit_name = _resolve_unit(bot, unit).name
+        selected = [it for it in selected if unit_name in it.units]
+    return {
+        "plan": {"source_id": plan.source_id, "title": plan.title},
+        "parts": [
+            {
+                "number": p.number,
+                "title": p.title,
+                "sections": [{"number": s.number, "title": s.title} for s in p.sections],
+            }
+            for p in plan.parts
+        ],
+        "items": [_item_json(it, unit_name) for it in selected],
+    }
+
+
+@router.get("/items/{n}", summary="一个条目")
+def item(n: str, bot: BotDep) -> dict[str, Any]:
+    plan = _plan(bot)
+    found = plan.item(int(n)) if n.isdigit() else None
+    if found is None:
+        first, last = plan.items[0].number, plan.items[-1].number
+        raise HTTPException(404, f"没有第{n}条：条目编号为{first}—{last}")
+    return _item_json(found)
+
+
+@router.get("/matrix", summary="单位 × 条目矩阵")
+def matrix(bot: BotDep) -> dict[str, Any]:
+    plan = _plan(bot)
+    rows = export.matrix_rows(plan, bot.index)
+    return {"plan": {"source_id": plan.source_id, "title": plan.title}, "header": rows[0], "rows": rows[1:]}
+
+
+def _download(rows: list[list[str]], name: str, fmt: str) -> Response:
+    if fmt == "csv":
+        body, media = export.to_csv(rows), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        body, media = (
+            export.to_xlsx(rows, name),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        raise HTTPException(404, f"不支持的导出格式“{fmt}”，可选 csv 或 xlsx")
+    from urllib.parse import quote
+
+    disposition = f"attachment; filename*=UTF-8''{quote(name)}.{fmt}"
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+@router.get("/export/matrix.{fmt}", summary="导出单位 × 条目矩阵（csv 或 xlsx）")
+def export_matrix(fmt: str, bot: BotDep) -> Response:
+    plan = _plan(bot)
+    return _download(export.matrix_rows(plan, bot.index), f"{plan.title}-分工矩阵", fmt)
+
+
+@router.get("/export/units/{name}.{fmt}", summary="导出一个单位的条目（csv 或 xlsx）")
+def export_unit(name: str, fmt: str, bot: BotDep) -> Response:
+    plan = _plan(bot)
+    u = _resolve_unit(bot, name)
+    return _download(export.unit_rows(plan, bot.index, u), f"{u.name}-{plan.title}", fmt)
+
+
+@router.get("/sources", summary="知识库文档及审核状态")
+def sources(bot: BotDep) -> dict[str, Any]:
+    docs = sorted(bot.kb.manifest.documents.values(), key=lambda d: (d.kind, d.source_id))
+    return {
+        "version": bot.kb.version,
+        "documents": [
+            {
+                "source_id": d.source_id,
+                "title": d.title,
+                "kind": d.kind,
+                "status": d.status,
+                "reviewed_by": d.meta.get("reviewed_by"),
+                "approved_at": d.meta.get("approved_at"),
+            }
+            for d in docs
+        ],
+    }

@@ -1,0 +1,120 @@
+"""The pages in a real headless browser (Debian's chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import plan_units_from_text
+from tests.http_server import serve
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+OUTPUT = Path(__file__).resolve().parent / "output"
+UNITS = plan_units_from_text()
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: `make test` installs it with apt-get (Debian package chromium)")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    OUTPUT.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def base(ingested, kb_settings, embedder):
+    with serve(kb_settings.model_copy(update={"rate_limit": "10000/minute"}), embedder) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 780}, accept_downloads=True)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def test_chat_page_shows_a_cited_answer(page, base) -> None:
+    page.goto(base + "/")
+    page.fill("#question", "第32条由哪个单位负责？")
+    page.click("#send")
+    answer = page.locator(".a").last
+    answer.wait_for()
+    assert "财政部" in answer.locator(".text").inner_text()
+    summary = answer.locator("details summary").first
+    assert "第32条" in summary.inner_text()
+    summary.click()
+    assert "完善现代科技馆体系" in answer.locator("blockquote").first.inner_text()
+    # an example question and a refusal
+    page.click("text=被狗咬了怎么办")
+    page.wait_for_function("document.querySelectorAll('.a').length >= 2")
+    assert "被狗猫咬伤" in page.locator(".a").nth(1).inner_text()
+    page.fill("#question", "茅台股票能买吗")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".a.refusal")
+    assert "暂时无法回答" in page.locator(".a.refusal").inner_text()
+    # fits a 360 px phone screen: no horizontal scrolling
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(OUTPUT / "chat.png"), full_page=True)
+
+
+def test_units_page_alias_lookup_and_csv(page, base) -> None:
+    page.goto(base + "/units")
+    page.wait_for_function("document.querySelectorAll('#unit-names option').length > 29")
+    page.fill("#unit-input", "团中央")
+    page.click("#unit-form button")
+    page.wait_for_selector(".unit-items li")
+    shown = [
+        int(x) for x in page.locator(".unit-items li").evaluate_all("els => els.map(e => e.dataset.item)")
+    ]
+    assert shown == sorted(n for n, us in UNITS.items() if "共青团中央" in us)
+    members = page.locator(".member-items li").evaluate_all("els => els.map(e => e.dataset.item)")
+    assert [int(x) for x in members] == [1, 2, 5, 6, 8, 39, 40]
+    page.screenshot(path=str(OUTPUT / "units.png"), full_page=True)
+
+    with page.expect_download() as info:
+        page.click("#unit-csv")
+    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
+    assert rows[0][:4] == ["条目", "部分", "小节", "负责方式"]
+    named = [int(r[0]) for r in rows[1:] if r[3] == "列名负责"]
+    assert named == sorted(n for n, us in UNITS.items() if "共青团中央" in us)
+
+
+def test_units_page_item_lookup_matrix_and_unknown_unit(page, base) -> None:
+    page.goto(base + "/units")
+    page.fill("#item-input", "32")
+    page.click("#item-form button")
+    page.wait_for_selector("#item-result .units")
+    assert page.inner_text("#item-result .units") == "负责单位：中国科协、财政部"
+    page.fill("#unit-input", "卫生部门")
+    page.click("#unit-form button")
+    page.wait_for_selector("#unit-result .suggest a")
+    assert "找不到单位" in page.inner_text("#unit-result")
+    page.click("#show-matrix")
+    page.wait_for_selector("table.matrix tbody tr")
+    assert page.locator("table.matrix tbody tr").count() == 42
+    page.screenshot(path=str(OUTPUT / "matrix.png"), full_page=False)
