@@ -200,15 +200,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return 2
     manifest = layout.load_manifest(version)
     rows = [
-        {
-            "source_id": d.source_id,
-            "title": d.title,
-            "kind": d.kind,
-            "status": d.status,
-            "reviewed_by": d.meta.get("reviewed_by"),
-            "approved_at": d.meta.get("approved_at"),
-            "path": d.path,
-        }
+        {**d.summary(), "path": d.path}
         for d in sorted(manifest.documents.values(), key=lambda d: (d.kind, d.source_id))
     ]
     if args.json:

@@ -12,7 +12,7 @@ from typing import Any
 
 import cn2an
 
-from bot.kb.types import PlanDoc, PlanItem, PlanPart, PlanSection
+from bot.kb.types import PlanDoc, PlanItem, PlanPart
 from ingest.errors import PlanParseError
 
 _CN_NUM = "一二三四五六七八九十"
@@ -165,18 +165,7 @@ def parse_plan(text: str, meta: dict[str, Any], source_id: str, path: Path | str
         doc_number=meta.get("doc_number") or facts["doc_number"],
         recipients=facts["recipients"],
         preamble="".join(preamble) or None,
-        parts=tuple(
-            PlanPart(
-                number=p["number"],
-                title=p["title"],
-                sections=tuple(
-                    PlanSection(s["part_no"], s["number"], s["title"], tuple(s["items"]))
-                    for s in p["sections"]
-                ),
-                items=tuple(p["items"]),
-            )
-            for p in parts
-        ),
+        parts=tuple(PlanPart.from_dict(p) for p in parts),
         items=tuple(plan_items),
         notice="".join(notice_lines) or None,
     )

@@ -200,15 +200,5 @@ def sources(bot: BotDep) -> dict[str, Any]:
     docs = sorted(bot.kb.manifest.documents.values(), key=lambda d: (d.kind, d.source_id))
     return {
         "version": bot.kb.version,
-        "documents": [
-            {
-                "source_id": d.source_id,
-                "title": d.title,
-                "kind": d.kind,
-                "status": d.status,
-                "reviewed_by": d.meta.get("reviewed_by"),
-                "approved_at": d.meta.get("approved_at"),
-            }
-            for d in docs
-        ],
+        "documents": [d.summary() for d in docs],
     }

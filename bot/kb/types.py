@@ -43,6 +43,17 @@ class PlanPart:
     sections: tuple[PlanSection, ...]
     items: tuple[int, ...]
 
+    @classmethod
+    def from_dict(cls, p: dict[str, Any]) -> PlanPart:
+        return cls(
+            number=p["number"],
+            title=p["title"],
+            sections=tuple(
+                PlanSection(s["part_no"], s["number"], s["title"], tuple(s["items"])) for s in p["sections"]
+            ),
+            items=tuple(p["items"]),
+        )
+
 
 @dataclass(frozen=True)
 class PlanDoc:
@@ -74,18 +85,7 @@ class PlanDoc:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanDoc:
-        parts = tuple(
-            PlanPart(
-                number=p["number"],
-                title=p["title"],
-                sections=tuple(
-                    PlanSection(s["part_no"], s["number"], s["title"], tuple(s["items"]))
-                    for s in p["sections"]
-                ),
-                items=tuple(p["items"]),
-            )
-            for p in data["parts"]
-        )
+        parts = tuple(PlanPart.from_dict(p) for p in data["parts"])
         items = tuple(PlanItem(**{**i, "units": tuple(i["units"])}) for i in data["items"])
         rest = {k: v for k, v in data.items() if k not in ("parts", "items")}
         return cls(**rest, parts=parts, items=items)
@@ -134,6 +134,17 @@ class DocumentRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def summary(self) -> dict[str, Any]:
+        """What `kepu sources` and /api/sources show of a document."""
+        return {
+            "source_id": self.source_id,
+            "title": self.title,
+            "kind": self.kind,
+            "status": self.status,
+            "reviewed_by": self.meta.get("reviewed_by"),
+            "approved_at": self.meta.get("approved_at"),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DocumentRecord:
