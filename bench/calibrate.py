@@ -24,11 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot import answer as answer_mod  # noqa: E402
 from bot.evaluate import load_questions  # noqa: E402
+from bot.safety import unknown_conditions  # noqa: E402
 from bot.startup import load_bot, load_settings  # noqa: E402
 from bot.text import normalize  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 
-FREE = ("free", "science")
+FREE = ("free", "science", "rumor")
 NEGATIVE = ("out_of_scope", "science_uncovered")
 
 
@@ -37,6 +38,8 @@ def signals(bot, questions):
     for q in questions:
         if q["type"] not in FREE + NEGATIVE or re.search(r"(19|20)\d\d年", q["q"]):
             continue
+        if unknown_conditions(bot.kb.tokenizer.words(normalize(q["q"])), bot.known_text):
+            continue  # refused before retrieval: it names a condition the knowledge base never mentions
         r = bot.retriever.search(normalize(q["q"]))
         kind = r.hits[0].chunk.kind if r.hits else "science"
         rows.append((q["type"] in NEGATIVE, r.top_dense, r.coverage, q["q"], kind))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass
 
-from bot import compose
+from bot import compose, safety
 from bot.config import Settings
 from bot.kb.base import KnowledgeBase
 from bot.kb.embedders import Embedder
@@ -44,7 +43,7 @@ class Thresholds:
 PLAN_THRESHOLDS = Thresholds(floor=0.80, coverage=0.40, strong=0.86, weak=0.05, alone=0.89)
 # Science passages are health and safety advice: quoting the wrong article (snakebite advice for a
 # gas poisoning) can hurt, so these are strict and an uncovered question is refused.
-SCIENCE_THRESHOLDS = Thresholds(floor=0.80, coverage=0.50, strong=0.875, weak=0.10, alone=0.90)
+SCIENCE_THRESHOLDS = Thresholds(floor=0.80, coverage=0.45, strong=0.88, weak=0.10, alone=0.89)
 
 
 def supported(dense: float, coverage: float, t: Thresholds = SCIENCE_THRESHOLDS) -> bool:
@@ -54,13 +53,6 @@ def supported(dense: float, coverage: float, t: Thresholds = SCIENCE_THRESHOLDS)
     if coverage >= t.coverage or dense >= t.alone:
         return True
     return dense >= t.strong and coverage >= t.weak
-
-
-EMERGENCY_RE = re.compile(
-    r"昏迷|抽搐|大出血|呼吸困难|不能呼吸|没有呼吸|没呼吸|心跳停|被蛇咬|蛇咬|溺水|中毒|晕倒|休克|窒息|噎住|卡住喉咙"
-)
-EMERGENCY_LINE = "情况紧急时，请立即拨打120急救电话。"
-HEALTH_RE = re.compile(r"病|药|症|痛|疼|咬|伤|烧|血|医|健康|吃|喝|发烧|咳|中暑|中毒|疫苗|感染")
 
 
 @dataclass(frozen=True)
@@ -77,6 +69,7 @@ class Bot:
         self.kb = kb
         self.settings = settings
         self.retriever = Retriever(kb, embedder, settings)
+        self.known_text = "".join(c.passage() for c in kb.chunks)  # for "does the KB mention X at all"
 
     @property
     def index(self):  # type: ignore[no-untyped-def]
@@ -92,6 +85,15 @@ class Bot:
     # --- routes ------------------------------------------------------------------------------
 
     def _answer(self, raw: str, q: str) -> Answer:
+        if safety.DOSE_RE.search(q):
+            # never a dose; but approved advice on the medicine (遵医嘱, 不要自己加量) is still quoted
+            ans = self._free(raw, q, Route("free", None))
+            if ans.mode == "refusal" or ans.citations[0].kind != "science":
+                return self._refuse(raw, "dose", safety.DOSE_TEXT)
+            ans.answer, ans.route = f"{safety.DOSE_TEXT}\n{ans.answer}", "dose"
+            return ans
+        if safety.DIAGNOSIS_RE.search(q) and not safety.is_emergency(q):
+            return self._refuse(raw, "diagnosis", safety.DIAGNOSIS_TEXT)
         r = route(q, self.index)
         plan = r.plan
         if plan is None:
@@ -227,6 +229,8 @@ class Bot:
         return self._structured(raw, "responsibility", "\n".join(lines), plan, items)
 
     def _free(self, raw: str, q: str, r: Route, retrieval: Retrieval | None = None) -> Answer:
+        if safety.unknown_conditions(self.kb.tokenizer.words(q), self.known_text):
+            return self._uncovered(raw, q)
         retrieval = retrieval or self.retriever.search(q, fast=self.settings.lexical_fast_path)
         if not self._supported(retrieval):
             return self._uncovered(raw, q)
@@ -247,13 +251,21 @@ class Bot:
             return Answer(raw, text, "extractive", [compose.item_citation(plan, item)], route="free")
         source = top.chunk.source_id
         hit_ids = [h.chunk.chunk_id for h in retrieval.hits if h.chunk.source_id == source]
-        text, quoted, cited = compose.science_extract(
-            self.kb.by_source[source], hit_ids, tokens, tokenize, self.kb.lexical.idf, q
-        )
+        article = self.kb.by_source[source]
+        if article[0].verdict:
+            text, quoted, cited = compose.rumor_extract(
+                article, hit_ids, tokens, tokenize, self.kb.lexical.idf, q
+            )
+        else:
+            text, quoted, cited = compose.science_extract(
+                article, hit_ids, tokens, tokenize, self.kb.lexical.idf, q, steps=safety.is_emergency(q)
+            )
         citation = compose.science_citation(cited, "\n".join(quoted))
-        if EMERGENCY_RE.search(q):
-            text = f"{EMERGENCY_LINE}\n{text}"
-        return Answer(raw, text, "extractive", [citation], route="free")
+        if safety.is_emergency(q):
+            text = f"{safety.EMERGENCY_LINE}\n{text}"
+        if article[0].health and not article[0].verdict:
+            text = f"{text}\n{safety.DOCTOR_LINE}"
+        return Answer(raw, text, "extractive", [citation], route="rumor" if article[0].verdict else "free")
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -266,13 +278,10 @@ class Bot:
         return supported(r.top_dense, r.coverage, t)
 
     def _uncovered(self, raw: str, q: str) -> Answer:
-        if EMERGENCY_RE.search(q):
-            text = f"{EMERGENCY_LINE}知识库中暂时没有经过审核的相关科普材料，请听从急救人员和医生的指导。"
-        elif HEALTH_RE.search(q):
-            text = (
-                "抱歉，知识库中暂时没有经过审核的科普材料能回答这个问题，我不做猜测。"
-                "健康问题请咨询医生或拨打12320卫生热线；如遇紧急情况，请立即拨打120。"
-            )
+        if safety.is_emergency(q):
+            text = safety.UNCOVERED_EMERGENCY_TEXT
+        elif safety.HEALTH_RE.search(q):
+            text = safety.UNCOVERED_HEALTH_TEXT
         else:
             text = f"抱歉，这个问题超出了我的知识范围。{compose.HELP_TEXT}"
         return self._refuse(raw, "out_of_scope", text)

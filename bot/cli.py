@@ -63,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--workers", type=int, default=None, help="工作进程数（默认 KEPU_WORKERS 或 1）")
 
     ev = add("eval", "用问题集给问答打分")
-    ev.add_argument("files", nargs="+", type=Path, help="问题集 YAML 文件")
+    ev.add_argument(
+        "files", nargs="*", type=Path, help="问题集 YAML 文件（默认 eval/ 下全部 questions_*.yaml）"
+    )
     ev.add_argument("--sweep", action="store_true", help="测量不同融合权重下的检索准确率")
     ev.add_argument("--failures", action="store_true", help="列出答错的问题")
     ev.add_argument("--json", action="store_true", help="输出 JSON")
@@ -190,6 +192,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     from bot.kb.versions import IndexLayout
+    from bot.sources import sources_report, sources_text
     from bot.startup import load_settings
 
     settings = load_settings()
@@ -198,16 +201,11 @@ def cmd_sources(args: argparse.Namespace) -> int:
     if version is None:
         print("还没有建立索引：请先运行 kepu ingest", file=sys.stderr)
         return 2
-    manifest = layout.load_manifest(version)
-    rows = [
-        {**d.summary(), "path": d.path}
-        for d in sorted(manifest.documents.values(), key=lambda d: (d.kind, d.source_id))
-    ]
+    report = sources_report(layout.load_manifest(version), with_paths=True)
     if args.json:
-        _print_json({"version": version, "documents": rows})
+        _print_json(report)
     else:
-        for r in rows:
-            print(f"{r['source_id']}\t{r['kind']}\t{r['status']}\t{r['title']}\t{r['approved_at'] or ''}")
+        print(sources_text(report))
     return 0
 
 
@@ -215,7 +213,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.evaluate import load_questions, report_text, run_eval, sweep
     from bot.startup import load_bot, load_settings
 
-    questions = load_questions(args.files)
+    files = args.files or sorted(Path("eval").glob("questions_*.yaml"))
+    if not files:
+        print("没有找到问题集：请给出 YAML 文件路径", file=sys.stderr)
+        return 2
+    questions = load_questions(files)
     bot = load_bot(load_settings())
     if args.sweep:
         rows = sweep(bot, questions)

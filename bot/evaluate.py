@@ -14,7 +14,7 @@ from bot.kb.types import ALL_MEMBERS, Answer
 from bot.retrieve import Retriever
 from bot.text import normalize
 
-RETRIEVAL_TYPES = ("free", "science")
+RETRIEVAL_TYPES = ("free", "science", "rumor")
 
 
 def load_questions(files: list[Path]) -> list[dict[str, Any]]:
@@ -57,6 +57,8 @@ def check(q: dict[str, Any], ans: Answer) -> tuple[bool, str]:
     for s in q.get("answer_contains", []):
         if str(s) not in ans.answer:
             return False, f"answer lacks {s!r}"
+    if "verdict" in q and not ans.answer.startswith(f"【{q['verdict']}】"):
+        return False, f"verdict not first: expected 【{q['verdict']}】"
     return True, ""
 
 
@@ -67,50 +69,111 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+REFUSAL_TYPES = ("out_of_scope", "science_uncovered")
+
+
+def _retrieval_rank(bot: Bot, q: dict[str, Any], k: int = 5) -> int | None:
+    """Rank (1-based) of the first expected source or item among the top k hits, or None."""
+    field, want = _expected(q)
+    hits = bot.retriever.search(normalize(q["q"]), k).hits
+    return next(
+        (h.rank for h in hits if (h.chunk.source_id if field == "source" else h.chunk.item) in want), None
+    )
+
+
 def run_eval(bot: Bot, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Run every question through the real answer path and score it (see README, "评测")."""
     per_type: dict[str, list[bool]] = defaultdict(list)
     latency: dict[str, list[float]] = defaultdict(list)
+    all_latency: list[float] = []
+    ranks: list[int | None] = []
+    unit_exact: list[bool] = []
+    verdicts: list[bool] = []
+    refused_expected = refused_predicted = refused_both = 0
     failures = []
     for q in questions:
         ans = bot.answer(q["q"])
         ok, why = check(q, ans)
         per_type[q["type"]].append(ok)
         latency[ans.mode].append(ans.latency_ms)
+        all_latency.append(ans.latency_ms)
+        expect_refusal = q["mode"] == "refusal"
+        refused_expected += expect_refusal
+        refused_predicted += ans.mode == "refusal"
+        refused_both += expect_refusal and ans.mode == "refusal"
+        if q["type"] == "unit":
+            unit_exact.append(ok)
+        if "verdict" in q:
+            verdicts.append(ans.answer.startswith(f"【{q['verdict']}】"))
+        if ("items_any" in q or "sources_any" in q) and not expect_refusal:
+            ranks.append(_retrieval_rank(bot, q))
         if not ok:
             failures.append({"q": q["q"], "type": q["type"], "why": why, "answer": ans.answer[:160]})
     total = sum(sum(v) for v in per_type.values())
     n = sum(len(v) for v in per_type.values())
-    in_scope = [ok for t, v in per_type.items() if t not in ("out_of_scope", "science_uncovered") for ok in v]
+    in_scope = [ok for t, v in per_type.items() if t not in REFUSAL_TYPES for ok in v]
     wrongly_refused = sum(1 for f in failures if f["why"].startswith("mode refusal"))
+    nr = len(ranks) or 1
     return {
         "questions": n,
         "correct": total,
         "accuracy": total / n if n else 0.0,
         "in_scope_refused": wrongly_refused,
         "in_scope": len(in_scope),
+        "retrieval": {
+            "questions": len(ranks),
+            "recall@1": sum(1 for r in ranks if r == 1) / nr,
+            "recall@5": sum(1 for r in ranks if r is not None) / nr,
+            "mrr": sum(1 / r for r in ranks if r) / nr,
+        },
+        "unit_exact_match": sum(unit_exact) / len(unit_exact) if unit_exact else None,
+        "refusal": {
+            "expected": refused_expected,
+            "predicted": refused_predicted,
+            "precision": refused_both / refused_predicted if refused_predicted else None,
+            "recall": refused_both / refused_expected if refused_expected else None,
+        },
+        "rumor_verdict_accuracy": sum(verdicts) / len(verdicts) if verdicts else None,
         "per_type": {
             t: {"n": len(v), "correct": sum(v), "accuracy": sum(v) / len(v)} for t, v in per_type.items()
         },
         "latency_ms": {
-            m: {"n": len(v), "p50": _pct(v, 50), "p95": _pct(v, 95), "mean": statistics.fmean(v)}
-            for m, v in latency.items()
+            "all": {"n": len(all_latency), "p50": _pct(all_latency, 50), "p95": _pct(all_latency, 95)},
+            **{
+                m: {"n": len(v), "p50": _pct(v, 50), "p95": _pct(v, 95), "mean": statistics.fmean(v)}
+                for m, v in latency.items()
+            },
         },
         "failures": failures,
     }
 
 
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
 def report_text(result: dict[str, Any], show_failures: bool = False) -> str:
+    r, ref = result["retrieval"], result["refusal"]
     lines = [
         f"总计 {result['questions']} 题，答对 {result['correct']} 题，准确率 {result['accuracy']:.1%}；"
         f"范围内问题被误拒 {result['in_scope_refused']}/{result['in_scope']}",
+        "",
+        "指标                         数值",
+        f"检索 recall@1（{r['questions']} 题）      {r['recall@1']:.1%}",
+        f"检索 recall@5                 {r['recall@5']:.1%}",
+        f"检索 MRR                      {r['mrr']:.3f}",
+        f"单位查询完全正确率            {_fmt(result['unit_exact_match'])}",
+        f"拒答精确率（{ref['predicted']} 次拒答）       {_fmt(ref['precision'])}",
+        f"拒答召回率（应拒 {ref['expected']} 题）       {_fmt(ref['recall'])}",
+        f"辟谣结论正确率                {_fmt(result['rumor_verdict_accuracy'])}",
         "",
         "类型              题数  答对  准确率",
     ]
     for t, v in sorted(result["per_type"].items()):
         lines.append(f"{t:<16} {v['n']:>5} {v['correct']:>5}  {v['accuracy']:.1%}")
     lines.append("")
-    for m, v in sorted(result["latency_ms"].items()):
-        lines.append(f"{m:<12} n={v['n']:<4} p50={v['p50']:.2f} ms  p95={v['p95']:.2f} ms")
+    for m, v in result["latency_ms"].items():
+        lines.append(f"延迟 {m:<12} n={v['n']:<4} p50={v['p50']:.2f} ms  p95={v['p95']:.2f} ms")
     if show_failures and result["failures"]:
         lines.append("")
         lines.append("答错的问题：")

@@ -63,6 +63,8 @@ class Retriever:
         top = self.kb.lexical.search(self.lexical_query(question, tokens), max(k, 2))
         if not top or (len(top) > 1 and top[0][1] < LEXICAL_SURE_MARGIN * top[1][1]):
             return None
+        if self.kb.chunks[top[0][0]].kind != "plan":
+            return None  # health advice is never taken on words alone: the dense check must agree
         coverage = self._coverage(tokens, top[0][0])
         if coverage < LEXICAL_SURE_COVERAGE:
             return None

@@ -79,13 +79,33 @@ def _sections(body: str) -> list[tuple[str, str]]:
     return [(h, "\n".join(lines).strip()) for h, lines in out if "\n".join(lines).strip()]
 
 
-def text_chunks(source_id: str, title: str, body: str, size: int, overlap: int) -> list[Chunk]:
-    """Science material: split by heading, then by paragraph and sentence (Chinese punctuation kept)."""
+# Health advice: a "去医院" section, or advice to see a doctor anywhere in the text. Answers quoting such
+# an article end with a line to see a doctor when symptoms persist.
+HEALTH_HEADING_RE = re.compile(r"医院|就医|就诊|看医生")
+HEALTH_TEXT_RE = re.compile(r"就诊|就医")
+
+
+def text_chunks(
+    source_id: str,
+    title: str,
+    body: str,
+    size: int,
+    overlap: int,
+    *,
+    rumor: str | None = None,
+    verdict: str | None = None,
+) -> list[Chunk]:
+    """Science material: split by heading, then by paragraph and sentence (Chinese punctuation kept).
+
+    A rumor check carries its rumor in every chunk's context, so that any piece of it is found by a
+    question that repeats the rumor."""
+    sections = _sections(body)
+    health = any(HEALTH_HEADING_RE.search(h) or HEALTH_TEXT_RE.search(t) for h, t in sections)
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=size, chunk_overlap=overlap, separators=_SEPARATORS, keep_separator="end"
     )
     chunks: list[Chunk] = []
-    for heading, text in _sections(body):
+    for heading, text in sections:
         for piece in splitter.split_text(text):
             piece = piece.strip()
             if not piece:
@@ -97,8 +117,10 @@ def text_chunks(source_id: str, title: str, body: str, size: int, overlap: int) 
                     title=title,
                     kind="science",
                     text=piece,
-                    context=heading,
+                    context=f"{heading}｜传言：{rumor}" if rumor else heading,
                     section=heading or None,
+                    verdict=verdict,
+                    health=health,
                 )
             )
     return [_finish(c) for c in chunks]

@@ -12,7 +12,8 @@ import yaml
 from ingest.errors import MetadataError
 
 STATUSES = ("approved", "draft", "retired")
-KINDS = ("plan", "science")
+KINDS = ("plan", "science", "rumor")
+VERDICTS = ("谣言", "不准确", "属实")
 SIDECAR_SUFFIX = ".meta.yaml"
 
 
@@ -72,16 +73,25 @@ def validate(path: Path, meta: dict[str, Any]) -> DocMeta:
         )
     kind = str(meta.get("kind", "science")).strip()
     if kind not in KINDS:
-        raise MetadataError(path, f"字段 kind 的值“{kind}”无效，应为 {' 或 '.join(KINDS)}")
+        raise MetadataError(path, f"字段 kind 的值“{kind}”无效，应为 {'、'.join(KINDS)} 之一")
     status = _required_text(path, meta, "status", "审核状态")
     if status not in STATUSES:
         raise MetadataError(path, f"字段 status 的值“{status}”无效，应为 {'、'.join(STATUSES)} 之一")
     title = _required_text(path, meta, "title", "标题")
     clean = dict(meta)
     clean["kind"], clean["status"], clean["title"] = kind, status, title
+    for key, value in list(clean.items()):
+        if isinstance(value, (dt.date, dt.datetime)):
+            clean[key] = _date(path, value, key)
     if status != "approved":
         return DocMeta(kind=kind, status=status, title=title, raw=clean)
-    if kind == "science":
+    if kind == "rumor":
+        clean["rumor"] = _required_text(path, meta, "rumor", "传言原话")
+        verdict = _required_text(path, meta, "verdict", "结论")
+        if verdict not in VERDICTS:
+            raise MetadataError(path, f"字段 verdict 的值“{verdict}”无效，应为 {'、'.join(VERDICTS)} 之一")
+        clean["verdict"] = verdict
+    if kind in ("science", "rumor"):
         clean["reviewed_by"] = _required_text(path, meta, "reviewed_by", "审核人")
         clean["approved_at"] = _date(
             path, _required_text(path, meta, "approved_at", "批准日期"), "approved_at"

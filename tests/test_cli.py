@@ -81,10 +81,12 @@ def test_sources_json(ingested, kb_settings) -> None:
     assert ids["rabies-dog-bite"]["status"] == "approved" and ids["rabies-dog-bite"]["reviewed_by"]
 
 
-def test_ingest_exit_status_and_messages(tmp_path: Path, knowledge_copy: Path) -> None:
+def test_ingest_exit_status_and_messages(tmp_path: Path, knowledge_copy: Path, shared_cache: Path) -> None:
     from bot.config import Settings
 
-    settings = Settings(data_dir=tmp_path / "d", knowledge_dir=knowledge_copy)
+    settings = Settings(
+        data_dir=tmp_path / "d", knowledge_dir=knowledge_copy, embedding_cache_dir=shared_cache
+    )
     (knowledge_copy / "science" / "broken.pdf").write_bytes(b"%PDF garbage")
     out = kepu(settings, "ingest")
     assert out.returncode == 1

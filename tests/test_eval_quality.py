@@ -1,4 +1,7 @@
-"""The question sets in eval/ as a regression guard on answer quality (not on speed)."""
+"""The question sets in eval/ as a regression guard on answer quality (not on speed).
+
+The floors below were set from measurement (`kepu eval`, see the closing notes) a little under the
+measured values, so that a real regression fails CI while run-to-run noise does not."""
 
 from __future__ import annotations
 
@@ -18,22 +21,53 @@ def result(bot):
     return run_eval(bot, load_questions(sorted(EVAL.glob("questions_*.yaml"))))
 
 
-def test_question_set_is_large_and_varied(result) -> None:
-    assert result["questions"] >= 120
-    assert {"unit", "item_units", "section", "count", "doc_fact", "free", "out_of_scope", "science"} <= set(
-        result["per_type"]
-    )
+@pytest.fixture(scope="module")
+def heldout(bot):
+    return run_eval(bot, load_questions([EVAL / "heldout.yaml"]))
 
 
-def test_structured_answers_are_exact(result) -> None:
+def test_question_sets_are_large_and_varied(result) -> None:
+    assert result["questions"] >= 400
+    science_and_rumor = sum(result["per_type"][t]["n"] for t in ("science", "rumor", "science_uncovered"))
+    assert science_and_rumor >= 200
+    assert {
+        "unit",
+        "item_units",
+        "section",
+        "count",
+        "doc_fact",
+        "free",
+        "out_of_scope",
+        "science",
+        "rumor",
+    } <= set(result["per_type"])
+
+
+def test_structured_answers_are_exact(result, heldout) -> None:
     for kind in ("unit", "item_units", "item_text", "programme_units"):
         assert result["per_type"][kind]["accuracy"] >= 0.98, (kind, result["failures"])
+    assert result["unit_exact_match"] == 1.0
+    assert heldout["unit_exact_match"] == 1.0
 
 
-def test_nothing_out_of_scope_is_answered(result) -> None:
-    assert result["per_type"]["out_of_scope"]["accuracy"] == 1.0, result["failures"]
+def test_retrieval_quality(result, heldout) -> None:
+    assert result["retrieval"]["recall@1"] >= 0.90  # measured 0.927
+    assert result["retrieval"]["recall@5"] >= 0.97  # measured 0.989
+    assert result["retrieval"]["mrr"] >= 0.93  # measured 0.949
+    assert heldout["retrieval"]["recall@1"] >= 0.87  # measured 0.918
 
 
-def test_overall_accuracy(result) -> None:
-    assert result["accuracy"] >= 0.92, result["failures"]
-    assert result["in_scope_refused"] <= 0.05 * result["in_scope"]
+def test_refusals(result) -> None:
+    assert result["per_type"]["out_of_scope"]["accuracy"] >= 0.95, result["failures"]
+    assert result["refusal"]["precision"] >= 0.85  # measured 0.883
+    assert result["refusal"]["recall"] >= 0.85  # measured 0.883
+    assert result["in_scope_refused"] <= 0.03 * result["in_scope"]
+
+
+def test_rumor_verdicts(result) -> None:
+    assert result["rumor_verdict_accuracy"] >= 0.90  # measured 0.935
+
+
+def test_overall_accuracy(result, heldout) -> None:
+    assert result["accuracy"] >= 0.91, result["failures"]  # measured 0.936
+    assert heldout["accuracy"] >= 0.91, heldout["failures"]  # measured 0.946

@@ -26,21 +26,22 @@ status: {status}
 
 ## 怎么做
 
-被蜜蜂蜇伤后，要先用卡片把毒刺刮出来。然后用肥皂水冲洗伤口。
+被蜜蜂蜇伤后，要先用卡片把毒刺刮出来。然后用肥皂水冲洗伤口。{marker}
 """
 
 
-def _write(path: Path, status: str = "approved") -> Path:
-    path.write_text(ARTICLE.format(status=status), encoding="utf-8")
+def _write(path: Path, status: str = "approved", marker: str = "") -> Path:
+    path.write_text(ARTICLE.format(status=status, marker=marker), encoding="utf-8")
     return path
 
 
-def test_report_counts(ingested) -> None:
+def test_report_counts(ingested, kb_settings, embedder) -> None:
+    assert KnowledgeBase.open(kb_settings, embedder).store.count() == ingested.chunks
     assert ingested.ok and ingested.changed
     assert ingested.items == 42
     assert ingested.units == 29
     assert ingested.documents == len(list(Path("knowledge/science").glob("*.md"))) + 1
-    assert ingested.embedded == ingested.chunks
+    assert ingested.embedded <= ingested.chunks  # the embedding cache is shared by the test run
 
 
 def test_unchanged_reingest_does_no_work(ingested, kb_settings, embedder) -> None:
@@ -53,7 +54,9 @@ def test_unchanged_reingest_does_no_work(ingested, kb_settings, embedder) -> Non
 
 def test_adding_a_file_beside_the_knowledge_base(fresh_settings: Settings, embedder, tmp_path: Path) -> None:
     first = ingest(fresh_settings, embedder)
-    extra = _write(tmp_path / "bee-sting.md")
+    import uuid
+
+    extra = _write(tmp_path / "bee-sting.md", marker=f"（{uuid.uuid4().hex}）")  # text never embedded before
     second = ingest(fresh_settings, embedder, [extra])
     assert second.changed and second.documents == first.documents + 1
     kb = KnowledgeBase.open(fresh_settings, embedder)
@@ -130,8 +133,10 @@ class ExplodingEmbedder:
 def test_failed_ingest_leaves_the_previous_index_serving(
     fresh_settings: Settings, embedder, tmp_path
 ) -> None:
+    import uuid
+
     first = ingest(fresh_settings, embedder)
-    extra = _write(tmp_path / "bee-sting.md")
+    extra = _write(tmp_path / "bee-sting.md", marker=uuid.uuid4().hex)  # not in the shared cache
     with pytest.raises(RuntimeError):
         ingest(fresh_settings, ExplodingEmbedder(embedder), [extra])
     layout = IndexLayout(fresh_settings.index_dir)

@@ -15,6 +15,7 @@ from bot.channels.deps import BotDep, MetricsDep, RateLimitDep, SettingsDep
 from bot.channels.schemas import AskRequest
 from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanItem
 from bot.kb.units import Unit
+from bot.sources import sources_report
 from bot.text import normalize
 
 router = APIRouter(prefix="/api", dependencies=[RateLimitDep])
@@ -195,10 +196,6 @@ def export_unit(name: str, fmt: str, bot: BotDep) -> Response:
     return _download(export.unit_rows(plan, bot.index, u), f"{u.name}-{plan.title}", fmt)
 
 
-@router.get("/sources", summary="知识库文档及审核状态")
+@router.get("/sources", summary="知识库文档及审核状态（含未收录的草稿、停用和出错文件）")
 def sources(bot: BotDep) -> dict[str, Any]:
-    docs = sorted(bot.kb.manifest.documents.values(), key=lambda d: (d.kind, d.source_id))
-    return {
-        "version": bot.kb.version,
-        "documents": [d.summary() for d in docs],
-    }
+    return sources_report(bot.kb.manifest)

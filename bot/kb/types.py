@@ -106,6 +106,8 @@ class Chunk:
     part: str | None = None
     units: tuple[str, ...] = ()
     content_hash: str = ""
+    verdict: str | None = None  # rumor checks: 谣言 / 不准确 / 属实
+    health: bool = False  # science material that gives health advice (it has a "去医院" section)
 
     def passage(self) -> str:
         """What gets embedded and lexically indexed: the headings plus the text."""
@@ -121,7 +123,8 @@ class Chunk:
 
 @dataclass(frozen=True)
 class DocumentRecord:
-    """What the index knows of one ingested file."""
+    """What the index knows of one ingested file (``kind`` "science" covers rumor checks too;
+    ``meta["kind"]`` keeps "rumor")."""
 
     source_id: str
     path: str
@@ -140,7 +143,7 @@ class DocumentRecord:
         return {
             "source_id": self.source_id,
             "title": self.title,
-            "kind": self.kind,
+            "kind": self.meta.get("kind", self.kind),
             "status": self.status,
             "reviewed_by": self.meta.get("reviewed_by"),
             "approved_at": self.meta.get("approved_at"),
@@ -161,6 +164,7 @@ class Citation:
     units: list[str]
     text: str
     part: str | None = None
+    verdict: str | None = None  # set when the source is a rumor check (谣言 / 不准确 / 属实)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ class Manifest:
     plans: dict[str, PlanDoc] = field(default_factory=dict)
     units: dict[str, Any] = field(default_factory=dict)  # the units.yaml content the version was built with
     units_hash: str = ""
+    # files left out of the index: drafts, retired material and files that failed, by source_id
+    skipped: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -40,6 +42,7 @@ class Manifest:
                 "created_at": self.created_at,
                 "units_hash": self.units_hash,
                 "units": self.units,
+                "skipped": self.skipped,
                 "documents": [d.to_dict() for d in self.documents.values()],
                 "chunks": [c.to_dict() for c in self.chunks.values()],
                 "plans": [p.to_dict() for p in self.plans.values()],
@@ -56,6 +59,7 @@ class Manifest:
             created_at=data["created_at"],
             units_hash=data.get("units_hash", ""),
             units=data.get("units", {}),
+            skipped=data.get("skipped", {}),
             documents={d["source_id"]: DocumentRecord.from_dict(d) for d in data["documents"]},
             chunks={c["chunk_id"]: Chunk.from_dict(c) for c in data["chunks"]},
             plans={p["source_id"]: PlanDoc.from_dict(p) for p in data["plans"]},

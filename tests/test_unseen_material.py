@@ -1,0 +1,40 @@
+"""Material added later with `kepu ingest path/to/folder` is found as well as the shipped library.
+
+tests/fixtures/unseen_science/ was written apart from everything retrieval was tuned on (articles and
+paraphrased questions by a helper who saw neither the code nor the shipped eval sets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.evaluate import load_questions, run_eval
+from bot.startup import load_bot
+from ingest.pipeline import ingest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "unseen_science"
+
+# Measured with this test's own run (see the closing note of the science issue): recall@1 0.89 and
+# recall@5 1.0 on the unseen material against 0.92 / 1.0 for the shipped starter questions.
+MIN_RECALL_AT_1 = 0.8
+MIN_RECALL_AT_5 = 0.9
+
+
+def test_new_folder_is_answered_from_paraphrases(fresh_settings, embedder) -> None:
+    ingest(fresh_settings, embedder)
+    report = ingest(fresh_settings, embedder, [FIXTURE])
+    assert report.ok and {r.source_id for r in report.by_status("added")} == {
+        p.stem for p in FIXTURE.glob("*.md")
+    }
+    bot = load_bot(fresh_settings, embedder)
+    unseen = run_eval(bot, load_questions([FIXTURE.parent / "unseen_science_questions.yaml"]))
+    shipped = run_eval(bot, load_questions([ROOT / "eval" / "questions_science.yaml"]))
+    assert unseen["retrieval"]["recall@1"] >= MIN_RECALL_AT_1, unseen["failures"]
+    assert unseen["retrieval"]["recall@5"] >= MIN_RECALL_AT_5, unseen["failures"]
+    assert unseen["retrieval"]["recall@1"] >= shipped["retrieval"]["recall@1"] - 0.15
+    # measured: 3 of 18 colloquial paraphrases refused (the refusal thresholds favour saying "no
+    # approved material" over quoting the wrong health advice)
+    assert unseen["in_scope_refused"] <= 0.2 * unseen["in_scope"], unseen["failures"]
