@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/bench_http.py [--seconds 10]
 
-/api/ask gets distinct questions (all questions of eval/*.yaml, cycled; each wrk connection starts at a
-different offset) at concurrency 1 and 16; /healthz at concurrency 16. Prints throughput, p50/p95/p99
+/api/ask gets distinct questions (all questions of eval/*.yaml in four wordings, cycled; each wrk
+connection starts at a different offset) at concurrency 1 and 16; /healthz at concurrency 16. Prints throughput, p50/p95/p99
 latency, errors (non-200 responses and socket errors), and the ask/healthz throughput ratio. Goal on the
 2-core machine: /api/ask p95 <= 100 ms at concurrency 16 with no errors. wrk (Debian package `wrk`)
 is a C client, so it takes little of the CPU that the server needs. All traffic stays on 127.0.0.1
@@ -102,7 +102,14 @@ def main() -> int:
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("需要 wrk：apt-get install wrk（make bench 会自动安装）")
-    questions = list(dict.fromkeys(q["q"] for q in load_questions(sorted((ROOT / "eval").glob("*.yaml")))))
+    base_questions = [q["q"] for q in load_questions(sorted((ROOT / "eval").glob("*.yaml")))]
+    # Every request of a run is a different string (no cache can help): each question also comes as
+    # "请问……", "……？" and "我想问一下，……", enough for a 10-second run without repeats.
+    variants = [
+        (q, f"请问{q}", q.rstrip("？?") if q.endswith(("？", "?")) else f"{q}？", f"我想问一下，{q}")
+        for q in base_questions
+    ]
+    questions = list(dict.fromkeys(v for group in zip(*variants, strict=True) for v in group))
     with tempfile.TemporaryDirectory() as tmp:
         ask_lua = Path(tmp) / "ask.lua"
         bodies = ", ".join(lua_string(json.dumps({"question": q}, ensure_ascii=False)) for q in questions)

@@ -288,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     except KepuError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

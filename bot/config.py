@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # BM25 also indexes character pairs of Chinese text (measured: see README, "检索").
     lexical_pairs: bool = True
 
+    # Query vectors kept for repeated questions (0 = off). About 1.5 KB each.
+    query_cache_size: int = 4096
+
     chunk_size: int = 300
     chunk_overlap: int = 40
     keep_versions: int = 2
