@@ -15,14 +15,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.channels import admin, api, health, pages
+from bot.channels import admin, api, health, pages, wechat
 from bot.channels.deps import RateLimited
 from bot.config import Settings
 from bot.errors import IndexNotReadyError, KepuError, UpstreamError
 from bot.holder import BotHolder
 from bot.kb.embedders import Embedder, make_embedder
 from bot.metrics import Metrics
-from bot.state import MemoryRateLimiter
+from bot.state import MemoryContinuationStore, MemoryOnceStore, MemoryRateLimiter
+from bot.wechat.dialog import Dialog, MenuConfig
+from bot.wechat.kf import CustomerService, KepuWeChatClient
+from bot.wechat.protocol import Envelope
 
 log = logging.getLogger("kepu.app")
 
@@ -82,6 +85,22 @@ class MetricsMiddleware:
             metrics.latency.labels(route).observe(time.perf_counter() - started)
 
 
+def _wechat_dialog(settings: Settings, holder: BotHolder, metrics: Metrics) -> Dialog:
+    customer_service = None
+    if settings.wechat_app_id and settings.wechat_app_secret:
+        customer_service = CustomerService(KepuWeChatClient(settings))
+    return Dialog(
+        holder,
+        budget_s=settings.wechat_budget_s,
+        reply_bytes=settings.wechat_reply_bytes,
+        more=MemoryContinuationStore(settings.wechat_more_ttl_s),
+        limiter=MemoryRateLimiter(settings.wechat_user_rate),
+        menu=MenuConfig.load(settings.wechat_menu_file),
+        customer_service=customer_service,
+        metrics=metrics,
+    )
+
+
 def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     """Build the app. Models and indexes load in the lifespan, once, not here."""
 
@@ -92,6 +111,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         if holder.try_load() is None:
             log.warning("no index yet; /readyz reports not ready until kepu ingest has run")
         app.state.holder = holder
+        if settings.wechat_token:
+            app.state.wechat_dialog = _wechat_dialog(settings, holder, app.state.metrics)
         yield
 
     app = FastAPI(
@@ -109,6 +130,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.include_router(pages.router)
     if settings.admin_token:
         app.include_router(admin.router)
+    if settings.wechat_token:
+        app.state.wechat_envelope = Envelope(settings)
+        app.state.wechat_once = MemoryOnceStore(settings.wechat_dedupe_ttl_s)
+        app.include_router(wechat.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
     app.add_middleware(MetricsMiddleware)

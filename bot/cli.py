@@ -18,6 +18,7 @@ EXAMPLES = {
     "search": '示例：kepu search --json --k 5 "科学辟谣平台"\n      cat 问题.txt | kepu search -',
     "sources": "示例：kepu sources\n      kepu sources --json",
     "serve": "示例：kepu serve                      # http://127.0.0.1:8000\n      kepu serve --host 0.0.0.0 --port 8080",
+    "wechat": '示例：kepu wechat simulate "被狗咬了怎么办"\n      kepu wechat simulate --aes --url https://example.gov.cn/wechat "第32条由哪个单位负责？"\n      kepu wechat menu',
     "eval": "示例：kepu eval eval/questions_plan.yaml eval/questions_science.yaml\n      kepu eval --sweep eval/*.yaml   # 测量融合权重",
 }
 
@@ -61,6 +62,24 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--host", default=None, help="监听地址（默认 KEPU_HOST 或 127.0.0.1）")
     srv.add_argument("--port", type=int, default=None, help="端口（默认 KEPU_PORT 或 8000）")
     srv.add_argument("--workers", type=int, default=None, help="工作进程数（默认 KEPU_WORKERS 或 1）")
+
+    wx = add("wechat", "微信公众号工具：模拟推送消息、创建自定义菜单")
+    wx_sub = wx.add_subparsers(dest="wechat_command", required=True, metavar="子命令")
+    sim = wx_sub.add_parser(
+        "simulate",
+        help="按微信的方式签名（可加密）一条文本消息，发到服务器并显示回复",
+        epilog=EXAMPLES["wechat"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sim.add_argument("question", help="要发送的文字")
+    sim.add_argument(
+        "--url", default=None, help="服务器的 /wechat 地址（默认 http://KEPU_HOST:KEPU_PORT/wechat）"
+    )
+    sim.add_argument("--aes", action="store_true", help="安全模式：用 KEPU_WECHAT_AES_KEY 加密")
+    sim.add_argument("--openid", default="o_kepu_simulate", help="模拟的用户 openid")
+    wx_sub.add_parser(
+        "menu", help="把 deploy/wechat-menu.json 中的菜单推送到公众号（需要 AppID 和 AppSecret）"
+    )
 
     ev = add("eval", "用问题集给问答打分")
     ev.add_argument(
@@ -270,7 +289,64 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_wechat(args: argparse.Namespace) -> int:
+    from bot.errors import ConfigError
+    from bot.startup import load_settings
+
+    settings = load_settings()
+    if args.wechat_command == "menu":
+        from wechatpy.exceptions import WeChatClientException
+
+        from bot.wechat.dialog import MenuConfig
+        from bot.wechat.kf import KepuWeChatClient
+
+        if not (settings.wechat_app_id and settings.wechat_app_secret):
+            raise ConfigError("推送菜单需要设置 KEPU_WECHAT_APP_ID 和 KEPU_WECHAT_APP_SECRET")
+        menu = MenuConfig.load(settings.wechat_menu_file)
+        if not menu.buttons:
+            raise ConfigError(f"菜单文件 {settings.wechat_menu_file} 不存在或没有 menu 字段")
+        try:
+            KepuWeChatClient(settings).menu.create(menu.buttons)
+        except WeChatClientException as exc:
+            print(f"微信拒绝了菜单：{exc.errcode} {exc.errmsg}", file=sys.stderr)
+            return 1
+        print(f"菜单已推送：{len(menu.buttons.get('button', []))} 个按钮")
+        return 0
+
+    import httpx
+
+    from bot.wechat.simulate import outgoing, read_reply, text_fields
+
+    if not settings.wechat_token:
+        raise ConfigError("模拟推送需要设置 KEPU_WECHAT_TOKEN（与服务器相同）")
+    if args.aes and not (settings.wechat_aes_key and settings.wechat_app_id):
+        raise ConfigError("--aes 需要设置 KEPU_WECHAT_AES_KEY 和 KEPU_WECHAT_APP_ID")
+    aes = settings.wechat_aes_key if args.aes else None
+    url = args.url or f"http://{settings.host}:{settings.port}/wechat"
+    msg = outgoing(
+        text_fields(args.question, openid=args.openid),
+        settings.wechat_token,
+        aes_key=aes,
+        app_id=settings.wechat_app_id,
+    )
+    try:
+        resp = httpx.post(url, params=msg.params, content=msg.body, timeout=10)
+    except httpx.HTTPError as exc:
+        print(f"无法连接 {url}：{exc}", file=sys.stderr)
+        return 1
+    if resp.status_code != 200:
+        print(f"服务器返回 {resp.status_code}：{resp.text}", file=sys.stderr)
+        return 1
+    reply = read_reply(resp.content, settings.wechat_token, aes_key=aes, app_id=settings.wechat_app_id)
+    print(reply.get("Content", "（服务器回复 success，没有消息内容）"))
+    print(
+        f"\n[{len(resp.content)} 字节，{resp.elapsed.total_seconds() * 1000:.0f} 毫秒，{'安全模式' if aes else '明文模式'}]"
+    )
+    return 0
+
+
 COMMANDS = {
+    "wechat": cmd_wechat,
     "serve": cmd_serve,
     "ingest": cmd_ingest,
     "ask": cmd_ask,

@@ -63,6 +63,35 @@ class Settings(BaseSettings):
     workers: int = 1  # server processes (kepu serve --workers)
     env: Literal["development", "production"] = "development"
 
+    # WeChat official account (the /wechat route is mounted only when wechat_token is set)
+    wechat_token: str | None = None
+    wechat_app_id: str | None = None
+    wechat_aes_key: str | None = Field(default=None, description="EncodingAESKey (43 characters), safe mode")
+    wechat_app_secret: str | None = Field(default=None, description="For the customer-service API and menus")
+    wechat_api_base: str = "https://api.weixin.qq.com/cgi-bin/"
+    wechat_budget_s: float = Field(default=4.0, description="A pushed message is answered within this time")
+    wechat_replay_window_s: int = 300
+    wechat_max_body_bytes: int = 64 * 1024
+    wechat_reply_bytes: int = 2048
+    wechat_user_rate: str = "20/minute"
+    wechat_dedupe_ttl_s: int = 60
+    wechat_more_ttl_s: int = 1800
+    wechat_menu_file: Path = Path("deploy/wechat-menu.json")
+
+    @field_validator("wechat_aes_key")
+    @classmethod
+    def _aes_key(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 43:
+            raise ValueError(f"EncodingAESKey must be 43 characters, got {len(value)}")
+        return value
+
+    @field_validator("wechat_budget_s")
+    @classmethod
+    def _budget(cls, value: float) -> float:
+        if not 0.5 <= value <= 4.8:
+            raise ValueError(f"must be between 0.5 and 4.8 seconds (WeChat waits 5), got {value}")
+        return value
+
     @field_validator("admin_token")
     @classmethod
     def _real_secret(cls, value: str | None) -> str | None:
@@ -70,7 +99,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a random string of at least 16 characters (not a placeholder)")
         return value
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "wechat_user_rate")
     @classmethod
     def _rate(cls, value: str) -> str:
         from limits import parse

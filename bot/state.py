@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from cachetools import TTLCache
 from limits import parse, storage, strategies
 
 
@@ -34,3 +38,66 @@ class MemoryRateLimiter:
             return RateDecision(True, 0)
         stats = self._limiter.get_window_stats(self._item, key)
         return RateDecision(False, max(1, int(stats.reset_time - time.time()) + 1))
+
+
+class OnceStore(Protocol):
+    """Runs a computation once per key for a while (WeChat retries): later callers with the same key get
+    the same result, and callers that arrive while it runs wait for it."""
+
+    async def run_once(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes: ...
+
+
+class ContinuationStore(Protocol):
+    """What is left of a long answer, per user, for 「更多」."""
+
+    def put(self, user: str, parts: list[str]) -> None: ...
+
+    def pop(self, user: str) -> tuple[str, int] | None:
+        """The next part and how many remain after it, or None when nothing is left."""
+        ...
+
+
+class MemoryOnceStore:
+    """In-process, TTL-bounded and size-bounded (cachetools.TTLCache)."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self._cache: TTLCache[str, asyncio.Future[bytes]] = TTLCache(maxsize=max_entries, ttl=ttl_s)
+
+    async def run_once(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+        existing = self._cache.get(key)
+        if existing is not None:
+            return await asyncio.shield(existing)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._cache[key] = future
+        try:
+            result = await compute()
+        except BaseException as exc:
+            self._cache.pop(key, None)  # a failed attempt may be retried
+            future.set_exception(exc)
+            future.exception()  # retrieved: nobody else may be waiting
+            raise
+        future.set_result(result)
+        return result
+
+
+class MemoryContinuationStore:
+    def __init__(self, ttl_s: float, max_users: int = 50_000) -> None:
+        self._cache: TTLCache[str, list[str]] = TTLCache(maxsize=max_users, ttl=ttl_s)
+        self._lock = threading.Lock()
+
+    def put(self, user: str, parts: list[str]) -> None:
+        with self._lock:
+            if parts:
+                self._cache[user] = list(parts)
+            else:
+                self._cache.pop(user, None)
+
+    def pop(self, user: str) -> tuple[str, int] | None:
+        with self._lock:
+            parts = self._cache.pop(user, None)
+            if not parts:
+                return None
+            head, rest = parts[0], parts[1:]
+            if rest:
+                self._cache[user] = rest
+            return head, len(rest)

@@ -22,8 +22,15 @@ def free_port() -> int:
 
 @contextmanager
 def serve(settings: Settings, embedder) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    with serve_app(create_app(settings, embedder)) as url:
+        yield url
+
+
+@contextmanager
+def serve_app(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Any ASGI app under uvicorn on a free loopback port; the app is reachable as ``url`` inside."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings, embedder), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
