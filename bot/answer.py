@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import compose, safety
 from bot.config import Settings
@@ -105,6 +105,8 @@ class Bot:
                 "year_missing",
                 f"知识库中没有{r.year}年的工作要点，目前只收录了{years}年的。{compose.HELP_TEXT}",
             )
+        if r.kind == "compare":
+            return self._compare(raw, r)
         if r.kind == "item":
             found = [it for n in r.items if (it := plan.item(n)) is not None]
             if not found:
@@ -156,6 +158,23 @@ class Bot:
                 if unit != ALL_MEMBERS:
                     counts[unit] = counts.get(unit, 0) + 1
         return sorted(counts.items(), key=lambda kv: (-kv[1], list(counts).index(kv[0])))
+
+    def _compare(self, raw: str, r: Route) -> Answer:
+        old, new = r.plans[0], r.plans[-1]
+        if r.units:
+            unit = r.units[0]
+            pick = lambda p: [it for it in p.items if unit.name in it.units]  # noqa: E731
+            subject = f"{unit.display()}负责的条目"
+        else:
+            pick = lambda p: list(p.items)  # noqa: E731
+            subject = "全部条目"
+        before, after = pick(old), pick(new)
+        kept, added, dropped = compose.compare_items(before, after)
+        text = compose.compare_text(old, new, subject, kept, added, dropped)
+        cites = [compose.item_citation(old, it) for it in before] + [
+            compose.item_citation(new, it) for it in after
+        ]
+        return Answer(raw, text, "structured", cites, route="compare")
 
     def _scope_items(self, plan: PlanDoc, r: Route) -> list[PlanItem]:
         numbers = r.section.items if r.section else next(p.items for p in plan.parts if p.number == r.part)
@@ -232,6 +251,10 @@ class Bot:
         if safety.unknown_conditions(self.kb.tokenizer.words(q), self.known_text):
             return self._uncovered(raw, q)
         retrieval = retrieval or self.retriever.search(q, fast=self.settings.lexical_fast_path)
+        if r.explicit and r.plan is not None:  # the question named its plan: quote no other plan
+            sid = r.plan.source_id
+            kept = [h for h in retrieval.hits if h.chunk.kind != "plan" or h.chunk.source_id == sid]
+            retrieval = replace(retrieval, hits=kept)
         if not self._supported(retrieval):
             return self._uncovered(raw, q)
         top = retrieval.hits[0]

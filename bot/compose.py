@@ -34,7 +34,7 @@ def plan_label(plan: PlanDoc) -> str:
 def unit_list(names: Iterable[str], index: PlanIndex) -> str:
     out = []
     for name in names:
-        unit = index.units.resolve(name)
+        unit = index.unit_named(name)
         out.append(unit.display() if unit else name)
     return "、".join(out)
 
@@ -323,3 +323,48 @@ def plan_item_for(plan: PlanDoc, number: int | None) -> PlanItem | None:
 
 def members_only(items: list[PlanItem]) -> list[PlanItem]:
     return [i for i in items if ALL_MEMBERS in i.units]
+
+
+# Two items are "the same work" across years when their texts share at least this much
+# (difflib ratio); measured on the 2020/2021 test plans, where reworded items score 0.5-0.9.
+SAME_ITEM_RATIO = 0.45
+
+
+def compare_items(
+    before: list[PlanItem], after: list[PlanItem]
+) -> tuple[list[tuple[PlanItem, PlanItem]], list[PlanItem], list[PlanItem]]:
+    """Pairs that stayed (best match above SAME_ITEM_RATIO), items added, items dropped."""
+    import difflib
+
+    kept: list[tuple[PlanItem, PlanItem]] = []
+    unmatched = list(after)
+    dropped: list[PlanItem] = []
+    for old in before:
+        scored = [(difflib.SequenceMatcher(None, old.body, new.body).ratio(), new) for new in unmatched]
+        best = max(scored, key=lambda s: s[0], default=None)
+        if best and best[0] >= SAME_ITEM_RATIO:
+            kept.append((old, best[1]))
+            unmatched.remove(best[1])
+        else:
+            dropped.append(old)
+    return kept, unmatched, dropped
+
+
+def compare_text(
+    old: PlanDoc,
+    new: PlanDoc,
+    subject: str,
+    kept: list[tuple[PlanItem, PlanItem]],
+    added: list[PlanItem],
+    dropped: list[PlanItem],
+) -> str:
+    lines = [f"{plan_label(old)}与{plan_label(new)}中{subject}的对比："]
+    lines.append(f"新增（{new.year}年有、{old.year}年没有）{len(added)}条：")
+    lines += [f"  {new.year}年第{it.number}条：{short(it.body)}" for it in added] or ["  无"]
+    lines.append(f"不再列出（{old.year}年有、{new.year}年没有）{len(dropped)}条：")
+    lines += [f"  {old.year}年第{it.number}条：{short(it.body)}" for it in dropped] or ["  无"]
+    lines.append(f"延续{len(kept)}条：")
+    lines += [
+        f"  {old.year}年第{a.number}条 → {new.year}年第{b.number}条：{short(b.body)}" for a, b in kept
+    ] or ["  无"]
+    return "\n".join(lines)

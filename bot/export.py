@@ -12,9 +12,16 @@ from bot.kb.units import Unit
 MARK = "●"
 
 
+def plan_row(plan: PlanDoc) -> list[str]:
+    """First row of every export: which plan the table is about."""
+    return ["计划", plan.title, plan.source_id]
+
+
 def matrix_rows(plan: PlanDoc, index: PlanIndex) -> list[list[str]]:
     """Header row, then one row per item: number, part, section, then a mark under each unit named."""
-    units = sorted(index.units.units, key=lambda n: (-sum(1 for it in plan.items if n in it.units), n))
+    units = sorted(
+        index.directory(plan).units, key=lambda n: (-sum(1 for it in plan.items if n in it.units), n)
+    )
     rows = [["条目", "部分", "小节", "各成员单位", *units]]
     for it in plan.items:
         rows.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.kb.plan_index import PlanIndex, title_cores
+from bot.kb.plan_index import PlanChoice, PlanIndex, title_cores
 from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanSection
 from bot.kb.units import Unit
 from bot.text import item_refs, strip_punct
@@ -35,7 +35,7 @@ STRONG_DOC_RE = re.compile(
 )
 DOC_WORD_RE = re.compile(r"这个文件|这份文件|本文件|该文件|文件|工作要点|这个要点|通知|原文")
 PLAN_WORD_RE = re.compile(r"工作要点|要点|计划|方案|纲要|规划|文件|通知")
-YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
+COMPARE_RE = re.compile(r"变化|区别|不同|对比|比较|相比|异同|差别|有啥变|哪些变")
 
 
 @dataclass
@@ -52,6 +52,8 @@ class Route:
     asks_who: bool = False
     together: bool = False
     year: int | None = None
+    plans: list[PlanDoc] = field(default_factory=list)  # compare: the plans named, oldest first
+    explicit: bool = False  # the question named its plan (year, region, issuer)
 
 
 def _only_lists(q: str, section: PlanSection | None, part: int | None, plan: PlanDoc) -> bool:
@@ -68,15 +70,25 @@ def _only_lists(q: str, section: PlanSection | None, part: int | None, plan: Pla
 
 
 def route(question: str, index: PlanIndex) -> Route:
-    plan = index.default_plan()
+    choice = index.select(question)
+    result = _route(question, index, choice)
+    result.explicit = result.explicit or choice.explicit
+    return result
+
+
+def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
+    plan = choice.plan
     if plan is None:
         return Route("free", None)
     q = question
     # A plan year the knowledge base does not hold: say so instead of answering from another year.
-    for m in YEAR_RE.finditer(q):
-        year = int(m.group(1))
-        if year not in index.years() and PLAN_WORD_RE.search(q) and year not in (2006, 2010, 2035):
-            return Route("year_missing", plan, year=year)
+    if choice.missing_years and (PLAN_WORD_RE.search(q) or COMPARE_RE.search(q)):
+        return Route("year_missing", plan, year=choice.missing_years[0])
+    if len(choice.plans) >= 2 and COMPARE_RE.search(q):
+        units = [u for p in choice.plans for u in index.directory(p).find(q)]
+        return Route(
+            "compare", plan, units=list(dict.fromkeys(units)), plans=list(choice.plans), explicit=True
+        )
 
     if STRONG_DOC_RE.search(q) and not index.programmes_in(q) and not item_refs(q):
         return Route("doc", plan)
@@ -88,7 +100,7 @@ def route(question: str, index: PlanIndex) -> Route:
     if bad_items:
         return Route("item", plan, items=bad_items, asks_who=asks_who)
 
-    units = index.units.find(q)
+    units = index.directory(plan).find(q)
     section, part = index.find_section(plan, q)
     counting = bool(COUNT_RE.search(q))
     if ALL_MEMBERS in q:

@@ -116,7 +116,9 @@ def test_matrix_and_exports(client) -> None:
     assert marked == {"中国科协", "财政部"}
     csv = client.get("/api/export/matrix.csv")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
-    assert csv.content.decode("utf-8-sig").splitlines()[0].startswith("条目,部分,小节")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "计划,2020年全民科学素质行动工作要点,2020-work-points"  # the export names its plan
+    assert lines[1].startswith("条目,部分,小节")
     xlsx = client.get("/api/export/units/团中央.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     import io
@@ -124,7 +126,7 @@ def test_matrix_and_exports(client) -> None:
     from openpyxl import load_workbook
 
     ws = load_workbook(io.BytesIO(xlsx.content)).active
-    numbers = [int(row[0]) for row in ws.iter_rows(min_row=2, values_only=True) if row[3] == "列名负责"]
+    numbers = [int(row[0]) for row in ws.iter_rows(min_row=3, values_only=True) if row[3] == "列名负责"]
     assert numbers == sorted(n for n, us in UNITS.items() if "共青团中央" in us)
     assert client.get("/api/export/matrix.pdf").status_code == 404
 

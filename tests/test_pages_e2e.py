@@ -99,8 +99,9 @@ def test_units_page_alias_lookup_and_csv(page, base) -> None:
     with page.expect_download() as info:
         page.click("#unit-csv")
     rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
-    assert rows[0][:4] == ["条目", "部分", "小节", "负责方式"]
-    named = [int(r[0]) for r in rows[1:] if r[3] == "列名负责"]
+    assert rows[0][:2] == ["计划", "2020年全民科学素质行动工作要点"]
+    assert rows[1][:4] == ["条目", "部分", "小节", "负责方式"]
+    named = [int(r[0]) for r in rows[2:] if r[3] == "列名负责"]
     assert named == sorted(n for n, us in UNITS.items() if "共青团中央" in us)
 
 

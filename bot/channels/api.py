@@ -30,11 +30,28 @@ class QuestionError(ValueError):
     """A question that cannot be answered as sent (empty, too long)."""
 
 
-def _plan(bot: Bot) -> PlanDoc:
-    plan = bot.index.default_plan()
-    if plan is None:
+def _plan(bot: Bot, plan: str | None = None) -> PlanDoc:
+    """The plan named by ``?plan=`` (its source_id or its year), else the default plan."""
+    if plan:
+        found = bot.index.plan_by_id(plan) or next(
+            (
+                p
+                for p in sorted(bot.index.plans.values(), key=lambda p: p.region != "全国")
+                if str(p.year) == plan
+            ),
+            None,
+        )
+        if found is None:
+            known = "、".join(sorted(bot.index.plans))
+            raise HTTPException(404, f"没有计划“{plan}”，可选：{known}")
+        return found
+    default = bot.index.default_plan()
+    if default is None:
         raise HTTPException(404, "知识库中还没有工作要点文件")
-    return plan
+    return default
+
+
+PlanParam = Query(None, description="计划的 source_id 或年份；不填则为最新年份的全国工作要点")
 
 
 def _item_json(item: PlanItem, unit: str | None = None) -> dict[str, Any]:
@@ -50,6 +67,10 @@ def _item_json(item: PlanItem, unit: str | None = None) -> dict[str, Any]:
     }
 
 
+def _plan_json(plan: PlanDoc) -> dict[str, Any]:
+    return {"source_id": plan.source_id, "title": plan.title, "year": plan.year, "region": plan.region}
+
+
 def _unit_json(unit: Unit, plan: PlanDoc, bot: Bot) -> dict[str, Any]:
     ui = bot.index.items_for_unit(plan, unit)
     return {
@@ -61,13 +82,12 @@ def _unit_json(unit: Unit, plan: PlanDoc, bot: Bot) -> dict[str, Any]:
     }
 
 
-def _resolve_unit(bot: Bot, name: str) -> Unit:
-    unit = bot.index.units.resolve(normalize(name)) or bot.index.units.resolve(name)
+def _resolve_unit(bot: Bot, name: str, plan: PlanDoc) -> Unit:
+    units = bot.index.directory(plan)
+    unit = units.resolve(normalize(name)) or units.resolve(name)
     if unit is None:
-        close = difflib.get_close_matches(name, bot.index.units.all_names(), n=5, cutoff=0.3)
-        names = list(
-            dict.fromkeys(bot.index.units.resolve(c).name for c in close if bot.index.units.resolve(c))
-        )
+        close = difflib.get_close_matches(name, units.all_names(), n=5, cutoff=0.3)
+        names = list(dict.fromkeys(u.name for c in close if (u := units.resolve(c)) is not None))
         hint = f"，您是不是要找：{'、'.join(names)}" if names else ""
         raise HTTPException(404, {"message": f"找不到单位“{name}”{hint}", "suggestions": names})
     return unit
@@ -103,59 +123,71 @@ async def search(
     return {"question": q, "hits": [h.to_dict() for h in retrieval.hits]}
 
 
+@router.get("/plans", summary="知识库中的全部计划（工作要点）")
+def plans(bot: BotDep) -> dict[str, Any]:
+    default = bot.index.default_plan()
+    rows = sorted(bot.index.plans.values(), key=lambda p: (-(p.year or 0), p.region != "全国", p.source_id))
+    return {
+        "default": default.source_id if default else None,
+        "plans": [{**_plan_json(p), "items": len(p.items)} for p in rows],
+    }
+
+
 @router.get("/units", summary="全部负责单位")
-def units(bot: BotDep) -> dict[str, Any]:
-    plan = _plan(bot)
-    rows = [_unit_json(u, plan, bot) for u in bot.index.units.units.values()]
+def units(bot: BotDep, plan: str | None = PlanParam) -> dict[str, Any]:
+    chosen = _plan(bot, plan)
+    rows = [_unit_json(u, chosen, bot) for u in bot.index.directory(chosen).units.values()]
     rows.sort(key=lambda r: (-r["items"], r["name"]))
-    return {"plan": {"source_id": plan.source_id, "title": plan.title}, "units": rows}
+    return {"plan": _plan_json(chosen), "units": rows}
 
 
 @router.get("/units/{name}", summary="一个单位负责的条目（可用任何名称或简称）")
-def unit(name: str, bot: BotDep) -> dict[str, Any]:
-    plan = _plan(bot)
-    u = _resolve_unit(bot, name)
-    ui = bot.index.items_for_unit(plan, u)
+def unit(name: str, bot: BotDep, plan: str | None = PlanParam) -> dict[str, Any]:
+    chosen = _plan(bot, plan)
+    u = _resolve_unit(bot, name, chosen)
+    ui = bot.index.items_for_unit(chosen, u)
     return {
-        "plan": {"source_id": plan.source_id, "title": plan.title},
-        "unit": _unit_json(u, plan, bot),
+        "plan": _plan_json(chosen),
+        "unit": _unit_json(u, chosen, bot),
         "items": [_item_json(it, u.name) for it in ui.items],
         "all_member_items": [_item_json(it, u.name) for it in ui.all_member_items],
     }
 
 
 @router.get("/items", summary="条目列表，可按部分和单位筛选")
-def items(bot: BotDep, part: int | None = Query(None, ge=1), unit: str | None = None) -> dict[str, Any]:
-    plan = _plan(bot)
-    selected = list(plan.items)
+def items(
+    bot: BotDep, part: int | None = Query(None, ge=1), unit: str | None = None, plan: str | None = PlanParam
+) -> dict[str, Any]:
+    chosen = _plan(bot, plan)
+    selected = list(chosen.items)
     if part is not None:
-        if not any(p.number == part for p in plan.parts):
-            raise HTTPException(404, f"没有第{part}部分，共{len(plan.parts)}个部分")
+        if not any(p.number == part for p in chosen.parts):
+            raise HTTPException(404, f"没有第{part}部分，共{len(chosen.parts)}个部分")
         selected = [it for it in selected if it.part_no == part]
     unit_name = None
     if unit:
-        unit_name = _resolve_unit(bot, unit).name
+        unit_name = _resolve_unit(bot, unit, chosen).name
         selected = [it for it in selected if unit_name in it.units]
     return {
-        "plan": {"source_id": plan.source_id, "title": plan.title},
+        "plan": _plan_json(chosen),
         "parts": [
             {
                 "number": p.number,
                 "title": p.title,
                 "sections": [{"number": s.number, "title": s.title} for s in p.sections],
             }
-            for p in plan.parts
+            for p in chosen.parts
         ],
         "items": [_item_json(it, unit_name) for it in selected],
     }
 
 
 @router.get("/items/{n}", summary="一个条目")
-def item(n: str, bot: BotDep) -> dict[str, Any]:
-    plan = _plan(bot)
-    found = plan.item(int(n)) if n.isdigit() else None
+def item(n: str, bot: BotDep, plan: str | None = PlanParam) -> dict[str, Any]:
+    plan_doc = _plan(bot, plan)
+    found = plan_doc.item(int(n)) if n.isdigit() else None
     if found is None:
-        first, last = plan.items[0].number, plan.items[-1].number
+        first, last = plan_doc.items[0].number, plan_doc.items[-1].number
         raise HTTPException(404, f"没有第{n}条：条目编号为{first}—{last}")
     return _item_json(found)
 
@@ -184,16 +216,18 @@ def _download(rows: list[list[str]], name: str, fmt: str) -> Response:
 
 
 @router.get("/export/matrix.{fmt}", summary="导出单位 × 条目矩阵（csv 或 xlsx）")
-def export_matrix(fmt: str, bot: BotDep) -> Response:
-    plan = _plan(bot)
-    return _download(export.matrix_rows(plan, bot.index), f"{plan.title}-分工矩阵", fmt)
+def export_matrix(fmt: str, bot: BotDep, plan: str | None = PlanParam) -> Response:
+    chosen = _plan(bot, plan)
+    rows = [export.plan_row(chosen), *export.matrix_rows(chosen, bot.index)]
+    return _download(rows, f"{chosen.title}-分工矩阵", fmt)
 
 
 @router.get("/export/units/{name}.{fmt}", summary="导出一个单位的条目（csv 或 xlsx）")
-def export_unit(name: str, fmt: str, bot: BotDep) -> Response:
-    plan = _plan(bot)
-    u = _resolve_unit(bot, name)
-    return _download(export.unit_rows(plan, bot.index, u), f"{u.name}-{plan.title}", fmt)
+def export_unit(name: str, fmt: str, bot: BotDep, plan: str | None = PlanParam) -> Response:
+    chosen = _plan(bot, plan)
+    u = _resolve_unit(bot, name, chosen)
+    rows = [export.plan_row(chosen), *export.unit_rows(chosen, bot.index, u)]
+    return _download(rows, f"{u.name}-{chosen.title}", fmt)
 
 
 @router.get("/sources", summary="知识库文档及审核状态（含未收录的草稿、停用和出错文件）")

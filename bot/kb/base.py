@@ -10,8 +10,7 @@ from bot.kb.embedders import Embedder
 from bot.kb.lexical import LexicalIndex
 from bot.kb.plan_index import PlanIndex
 from bot.kb.store import ChromaStore, VectorStore
-from bot.kb.types import ALL_MEMBERS, Chunk
-from bot.kb.units import UnitDirectory
+from bot.kb.types import Chunk
 from bot.kb.versions import IndexLayout, Manifest
 from bot.text import Tokenizer
 
@@ -42,8 +41,7 @@ class KnowledgeBase:
             raise IndexNotReadyError(f"还没有建立索引（{settings.index_dir}）：请先运行 kepu ingest")
         manifest = layout.load_manifest(version)
         store = ChromaStore(layout.version_dir(version) / "chroma", embedder.id)
-        plan_units = {u for p in manifest.plans.values() for it in p.items for u in it.units} - {ALL_MEMBERS}
-        plan_index = PlanIndex(manifest.plans, UnitDirectory(manifest.units, plan_units))
+        plan_index = PlanIndex(manifest.plans, manifest.units)
         tokenizer = Tokenizer(settings.cache_dir / "jieba", plan_index.user_words())
         chunks = list(manifest.chunks.values())
         analyse = tokenizer.index_tokens if settings.lexical_pairs else tokenizer.tokens

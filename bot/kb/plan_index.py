@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanItem, PlanSection
 from bot.kb.units import Unit, UnitDirectory
@@ -53,6 +54,31 @@ def _title_match(title: str, text: str) -> float:
     return best
 
 
+_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年|\s*(?:的|版)?(?:工作要点|要点|计划))")
+# Years that appear inside plan texts as targets or periods, not as plan years (纲要 2006-2010-2020, 2035).
+NOT_PLAN_YEARS = frozenset({2006, 2010, 2035})
+
+
+def _names_region(plan: PlanDoc, question: str) -> bool:
+    region = (plan.region or "").strip()
+    if not region or region == "全国":
+        return False
+    core = re.sub(r"(省|市|自治区|特别行政区|县|区)$", "", region)
+    return (
+        region in question
+        or (len(core) >= 2 and core in question)
+        or bool(plan.issuer and plan.issuer in question)
+    )
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    plan: PlanDoc | None  # the plan to answer from
+    plans: tuple[PlanDoc, ...]  # every plan the question names (two or more: a comparison)
+    explicit: bool  # the question named it (year, region, issuer)
+    missing_years: tuple[int, ...]  # plan years named that the knowledge base does not hold
+
+
 # Quoted names shorter than this (《纲要》) are too generic to identify one programme.
 MIN_PROGRAMME_LEN = 4
 
@@ -65,9 +91,16 @@ class UnitItems:
 
 
 class PlanIndex:
-    def __init__(self, plans: dict[str, PlanDoc], units: UnitDirectory) -> None:
+    def __init__(self, plans: dict[str, PlanDoc], units_yaml: dict[str, Any]) -> None:
         self.plans = plans
-        self.units = units
+        self._directories = {
+            sid: UnitDirectory(units_yaml, {u for it in p.items for u in it.units})
+            for sid, p in plans.items()
+        }
+        default = self.default_plan()
+        # the default plan's units (API calls without ?plan=, tokenizer words come from all plans)
+        self.units = self._directories[default.source_id] if default else UnitDirectory(units_yaml, set())
+        self._all_names = sorted({n for d in self._directories.values() for n in d.all_names()})
         self.programmes: dict[str, list[tuple[str, int]]] = {}
         for plan in plans.values():
             for item in plan.items:
@@ -141,4 +174,34 @@ class PlanIndex:
 
     def user_words(self) -> list[str]:
         """Words for the tokenizer's user dictionary: unit names, aliases and programme names."""
-        return [*self.units.all_names(), *self.programmes]
+        return [*self._all_names, *self.programmes]
+
+    def unit_named(self, name: str) -> Unit | None:
+        """The unit a plan writes as ``name`` (exact), whichever plan names it."""
+        for directory in self._directories.values():
+            if name in directory.units:
+                return directory.units[name]
+        return None
+
+    def directory(self, plan: PlanDoc) -> UnitDirectory:
+        return self._directories[plan.source_id]
+
+    def plan_by_id(self, source_id: str) -> PlanDoc | None:
+        return self.plans.get(source_id)
+
+    def select(self, question: str) -> PlanChoice:
+        """Which plan a question means: a held year, region or issuer named in it selects plans; none
+        named means the national plan of the latest year. Years named that no plan holds are reported."""
+        years = [int(y) for y in _YEAR_RE.findall(question)]
+        held = self.years()
+        chosen = [p for p in self.plans.values() if p.year in years]
+        regional = [p for p in self.plans.values() if _names_region(p, question)]
+        if regional:
+            chosen = [p for p in (chosen or regional) if p in regional] or regional
+        chosen.sort(key=lambda p: (p.year or 0, p.source_id))
+        missing = [y for y in years if y not in held and y not in NOT_PLAN_YEARS]
+        default = self.default_plan()
+        if not chosen:
+            return PlanChoice(default, (), False, tuple(missing))
+        latest = max(chosen, key=lambda p: ((p.region in (None, "全国")), p.year or 0))
+        return PlanChoice(latest, tuple(chosen), True, tuple(missing))

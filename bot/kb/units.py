@@ -22,8 +22,13 @@ class Unit:
         return self.name
 
 
+# Local units are written with their level in front (市教育局, 省科协); people often leave it out.
+_LEVEL_PREFIX_RE = re.compile(r"^(省|市|区|县|州|镇|乡)(?=..)")
+
+
 class UnitDirectory:
-    """Finds units in questions by any of their names, longest name first."""
+    """Finds units in questions by any of their names, longest name first. Built per plan: only the units
+    that plan names are in it, so 市教育局 in a city plan is never 教育部."""
 
     def __init__(self, units_yaml: dict[str, Any], plan_units: set[str]) -> None:
         declared: dict[str, Unit] = {}
@@ -37,7 +42,11 @@ class UnitDirectory:
         # Units named in a plan but not in units.yaml still work under the name the plan uses.
         self.units: dict[str, Unit] = {}
         for name in sorted(plan_units - {ALL_MEMBERS}):
-            self.units[name] = declared.get(name, Unit(name=name, full_name=None, aliases=()))
+            unit = declared.get(name)
+            if unit is None:  # named in a plan but not in units.yaml: works under the plan's name
+                short = _LEVEL_PREFIX_RE.sub("", name)
+                unit = Unit(name=name, full_name=None, aliases=(short,) if short != name else ())
+            self.units[name] = unit
         self._names: dict[str, str] = {}
         for unit in self.units.values():
             for n in (unit.name, unit.full_name, *unit.aliases):

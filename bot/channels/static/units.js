@@ -10,6 +10,25 @@
     return node;
   }
 
+  function withPlan(url) {
+    const plan = $("plan-select").value;
+    if (!plan) return url;
+    return url + (url.indexOf("?") >= 0 ? "&" : "?") + "plan=" + encodeURIComponent(plan);
+  }
+
+  async function loadPlans() {
+    const r = await getJSON("/api/plans");
+    const select = $("plan-select");
+    if (!r.ok) return;
+    r.data.plans.forEach(function (p) {
+      const o = document.createElement("option");
+      o.value = p.source_id;
+      o.textContent = p.title + "（" + (p.region || "") + "，" + p.items + "条）";
+      if (p.source_id === r.data.default) o.selected = true;
+      select.appendChild(o);
+    });
+  }
+
   async function getJSON(url) {
     const resp = await fetch(url);
     const data = await resp.json().catch(function () { return {}; });
@@ -17,10 +36,13 @@
   }
 
   async function loadNames() {
-    const r = await getJSON("/api/units");
+    const r = await getJSON(withPlan("/api/units"));
     if (!r.ok) return;
     $("plan-title").textContent = "《" + r.data.plan.title + "》";
     const list = $("unit-names");
+    list.textContent = "";
+    $("matrix-csv").href = withPlan("/api/export/matrix.csv");
+    $("matrix-xlsx").href = withPlan("/api/export/matrix.xlsx");
     r.data.units.forEach(function (u) {
       [u.name].concat(u.full_name ? [u.full_name] : [], u.aliases).forEach(function (n) {
         const o = document.createElement("option");
@@ -47,7 +69,7 @@
   async function showUnit(name) {
     const out = $("unit-result");
     out.textContent = "查询中…";
-    const r = await getJSON("/api/units/" + encodeURIComponent(name.trim()));
+    const r = await getJSON(withPlan("/api/units/" + encodeURIComponent(name.trim())));
     out.textContent = "";
     if (!r.ok) {
       out.appendChild(el("p", "", r.data.detail || "查询失败"));
@@ -70,7 +92,7 @@
     const links = el("div", "row");
     [["csv", "导出 CSV"], ["xlsx", "导出 Excel"]].forEach(function (f) {
       const a = el("a", "button secondary", f[1]);
-      a.href = "/api/export/units/" + encodeURIComponent(u.name) + "." + f[0];
+      a.href = withPlan("/api/export/units/" + encodeURIComponent(u.name) + "." + f[0]);
       a.setAttribute("download", "");
       a.id = "unit-" + f[0];
       links.appendChild(a);
@@ -97,7 +119,7 @@
 
   async function showItem(n) {
     const out = $("item-result");
-    const r = await getJSON("/api/items/" + encodeURIComponent(String(n).trim()));
+    const r = await getJSON(withPlan("/api/items/" + encodeURIComponent(String(n).trim())));
     out.textContent = "";
     if (!r.ok) { out.appendChild(el("p", "", r.data.detail || "查询失败")); return; }
     const it = r.data;
@@ -109,7 +131,7 @@
 
   async function showMatrix() {
     const out = $("matrix");
-    const r = await getJSON("/api/matrix");
+    const r = await getJSON(withPlan("/api/matrix"));
     out.textContent = "";
     if (!r.ok) { out.appendChild(el("p", "", r.data.detail || "加载失败")); return; }
     const wrap = el("div", "table-wrap");
@@ -138,5 +160,11 @@
   $("unit-form").addEventListener("submit", function (ev) { ev.preventDefault(); showUnit($("unit-input").value); });
   $("item-form").addEventListener("submit", function (ev) { ev.preventDefault(); showItem($("item-input").value); });
   $("show-matrix").addEventListener("click", showMatrix);
-  loadNames();
+  $("plan-select").addEventListener("change", function () {
+    $("unit-result").textContent = "";
+    $("item-result").textContent = "";
+    $("matrix").textContent = "";
+    loadNames();
+  });
+  loadPlans().then(loadNames);
 })();
