@@ -85,6 +85,8 @@ def test_chat_page_shows_a_cited_answer(page, base) -> None:
 def test_units_page_alias_lookup_and_csv(page, base) -> None:
     page.goto(base + "/units")
     page.wait_for_function("document.querySelectorAll('#unit-names option').length > 29")
+    assert page.locator("#plan-select option").count() == 1  # one plan shipped; the selector lists it
+    assert "2020年全民科学素质行动工作要点" in page.locator("#plan-select").inner_text()
     page.fill("#unit-input", "团中央")
     page.click("#unit-form button")
     page.wait_for_selector(".unit-items li")
