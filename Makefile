@@ -27,8 +27,9 @@ run: ingest
 ask: ingest
 	$(BIN)/kepu ask
 
-# Debian packages the tests and benchmarks use: a headless browser with Chinese fonts, and wrk.
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei wrk
+# Debian packages the tests and benchmarks use: a headless browser with Chinese fonts, wrk, and a
+# PostgreSQL server for the insights tests.
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei wrk postgresql
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

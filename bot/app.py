@@ -15,11 +15,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.channels import admin, api, health, pages, wechat
+from bot.channels import admin, api, dashboard, health, pages, wechat
 from bot.channels.deps import RateLimited
 from bot.config import Settings
 from bot.errors import IndexNotReadyError, KepuError, UpstreamError
 from bot.holder import BotHolder
+from bot.insights.recorder import Recorder
+from bot.insights.salt import insights_salt
 from bot.kb.embedders import Embedder, make_embedder
 from bot.metrics import Metrics
 from bot.state import MemoryContinuationStore, MemoryOnceStore, MemoryRateLimiter
@@ -85,7 +87,9 @@ class MetricsMiddleware:
             metrics.latency.labels(route).observe(time.perf_counter() - started)
 
 
-def _wechat_dialog(settings: Settings, holder: BotHolder, metrics: Metrics) -> Dialog:
+def _wechat_dialog(
+    settings: Settings, holder: BotHolder, metrics: Metrics, recorder: Recorder | None
+) -> Dialog:
     customer_service = None
     if settings.wechat_app_id and settings.wechat_app_secret:
         customer_service = CustomerService(KepuWeChatClient(settings))
@@ -98,6 +102,7 @@ def _wechat_dialog(settings: Settings, holder: BotHolder, metrics: Metrics) -> D
         menu=MenuConfig.load(settings.wechat_menu_file),
         customer_service=customer_service,
         metrics=metrics,
+        recorder=recorder,
     )
 
 
@@ -111,9 +116,17 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         if holder.try_load() is None:
             log.warning("no index yet; /readyz reports not ready until kepu ingest has run")
         app.state.holder = holder
+        app.state.recorder = None
+        if settings.insights_enabled:
+            tokenizer = holder.bot.kb.tokenizer if holder.ready else None
+            app.state.recorder = Recorder(settings.insights_url, insights_salt(settings), tokenizer)
+            app.state.recorder.start()
+            app.state.recorder.purge_older_than(settings.insights_retention_days)
         if settings.wechat_token:
-            app.state.wechat_dialog = _wechat_dialog(settings, holder, app.state.metrics)
+            app.state.wechat_dialog = _wechat_dialog(settings, holder, app.state.metrics, app.state.recorder)
         yield
+        if app.state.recorder is not None:
+            app.state.recorder.stop()
 
     app = FastAPI(
         title="科普问答助手 kepu",
@@ -130,6 +143,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.include_router(pages.router)
     if settings.admin_token:
         app.include_router(admin.router)
+        app.include_router(dashboard.router)
     if settings.wechat_token:
         app.state.wechat_envelope = Envelope(settings)
         app.state.wechat_once = MemoryOnceStore(settings.wechat_dedupe_ttl_s)

@@ -19,6 +19,7 @@ EXAMPLES = {
     "sources": "示例：kepu sources\n      kepu sources --json",
     "serve": "示例：kepu serve                      # http://127.0.0.1:8000\n      kepu serve --host 0.0.0.0 --port 8080",
     "wechat": '示例：kepu wechat simulate "被狗咬了怎么办"\n      kepu wechat simulate --aes --url https://example.gov.cn/wechat "第32条由哪个单位负责？"\n      kepu wechat menu',
+    "insights": "示例：kepu insights report --since 2026-11-01\n      kepu insights purge --before 2025-12-01",
     "eval": "示例：kepu eval eval/questions_plan.yaml eval/questions_science.yaml\n      kepu eval --sweep eval/*.yaml   # 测量融合权重",
 }
 
@@ -81,6 +82,23 @@ def _parser() -> argparse.ArgumentParser:
         "menu", help="把 deploy/wechat-menu.json 中的菜单推送到公众号（需要 AppID 和 AppSecret）"
     )
 
+    ins = add("insights", "提问记录：汇总报告、清理旧记录")
+    ins_sub = ins.add_subparsers(dest="insights_command", required=True, metavar="子命令")
+    rep = ins_sub.add_parser(
+        "report",
+        help="在终端打印汇总（与 /admin 看板相同）",
+        epilog=EXAMPLES["insights"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rep.add_argument("--since", type=_date_arg, default=None, help="从哪天起（YYYY-MM-DD）")
+    pur = ins_sub.add_parser(
+        "purge",
+        help="删除某天之前的记录",
+        epilog=EXAMPLES["insights"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pur.add_argument("--before", type=_date_arg, required=True, help="删除这一天之前的记录（YYYY-MM-DD）")
+
     ev = add("eval", "用问题集给问答打分")
     ev.add_argument(
         "files", nargs="*", type=Path, help="问题集 YAML 文件（默认 eval/ 下全部 questions_*.yaml）"
@@ -89,6 +107,15 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--failures", action="store_true", help="列出答错的问题")
     ev.add_argument("--json", action="store_true", help="输出 JSON")
     return p
+
+
+def _date_arg(text: str):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"日期“{text}”格式不对，应写成 YYYY-MM-DD，例如 2026-11-01") from exc
 
 
 def _stdin_lines() -> Iterator[str]:
@@ -345,7 +372,28 @@ def cmd_wechat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_insights(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.insights.recorder import purge
+    from bot.insights.report import load, summary_text
+    from bot.startup import load_settings
+
+    settings = load_settings()
+    try:
+        if args.insights_command == "purge":
+            n = purge(settings.insights_url, args.before)
+            print(f"已删除 {args.before.isoformat()} 之前的 {n} 条记录。")
+            return 0
+        print(summary_text(load(settings.insights_url, args.since), args.since))
+        return 0
+    except SQLAlchemyError as exc:
+        print(f"无法访问记录数据库：{str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+
+
 COMMANDS = {
+    "insights": cmd_insights,
     "wechat": cmd_wechat,
     "serve": cmd_serve,
     "ingest": cmd_ingest,

@@ -63,6 +63,18 @@ class Settings(BaseSettings):
     workers: int = 1  # server processes (kepu serve --workers)
     env: Literal["development", "production"] = "development"
 
+    # Insights (records of answered questions)
+    insights_enabled: bool = True
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite in the data dir"
+    )
+    insights_salt: str | None = Field(default=None, description="Secret salt for hashing user ids")
+    insights_retention_days: int = 365
+
+    @property
+    def insights_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'insights.sqlite').resolve()}"
+
     # WeChat official account (the /wechat route is mounted only when wechat_token is set)
     wechat_token: str | None = None
     wechat_app_id: str | None = None

@@ -121,3 +121,40 @@ def test_units_page_item_lookup_matrix_and_unknown_unit(page, base) -> None:
     page.wait_for_selector("table.matrix tbody tr")
     assert page.locator("table.matrix tbody tr").count() == 42
     page.screenshot(path=str(OUTPUT / "matrix.png"), full_page=False)
+
+
+def test_feedback_and_dashboard(browser, ingested, kb_settings, embedder, tmp_path) -> None:
+    from bot.app import create_app
+    from tests.http_server import serve_app
+
+    token = "e2e-admin-token-0123456789"
+    settings = kb_settings.model_copy(
+        update={
+            "admin_token": token,
+            "rate_limit": "10000/minute",
+            "database_url": f"sqlite:///{tmp_path / 'insights.sqlite'}",
+            "insights_salt": "an-e2e-salt-of-enough-length",
+        }
+    )
+    app = create_app(settings, embedder)
+    with serve_app(app) as url:
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        page.goto(url + "/")
+        for q in ("被狗咬了怎么办", "痛风吃什么好", "教育部负责哪些工作？"):
+            page.fill("#question", q)
+            page.click("#send")
+            page.wait_for_function(
+                f"document.querySelectorAll('.a').length >= {('被狗咬了怎么办', '痛风吃什么好', '教育部负责哪些工作？').index(q) + 1}"
+            )
+        page.locator(".a").first.locator("button[data-useful=false]").click()
+        page.wait_for_selector(".thanks")
+        app.state.recorder.flush()
+        page.goto(url + "/admin")
+        page.fill("#token", token)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#kpi-total")
+        assert page.inner_text("#kpi-total") == "3"
+        assert "痛风" in page.inner_text("#gaps") or "痛风" in page.content()
+        page.screenshot(path=str(OUTPUT / "dashboard.png"), full_page=True)
+        context.close()

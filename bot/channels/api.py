@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import uuid
 from typing import Any
 
 from anyio import CapacityLimiter, to_thread
@@ -11,8 +12,8 @@ from fastapi.responses import JSONResponse, Response
 
 from bot import export
 from bot.answer import AskContext, Bot
-from bot.channels.deps import BotDep, MetricsDep, RateLimitDep, SettingsDep
-from bot.channels.schemas import AskRequest
+from bot.channels.deps import BotDep, MetricsDep, RateLimitDep, SettingsDep, client_key
+from bot.channels.schemas import AskRequest, FeedbackRequest
 from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanItem
 from bot.kb.units import Unit
 from bot.sources import sources_report
@@ -107,7 +108,19 @@ async def ask(
     metrics.answers.labels(answer.mode, context.channel).observe(answer.latency_ms / 1000)
     if answer.mode == "refusal":
         metrics.refusals.labels(answer.route or "refusal").inc()
-    return JSONResponse(answer.to_dict())
+    answer_id = str(uuid.uuid4())
+    recorder = request.app.state.recorder
+    if recorder is not None:
+        recorder.record(answer, answer_id, context.channel, body.session_id or client_key(request))
+    return JSONResponse({**answer.to_dict(), "answer_id": answer_id})
+
+
+@router.post("/feedback", status_code=204, summary="对一个回答的评价（有用 / 没用）")
+def feedback(request: Request, body: FeedbackRequest) -> Response:
+    recorder = request.app.state.recorder
+    if recorder is not None:
+        recorder.feedback(str(body.answer_id), body.useful)
+    return Response(status_code=204)
 
 
 @router.get("/search", summary="检索", description="与 `kepu search --json` 返回相同的结果。")

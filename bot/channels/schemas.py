@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from pydantic import BaseModel, Field
 
 
@@ -15,3 +17,8 @@ class IngestRequest(BaseModel):
     paths: list[str] | None = Field(
         default=None, description="knowledge/ 下要重新导入的文件或文件夹（相对路径）；不填则导入全部"
     )
+
+
+class FeedbackRequest(BaseModel):
+    answer_id: UUID = Field(description="/api/ask 返回的 answer_id")
+    useful: bool = Field(description="true 为有用，false 为没用")

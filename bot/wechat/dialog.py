@@ -6,14 +6,17 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from anyio import to_thread
+from cachetools import TTLCache
 
 from bot.answer import AskContext
 from bot.holder import BotHolder
+from bot.insights.recorder import Recorder
 from bot.kb.types import Answer
 from bot.metrics import Metrics
 from bot.state import ContinuationStore, RateLimiter
@@ -34,6 +37,9 @@ HELP = "我目前只能回答文字问题。请直接打字提问，例如：第
 NO_MORE = "没有更多内容了。您可以继续提问。"
 TOO_FAST = "您发消息有点快，请稍等一会儿再问，谢谢！"
 SLOW = "抱歉，系统正忙，暂时没能查到答案，请稍后再问一次。"
+FEEDBACK_WORDS = {"有用": True, "有帮助": True, "没用": False, "没有用": False, "没帮助": False}
+THANKS = "谢谢您的反馈！我们会据此改进。"
+NO_FEEDBACK_TARGET = "请在收到回答后再回复「有用」或「没用」，谢谢！"
 
 
 class Enricher(Protocol):
@@ -67,6 +73,7 @@ class Dialog:
         enricher: Enricher | None = None,
         customer_service: CustomerService | None = None,
         metrics: Metrics | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.holder = holder
         self.budget_s = budget_s
@@ -77,6 +84,8 @@ class Dialog:
         self.enricher = enricher
         self.customer_service = customer_service
         self.metrics = metrics
+        self.recorder = recorder
+        self.last_answer: TTLCache[str, str] = TTLCache(maxsize=50_000, ttl=1800)  # user -> answer_id
         self.late_tasks: set[asyncio.Task[None]] = set()
 
     async def reply(self, fields: dict[str, str]) -> str | None:
@@ -100,6 +109,8 @@ class Dialog:
             return HELP
         if question in wxformat.MORE_WORDS:
             return self._more(user)
+        if question in FEEDBACK_WORDS:
+            return self._feedback(user, FEEDBACK_WORDS[question])
         return await self._answer(user, question, started)
 
     def _event(self, fields: dict[str, str]) -> str | None:
@@ -109,6 +120,19 @@ class Dialog:
         if event == "click":
             return self.menu.replies.get(fields.get("EventKey", ""), HELP)
         return None  # unsubscribe, VIEW and the rest need no reply
+
+    def _feedback(self, user: str, useful: bool) -> str:
+        answer_id = self.last_answer.pop(user, None)
+        if answer_id is None or self.recorder is None:
+            return NO_FEEDBACK_TARGET
+        self.recorder.feedback(answer_id, useful)
+        return THANKS
+
+    def _record(self, user: str, answer: Answer) -> None:
+        if self.recorder is not None:
+            answer_id = str(uuid.uuid4())
+            self.recorder.record(answer, answer_id, "wechat", user)
+            self.last_answer[user] = answer_id
 
     def _more(self, user: str) -> str:
         nxt = self.more.pop(user)
@@ -131,6 +155,7 @@ class Dialog:
             return SLOW
         if self.metrics is not None:
             self.metrics.answers.labels(fast.mode, "wechat").observe(fast.latency_ms / 1000)
+        self._record(user, fast)
         if self.enricher is None or fast.mode in ("structured", "refusal"):
             return self._split(user, fast)
         task = asyncio.ensure_future(self.enricher.enrich(question, fast, context))

@@ -40,8 +40,34 @@
       box.appendChild(cites);
     }
     box.appendChild(el("div", "meta", "用时 " + Math.round(data.latency_ms) + " 毫秒"));
+    if (data.answer_id) box.appendChild(feedbackBar(data.answer_id));
     log.appendChild(box);
     box.scrollIntoView({ block: "nearest" });
+  }
+
+  function feedbackBar(answerId) {
+    const bar = el("div", "row feedback");
+    bar.appendChild(el("span", "meta", "这个回答有用吗？"));
+    [[true, "👍 有用"], [false, "👎 没用"]].forEach(function (pair) {
+      const b = el("button", "secondary", pair[1]);
+      b.type = "button";
+      b.dataset.useful = String(pair[0]);
+      b.addEventListener("click", async function () {
+        bar.textContent = "";
+        try {
+          await fetch("/api/feedback", {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ answer_id: answerId, useful: pair[0] }),
+          });
+          bar.appendChild(el("span", "meta thanks", "谢谢您的反馈！"));
+        } catch (e) {
+          bar.appendChild(el("span", "meta", "反馈没有发送成功。"));
+        }
+      });
+      bar.appendChild(b);
+    });
+    return bar;
   }
 
   function showError(message) {

@@ -1,0 +1,138 @@
+"""Staff dashboard (/admin, behind the admin token): what the public asks and where material is missing.
+Server-rendered HTML with inline SVG charts: no scripts, no CDN."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from html import escape
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.insights.report import Table, load, tables
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+COOKIE = "kepu_admin"
+
+
+def _cookie_value(token: str) -> str:
+    return hashlib.sha256(("kepu-admin:" + token).encode()).hexdigest()
+
+
+def _authorised(request: Request) -> bool:
+    token = request.app.state.settings.admin_token or ""
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        return True
+    return hmac.compare_digest(request.cookies.get(COOKIE, "").encode(), _cookie_value(token).encode())
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>
+<link rel="stylesheet" href="/static/style.css"><style>
+.chart text {{ font-size: 12px; fill: #1a1a1a; }} .chart rect {{ fill: #0b5cad; }}
+table.data {{ font-size: .85rem; margin: .4rem 0 1rem; }} table.data td, table.data th {{ white-space: normal; text-align: left; }}
+.kpi {{ display: flex; gap: 1rem; flex-wrap: wrap; }} .kpi div {{ background: var(--soft); padding: .6rem 1rem; border-radius: .4rem; }}
+.kpi b {{ display: block; font-size: 1.4rem; }}
+</style></head><body><header><h1>{escape(title)}</h1><nav><a href="/">问答页面</a> · <a href="/units">单位分工</a></nav></header>
+<main>{body}</main></body></html>"""
+    )
+
+
+def _bars(labels: list[str], values: list[int], width: int = 420) -> str:
+    """A horizontal bar chart as inline SVG."""
+    if not values:
+        return "<p>（暂无数据）</p>"
+    top = max(values) or 1
+    row = 22
+    label_w = 150
+    height = row * len(values) + 4
+    parts = [
+        f'<svg class="chart" role="img" width="100%" viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet">'
+    ]
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = i * row + 2
+        w = max(1, int((width - label_w - 50) * value / top))
+        short = label if len(label) <= 10 else label[:9] + "…"
+        parts.append(f'<text x="0" y="{y + 15}">{escape(short)}</text>')
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{row - 8}"><title>{escape(label)}：{value}</title></rect>'
+        )
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 15}">{value}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _table(t: Table) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in t.header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in t.rows)
+    return (
+        f'<h2 id="{t.name}">{escape(t.title)}</h2><p><a class="button secondary" href="/admin/export/{t.name}.csv">导出 CSV</a></p>'
+        f'<div class="table-wrap"><table class="data"><thead><tr>{head}</tr></thead><tbody>{body or "<tr><td>（暂无）</td></tr>"}</tbody></table></div>'
+    )
+
+
+def _since(days: int | None) -> dt.date | None:
+    return dt.date.today() - dt.timedelta(days=days) if days else None
+
+
+@router.get("", response_class=HTMLResponse)
+async def dashboard(request: Request, days: int | None = 30) -> HTMLResponse:
+    if not _authorised(request):
+        return _page(
+            "管理后台登录",
+            '<form method="post" action="/admin/login" class="panel"><label for="token">管理员令牌</label>'
+            '<input id="token" name="token" type="password" autocomplete="current-password" required>'
+            '<p><button type="submit">登录</button></p></form>',
+        )
+    rows = await run_in_threadpool(load, request.app.state.settings.insights_url, _since(days))
+    ts = {t.name: t for t in tables(rows)}
+    answered = sum(1 for r in rows if not r.refused)
+    rated = [r.feedback for r in rows if r.feedback]
+    kpi = (
+        f'<div class="kpi"><div>问题<b id="kpi-total">{len(rows)}</b></div><div>已回答<b>{answered}</b></div>'
+        f"<div>未能回答<b>{len(rows) - answered}</b></div><div>有用 / 没用<b>{sum(f > 0 for f in rated)} / "
+        f"{sum(f < 0 for f in rated)}</b></div></div>"
+    )
+    daily = ts["daily"]
+    q = ts["questions"]
+    gaps = ts["gaps"]
+    charts = (
+        f"<h2>每天的提问量</h2>{_bars([r[0] for r in daily.rows], [r[-1] for r in daily.rows])}"
+        f"<h2>问得最多的问题</h2>{_bars([r[0] for r in q.rows[:10]], [r[1] for r in q.rows[:10]])}"
+        f"<h2>最需要补充材料的主题</h2>{_bars([r[0] for r in gaps.rows[:10]], [r[1] for r in gaps.rows[:10]])}"
+    )
+    scope = f"最近 {days} 天" if days else "全部记录"
+    links = '<p>范围：<a href="/admin?days=7">7 天</a> · <a href="/admin?days=30">30 天</a> · <a href="/admin?days=0">全部</a></p>'
+    body = f"<p>{scope}</p>{links}{kpi}{charts}" + "".join(_table(t) for t in ts.values())
+    return _page("科普问答助手 · 数据看板", body)
+
+
+@router.post("/login")
+def login(request: Request, token: str = Form(...)) -> Response:
+    expected = request.app.state.settings.admin_token or ""
+    if not hmac.compare_digest(token.encode(), expected.encode()):
+        return _page("管理后台登录", '<p>令牌不正确。</p><p><a href="/admin">重新登录</a></p>')
+    resp = RedirectResponse("/admin", status_code=303)
+    resp.set_cookie(COOKIE, _cookie_value(expected), httponly=True, samesite="strict", max_age=8 * 3600)
+    return resp
+
+
+@router.get("/export/{name}.csv")
+async def export(request: Request, name: str, days: int | None = None) -> Response:
+    if not _authorised(request):
+        raise HTTPException(401, "需要管理员令牌")
+    rows = await run_in_threadpool(load, request.app.state.settings.insights_url, _since(days))
+    found = next((t for t in tables(rows) if t.name == name), None)
+    if found is None:
+        raise HTTPException(404, f"没有名为“{name}”的表，可选：daily、questions、cited、gaps、rumors")
+    return Response(
+        found.csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="kepu-{name}.csv"'},
+    )

@@ -1,0 +1,134 @@
+"""Summaries for staff: the dashboard, the CSV exports and `kepu insights report` share these tables."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from bot.insights.models import Asked, Base
+
+
+@dataclass
+class Table:
+    name: str  # used in URLs and file names
+    title: str  # shown to staff
+    header: list[str]
+    rows: list[list[Any]]
+
+    def csv(self) -> bytes:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(self.header)
+        writer.writerows(self.rows)
+        return buf.getvalue().encode("utf-8-sig")
+
+
+def load(database_url: str, since: dt.date | None = None) -> list[Asked]:
+    engine = create_engine(database_url)
+    try:
+        Base.metadata.create_all(engine)
+        with Session(engine) as session:
+            stmt = select(Asked).order_by(Asked.at)
+            if since is not None:
+                stmt = stmt.where(Asked.at >= dt.datetime.combine(since, dt.time()))
+            rows = list(session.scalars(stmt))
+            session.expunge_all()
+            return rows
+    finally:
+        engine.dispose()
+
+
+def tables(rows: list[Asked], top: int = 20) -> list[Table]:
+    per_day: Counter[tuple[str, str]] = Counter((r.at.date().isoformat(), r.channel) for r in rows)
+    channels = sorted({c for _d, c in per_day})
+    days = sorted({d for d, _c in per_day})
+    daily = Table(
+        "daily",
+        "每天的提问量（按渠道）",
+        ["日期", *channels, "合计"],
+        [[d, *[per_day[(d, c)] for c in channels], sum(per_day[(d, c)] for c in channels)] for d in days],
+    )
+
+    groups: dict[str, list[Asked]] = defaultdict(list)
+    for r in rows:
+        groups[r.question_key].append(r)
+    ranked = sorted(groups.values(), key=lambda g: (-len(g), g[-1].question))[:top]
+    questions = Table(
+        "questions",
+        "问得最多的问题（相近问法合并）",
+        ["问题（最近一种问法）", "次数", "其中未能回答", "差评"],
+        [
+            [g[-1].question, len(g), sum(r.refused for r in g), sum(1 for r in g if r.feedback == -1)]
+            for g in ranked
+        ],
+    )
+
+    items: Counter[str] = Counter(i for r in rows for i in r.items.split() if i)
+    units: Counter[str] = Counter(u for r in rows for u in r.units.split("|") if u)
+    sources: Counter[str] = Counter(s for r in rows for s in r.sources.split("|") if s)
+    cited = Table(
+        "cited",
+        "被引用最多的条目、单位和文章",
+        ["类型", "名称", "次数"],
+        [["条目", _item_label(k), n] for k, n in items.most_common(top)]
+        + [["单位", k, n] for k, n in units.most_common(top)]
+        + [["文章", k, n] for k, n in sources.most_common(top)],
+    )
+
+    gap_groups: dict[str, list[Asked]] = defaultdict(list)
+    for r in rows:
+        if r.refused or r.feedback == -1:
+            gap_groups[r.topic].append(r)
+    gap_rows = sorted(gap_groups.items(), key=lambda kv: -len(kv[1]))[:top]
+    gaps = Table(
+        "gaps",
+        "没能回答或评价不好的问题（按主题）——下一步要补充的材料",
+        ["主题", "次数", "未能回答", "差评", "例子"],
+        [
+            [
+                topic,
+                len(g),
+                sum(r.refused for r in g),
+                sum(1 for r in g if r.feedback == -1),
+                "；".join(dict.fromkeys(r.question for r in g[-3:])),
+            ]
+            for topic, g in gap_rows
+        ],
+    )
+
+    rumor_days: Counter[str] = Counter(r.at.date().isoformat() for r in rows if r.rumor)
+    rumors = Table(
+        "rumors", "谣言类问题的变化", ["日期", "次数"], [[d, n] for d, n in sorted(rumor_days.items())]
+    )
+    return [daily, questions, cited, gaps, rumors]
+
+
+def _item_label(ref: str) -> str:
+    source, _sep, number = ref.partition("#")
+    return f"{source} 第{number}条"
+
+
+def summary_text(rows: list[Asked], since: dt.date | None) -> str:
+    answered = sum(1 for r in rows if not r.refused)
+    rated = [r.feedback for r in rows if r.feedback]
+    head = (
+        f"{'自' + since.isoformat() + '起' if since else '全部记录'}：共 {len(rows)} 个问题，回答 {answered} 个，"
+        f"未能回答 {len(rows) - answered} 个；收到评价 {len(rated)} 条，其中有用 {sum(1 for f in rated if f > 0)} 条。"
+    )
+    out = [head]
+    for t in tables(rows, top=10):
+        out.append("")
+        out.append(f"【{t.title}】")
+        out.append("  " + " | ".join(t.header))
+        for row in t.rows:
+            out.append("  " + " | ".join(str(c) for c in row))
+        if not t.rows:
+            out.append("  （暂无）")
+    return "\n".join(out)
