@@ -11,6 +11,10 @@ from bot.config import Settings
 from bot.kb.base import KnowledgeBase
 from bot.kb.embedders import Embedder
 from bot.kb.types import ALL_MEMBERS, Answer, Citation, PlanDoc, PlanItem
+from bot.llm import CITE_RE as CITE_MARK_RE
+from bot.llm import Checked, Generator
+from bot.llm import check as llm_check
+from bot.memory import ConversationStore, rewrite
 from bot.retrieve import Retrieval, Retriever
 from bot.route import Route, route
 from bot.text import normalize
@@ -62,12 +66,22 @@ class AskContext:
     channel: str = "cli"
     session_id: str | None = None
     budget_ms: float | None = None
+    allow_llm: bool = True  # False where the caller handles generation itself (WeChat's fast reply)
 
 
 class Bot:
-    def __init__(self, kb: KnowledgeBase, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        embedder: Embedder,
+        settings: Settings,
+        generator: Generator | None = None,
+        memory: ConversationStore | None = None,
+    ) -> None:
         self.kb = kb
         self.settings = settings
+        self.generator = generator
+        self.memory = memory
         self.retriever = Retriever(kb, embedder, settings)
         self.known_text = "".join(c.passage() for c in kb.chunks)  # for "does the KB mention X at all"
 
@@ -77,10 +91,47 @@ class Bot:
 
     def answer(self, question: str, context: AskContext | None = None) -> Answer:
         started = time.perf_counter()
+        context = context or AskContext()
         q = normalize(question)
+        session = context.session_id if self.memory is not None else None
+        if session and q:
+            q = rewrite(q, self.memory.last(session), self.index)  # type: ignore[union-attr]
         result = self._answer(question, q) if q else self._refuse(question, "empty", "请输入问题。")
+        if session and result.mode != "refusal":
+            self.memory.add(session, q)  # type: ignore[union-attr]
+        if context.allow_llm and self.generator is not None:
+            timeout = (
+                self.settings.llm_timeout_wechat_s
+                if context.channel == "wechat"
+                else self.settings.llm_timeout_web_s
+            )
+            result = self.enrich(question, result, timeout) or result
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def enrich(self, question: str, fast: Answer, timeout_s: float) -> Answer | None:
+        """A generated answer from the same passages, or None (no model, not a free answer, or any
+        failure: timeout, error, open circuit, or an answer that fails the post-check)."""
+        if self.generator is None or fast.mode != "extractive" or not fast.passages:
+            return None
+        checked = self.generator.generate(question, fast.passages, timeout_s)
+        return self._generated(question, fast, checked)
+
+    def from_generated(self, question: str, fast: Answer, text: str) -> Answer | None:
+        """A generated answer from text the model streamed, if it passes the same post-check."""
+        return self._generated(question, fast, llm_check(text, len(fast.passages)))
+
+    def _generated(self, question: str, fast: Answer, checked: Checked | None) -> Answer | None:
+        if checked is None:
+            return None
+        order = {n: i + 1 for i, n in enumerate(checked.cited)}
+        text = CITE_MARK_RE.sub(lambda m: f"[{order[int(m.group(1))]}]", checked.text)
+        cites = [fast.passages[n - 1] for n in checked.cited]
+        if safety.is_emergency(normalize(question)):
+            text = f"{safety.EMERGENCY_LINE}\n{text}"
+        if fast.health:
+            text = f"{text}\n{safety.DOCTOR_LINE}"
+        return Answer(fast.question, text, "generative", cites, route=f"{fast.route}+llm")
 
     # --- routes ------------------------------------------------------------------------------
 
@@ -271,7 +322,9 @@ class Bot:
                 cite = Citation(plan.source_id, plan.title, "plan", None, None, [], quote, None)
                 return Answer(raw, text, "extractive", [cite], route="free")
             text = compose.plan_extract(plan, item, tokens, tokenize, self.index)
-            return Answer(raw, text, "extractive", [compose.item_citation(plan, item)], route="free")
+            ans = Answer(raw, text, "extractive", [compose.item_citation(plan, item)], route="free")
+            ans.passages = self._passages(retrieval)
+            return ans
         source = top.chunk.source_id
         hit_ids = [h.chunk.chunk_id for h in retrieval.hits if h.chunk.source_id == source]
         article = self.kb.by_source[source]
@@ -288,7 +341,24 @@ class Bot:
             text = f"{safety.EMERGENCY_LINE}\n{text}"
         if article[0].health and not article[0].verdict:
             text = f"{text}\n{safety.DOCTOR_LINE}"
-        return Answer(raw, text, "extractive", [citation], route="rumor" if article[0].verdict else "free")
+        ans = Answer(raw, text, "extractive", [citation], route="rumor" if article[0].verdict else "free")
+        if not article[0].verdict:  # rumor checks keep their verdict-first wording: never rewritten
+            ans.passages = self._passages(retrieval)
+            ans.health = article[0].health
+        return ans
+
+    def _passages(self, retrieval: Retrieval, limit: int = 4) -> list[Citation]:
+        """The best hits as numbered passages for a model: whole plan items, or article pieces."""
+        out: list[Citation] = []
+        for hit in retrieval.hits[:limit]:
+            c = hit.chunk
+            if c.kind == "plan" and c.item is not None and (plan := self.index.plans.get(c.source_id)):
+                item = plan.item(c.item)
+                if item is not None:
+                    out.append(compose.item_citation(plan, item))
+            elif c.kind == "science" and not c.verdict:
+                out.append(compose.science_citation(c, c.text))
+        return out
 
     # --- helpers -----------------------------------------------------------------------------
 

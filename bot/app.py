@@ -25,7 +25,7 @@ from bot.insights.salt import insights_salt
 from bot.kb.embedders import Embedder, make_embedder
 from bot.metrics import Metrics
 from bot.state import MemoryContinuationStore, MemoryOnceStore, MemoryRateLimiter
-from bot.wechat.dialog import Dialog, MenuConfig
+from bot.wechat.dialog import Dialog, LLMEnricher, MenuConfig
 from bot.wechat.kf import CustomerService, KepuWeChatClient
 from bot.wechat.protocol import Envelope
 
@@ -103,6 +103,7 @@ def _wechat_dialog(
         customer_service=customer_service,
         metrics=metrics,
         recorder=recorder,
+        enricher=LLMEnricher(holder, settings.llm_timeout_wechat_s) if settings.llm_base_url else None,
     )
 
 

@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     workers: int = 1  # server processes (kepu serve --workers)
     env: Literal["development", "production"] = "development"
 
+    # Optional generation through any OpenAI-compatible chat endpoint (off unless llm_base_url is set)
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str = "deepseek-chat"
+    llm_timeout_web_s: float = 8.0
+    llm_timeout_wechat_s: float = 3.0
+    llm_temperature: float = 0.2
+    llm_max_tokens: int = 600
+    llm_breaker_failures: int = 3  # consecutive failures that open the circuit
+    llm_breaker_reset_s: int = 60  # how long an open circuit stops calls
+    memory_turns: int = 5
+    memory_ttl_s: int = 1800
+
     # Insights (records of answered questions)
     insights_enabled: bool = True
     database_url: str | None = Field(

@@ -24,6 +24,11 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def load_bot(settings: Settings, embedder: Embedder | None = None) -> Bot:
+    from bot.llm import Generator
+    from bot.memory import MemoryConversationStore
+
     embedder = embedder or make_embedder(settings)
     kb = KnowledgeBase.open(settings, embedder)
-    return Bot(kb, embedder, settings)
+    generator = Generator(settings) if settings.llm_base_url else None
+    memory = MemoryConversationStore(settings.memory_turns, settings.memory_ttl_s)
+    return Bot(kb, embedder, settings, generator=generator, memory=memory)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import json
+import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
 
 from bot import export
 from bot.answer import AskContext, Bot
@@ -113,6 +117,56 @@ async def ask(
     if recorder is not None:
         recorder.record(answer, answer_id, context.channel, body.session_id or client_key(request))
     return JSONResponse({**answer.to_dict(), "answer_id": answer_id})
+
+
+def _sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.get("/config", summary="页面需要知道的服务配置")
+def config(bot: BotDep) -> dict[str, Any]:
+    return {"llm": bot.generator is not None}
+
+
+@router.get(
+    "/ask/stream",
+    summary="提问（流式）",
+    description="Server-sent events：配置了大模型时先发送 `token` 事件（生成中的文字），最后发送 `final` 事件"
+    "（完整的 Answer JSON，含出处；生成的回答未通过检查时为摘录式回答）。",
+)
+async def ask_stream(
+    request: Request,
+    bot: BotDep,
+    settings: SettingsDep,
+    q: str = Query(min_length=1, max_length=500),
+    session_id: str | None = Query(None, max_length=128),
+) -> StreamingResponse:
+    question = q.strip()
+    if not question:
+        raise QuestionError("问题不能为空")
+    context = AskContext(channel="web", session_id=session_id, allow_llm=False)
+    fast = await to_thread.run_sync(bot.answer, question, context, limiter=answer_limiter(request))
+    answer_id = str(uuid.uuid4())
+
+    async def events() -> AsyncIterator[str]:
+        final = fast
+        if bot.generator is not None and fast.mode == "extractive" and fast.passages:
+            chunks: list[str] = []
+            deadline = time.monotonic() + settings.llm_timeout_web_s
+            stream = bot.generator.stream(question, fast.passages, settings.llm_timeout_web_s)
+            async for chunk in iterate_in_threadpool(stream):
+                chunks.append(chunk)
+                yield _sse("token", {"text": chunk})
+                if time.monotonic() > deadline or sum(map(len, chunks)) > 2000:
+                    break
+            rich = bot.from_generated(question, fast, "".join(chunks))
+            final = rich or fast
+        recorder = request.app.state.recorder
+        if recorder is not None:
+            recorder.record(final, answer_id, "web", session_id or client_key(request))
+        yield _sse("final", {**final.to_dict(), "answer_id": answer_id})
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
 @router.post("/feedback", status_code=204, summary="对一个回答的评价（有用 / 没用）")

@@ -200,6 +200,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     latency_ms: float = 0.0
     route: str = ""  # which route produced it (unit, item, section, count, doc, free, out_of_scope …)
+    passages: list[Citation] = field(default_factory=list, repr=False)  # what a model may rewrite from
+    health: bool = False  # quotes health advice (a generated rewrite keeps the doctor line)
 
     def to_dict(self) -> dict[str, Any]:
         return {

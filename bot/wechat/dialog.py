@@ -48,6 +48,17 @@ class Enricher(Protocol):
     async def enrich(self, question: str, fast: Answer, context: AskContext) -> Answer | None: ...
 
 
+class LLMEnricher:
+    """The configured model as the richer path: it rewrites the fast answer's passages (bot.enrich)."""
+
+    def __init__(self, holder: BotHolder, timeout_s: float) -> None:
+        self.holder = holder
+        self.timeout_s = timeout_s
+
+    async def enrich(self, question: str, fast: Answer, context: AskContext) -> Answer | None:
+        return await to_thread.run_sync(self.holder.bot.enrich, question, fast, self.timeout_s)
+
+
 @dataclass
 class MenuConfig:
     buttons: dict[str, Any] = field(default_factory=dict)  # the body WeChat's menu API takes
@@ -144,7 +155,9 @@ class Dialog:
         return parts[0]
 
     async def _answer(self, user: str, question: str, started: float) -> str:
-        context = AskContext(channel="wechat", session_id=user, budget_ms=self.budget_s * 1000)
+        context = AskContext(
+            channel="wechat", session_id=user, budget_ms=self.budget_s * 1000, allow_llm=False
+        )
         remaining = self.budget_s - (time.monotonic() - started)
         try:
             fast = await asyncio.wait_for(
