@@ -14,7 +14,7 @@ from bot.kb.types import ALL_MEMBERS, Answer, Citation, PlanDoc, PlanItem
 from bot.llm import CITE_RE as CITE_MARK_RE
 from bot.llm import Checked, Generator
 from bot.llm import check as llm_check
-from bot.memory import ConversationStore, rewrite
+from bot.memory import FOLLOW_UP_RE, ConversationStore, rewrite
 from bot.retrieve import Retrieval, Retriever
 from bot.route import Route, route
 from bot.text import normalize
@@ -95,7 +95,8 @@ class Bot:
         q = normalize(question)
         session = context.session_id if self.memory is not None else None
         if session and q:
-            q = rewrite(q, self.memory.last(session), self.index)  # type: ignore[union-attr]
+            previous = self.memory.last(session)  # type: ignore[union-attr]
+            q = self._standalone(q, previous, context)
         result = self._answer(question, q) if q else self._refuse(question, "empty", "请输入问题。")
         if session and result.mode != "refusal":
             self.memory.add(session, q)  # type: ignore[union-attr]
@@ -108,6 +109,15 @@ class Bot:
             result = self.enrich(question, result, timeout) or result
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _standalone(self, q: str, previous: str | None, context: AskContext) -> str:
+        """Rules first; the model (when configured and allowed) for follow-ups the rules cannot rewrite."""
+        ruled = rewrite(q, previous, self.index)
+        if ruled != q or previous is None or not FOLLOW_UP_RE.match(q):
+            return ruled
+        if self.generator is None or not context.allow_llm:
+            return q
+        return normalize(self.generator.rewrite(previous, q, self.settings.llm_timeout_wechat_s) or q)
 
     def enrich(self, question: str, fast: Answer, timeout_s: float) -> Answer | None:
         """A generated answer from the same passages, or None (no model, not a free answer, or any

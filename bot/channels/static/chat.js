@@ -76,11 +76,39 @@
     log.appendChild(box);
   }
 
+  let streaming = false;
+  fetch("/api/config").then(function (r) { return r.json(); }).then(function (c) { streaming = !!c.llm; })
+    .catch(function () { streaming = false; });
+
+  function askStreaming(question) {
+    // With a model configured: show the text as it is written, then the checked final answer.
+    const box = el("div", "a pending");
+    const text = el("div", "text", "");
+    box.appendChild(text);
+    log.appendChild(box);
+    const url = "/api/ask/stream?q=" + encodeURIComponent(question) + "&session_id=" + encodeURIComponent(session);
+    const source = new EventSource(url);
+    source.addEventListener("token", function (ev) { text.textContent += JSON.parse(ev.data).text; });
+    source.addEventListener("final", function (ev) {
+      source.close();
+      box.remove();
+      showAnswer(JSON.parse(ev.data));
+      send.disabled = false;
+    });
+    source.onerror = function () {
+      source.close();
+      box.remove();
+      showError("网络连接失败，请检查网络后再试。");
+      send.disabled = false;
+    };
+  }
+
   async function ask(question) {
     question = question.trim();
     if (!question) return;
     log.appendChild(el("div", "q", question));
     send.disabled = true;
+    if (streaming) return askStreaming(question);
     try {
       const resp = await fetch("/api/ask", {
         method: "POST",
