@@ -158,3 +158,28 @@ def test_feedback_and_dashboard(browser, ingested, kb_settings, embedder, tmp_pa
         assert "痛风" in page.inner_text("#gaps") or "痛风" in page.content()
         page.screenshot(path=str(OUTPUT / "dashboard.png"), full_page=True)
         context.close()
+
+
+def test_chat_page_streams_when_a_model_is_configured(browser, ingested, kb_settings, embedder) -> None:
+    from bot.app import create_app
+    from tests.http_server import serve_app
+    from tests.llm_standin import standin_llm
+
+    llm = standin_llm()
+    with serve_app(llm) as llm_url:
+        settings = kb_settings.model_copy(
+            update={"llm_base_url": llm_url + "/v1", "llm_model": "stand-in", "rate_limit": "10000/minute"}
+        )
+        with serve_app(create_app(settings, embedder)) as url:
+            page = browser.new_page()
+            page.goto(url + "/")
+            page.wait_for_timeout(300)  # /api/config says a model is configured
+            page.fill("#question", "科学辟谣平台是什么？")
+            page.click("#send")
+            page.wait_for_selector(".a.generative")
+            text = page.inner_text(".a.generative .text")
+            assert text.startswith("简单说：") and "[1]" in text
+            assert llm.state.requests and llm.state.requests[-1].get("stream") is True
+            page.locator(".a.generative summary").first.click()
+            assert "科学辟谣平台" in page.inner_text(".a.generative blockquote")
+            page.close()
