@@ -317,10 +317,6 @@ def science_citation(chunk: Chunk, quoted: str) -> Citation:
     )
 
 
-def plan_item_for(plan: PlanDoc, number: int | None) -> PlanItem | None:
-    return plan.item(number) if number is not None else None
-
-
 def members_only(items: list[PlanItem]) -> list[PlanItem]:
     return [i for i in items if ALL_MEMBERS in i.units]
 

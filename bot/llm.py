@@ -154,8 +154,3 @@ class Generator:
 
         with contextlib.suppress(Exception):  # the failure itself, or the breaker opening on it
             self.breaker.call(fail)
-
-    def prompt_messages(self, question: str, passages: list[Citation]) -> list[tuple[str, str]]:
-        """The messages the model receives (for tests and debugging)."""
-        msgs = self._prompt.format_messages(passages=passages_text(passages), question=question)
-        return [(m.type, str(m.content)) for m in msgs]
