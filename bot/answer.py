@@ -168,6 +168,10 @@ class Bot:
             )
         if r.kind == "compare":
             return self._compare(raw, r)
+        if r.kind == "mentions":
+            found = [it for n in r.items if (it := plan.item(n)) is not None]
+            text = compose.mentions_text(plan, r.keyword or "", found, self.index, counting=r.asks_who)
+            return self._structured(raw, "mentions", text, plan, found)
         if r.kind == "item":
             found = [it for n in r.items if (it := plan.item(n)) is not None]
             if not found:

@@ -133,6 +133,20 @@ def unit_total_text(plan: PlanDoc, counts: list[tuple[str, int]], index: PlanInd
     return f"{plan_label(plan)}各条目共列出{len(counts)}个负责单位（另有条目由各成员单位共同负责）：{names}。"
 
 
+def mentions_text(
+    plan: PlanDoc, keyword: str, items: list[PlanItem], index: PlanIndex, counting: bool
+) -> str:
+    refs = "、".join(str(it.number) for it in items)
+    lines = [
+        f"{plan_label(plan)}中提到“{keyword}”的共{len(items)}条" + (f"：第{refs}条。" if counting else "：")
+    ]
+    if not counting:
+        lines += [
+            f"  第{it.number}条：{short(it.body)}（负责：{responsible_line(it, index)}）" for it in items
+        ]
+    return "\n".join(lines)
+
+
 def members_text(plan: PlanDoc, items: list[PlanItem]) -> str:
     lines = [f"{plan_label(plan)}中由各成员单位共同负责的共{len(items)}条："]
     lines += [f"  第{it.number}条：{short(it.body)}" for it in items]

@@ -35,6 +35,17 @@ STRONG_DOC_RE = re.compile(
 )
 DOC_WORD_RE = re.compile(r"这个文件|这份文件|本文件|该文件|文件|工作要点|这个要点|通知|原文")
 PLAN_WORD_RE = re.compile(r"工作要点|要点|计划|方案|纲要|规划|文件|通知")
+# "哪些条目提到了留守儿童" / "涉及防灾减灾的有哪几条" / "科普中国e站是哪一条": every item that mentions X.
+_MENTION_VERB = r"(?:提到|提及|涉及|关于|说到|讲到|包含|包括|有关|跟|和)"
+MENTION_RES = (
+    re.compile(
+        rf"(?:哪些|哪几|几)(?:条|条目|项|内容|工作)?(?:里|中)?{_MENTION_VERB}了?(.{{2,20}}?)(?:的(?:内容|工作|事)?)?(?:有关|相关)?[?？。!！]*$"
+    ),
+    re.compile(
+        rf"{_MENTION_VERB}了?(.{{2,20}}?)(?:有关|相关)?的(?:条目|内容|工作)?(?:有|是|共)?(?:哪些|哪几|多少|几)(?:条|项|个)?"
+    ),
+    re.compile(r"^(.{2,20}?)(?:是|在)(?:哪一条|哪条|第几条|哪几条)"),
+)
 COMPARE_RE = re.compile(r"变化|区别|不同|对比|比较|相比|异同|差别|有啥变|哪些变")
 
 
@@ -53,7 +64,23 @@ class Route:
     together: bool = False
     year: int | None = None
     plans: list[PlanDoc] = field(default_factory=list)  # compare: the plans named, oldest first
+    keyword: str | None = None  # mentions: the words the listed items contain
     explicit: bool = False  # the question named its plan (year, region, issuer)
+
+
+def _mentioned(q: str, plan: PlanDoc) -> tuple[str, list[int]] | None:
+    """The keyword and the items whose text contains it, for "which items mention X" questions."""
+    for pattern in MENTION_RES:
+        m = pattern.search(q)
+        if not m:
+            continue
+        keyword = re.sub(r"^(工作要点|要点|文件)(里|中)?|[“”\"'「」《》]", "", m.group(1)).strip("的了 ")
+        if len(keyword) < 2:
+            continue
+        numbers = [it.number for it in plan.items if keyword in it.body]
+        if numbers:
+            return keyword, numbers
+    return None
 
 
 def _only_lists(q: str, section: PlanSection | None, part: int | None, plan: PlanDoc) -> bool:
@@ -99,6 +126,11 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
         return Route("item", plan, items=items, asks_who=asks_who)
     if bad_items:
         return Route("item", plan, items=bad_items, asks_who=asks_who)
+
+    mention = _mentioned(q, plan)
+    if mention is not None:
+        keyword, numbers = mention
+        return Route("mentions", plan, items=numbers, keyword=keyword, asks_who=bool(COUNT_RE.search(q)))
 
     units = index.directory(plan).find(q)
     section, part = index.find_section(plan, q)

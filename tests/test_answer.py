@@ -193,3 +193,32 @@ def test_unit_mentioned_inside_a_name_is_not_a_unit_question(bot) -> None:
     ans = bot.answer("中科院科学节是什么")
     assert ans.mode == "extractive"
     assert ans.citations[0].item == 8
+
+
+@pytest.mark.parametrize(
+    ("question", "keyword"),
+    [
+        ("哪些条目提到了留守儿童", "留守儿童"),
+        ("涉及防灾减灾的有哪几条", "防灾减灾"),
+        ("关于科技馆的条目有哪些", "科技馆"),
+        ("科普中国e站是哪一条", "科普中国e站"),
+        ("哪些条和青少年有关", "青少年"),
+    ],
+)
+def test_which_items_mention_something_is_exact_and_complete(bot, question, keyword) -> None:
+    from tests.conftest import PLAN_TEXT
+
+    expected = []
+    for line in PLAN_TEXT.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line[:3].rstrip(".").isdigit() and keyword in line.rsplit("（", 1)[0]:
+            expected.append(int(line.split(".", 1)[0]))
+    ans = bot.answer(question)
+    assert ans.mode == "structured" and ans.route == "mentions"
+    assert [c.item for c in ans.citations] == expected and expected
+    assert f"共{len(expected)}条" in ans.answer
+
+
+def test_mention_count(bot) -> None:
+    ans = bot.answer("工作要点里提到疫情防控的有几条")
+    assert ans.answer.endswith("第6、7、8、11、19、30条。")
