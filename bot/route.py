@@ -46,6 +46,8 @@ MENTION_RES = (
     ),
     re.compile(r"^(.{2,20}?)(?:是|在)(?:哪一条|哪条|第几条|哪几条)"),
 )
+DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fa5]{2,}[〔\[［【(（]\d{4}[〕\]］】)）]\d+号")
+OVERVIEW_RE = re.compile(r"主要内容|讲了什么|讲的什么|讲了啥|有哪些内容|总体|概括|大概内容|框架|结构")
 COMPARE_RE = re.compile(r"变化|区别|不同|对比|比较|相比|异同|差别|有啥变|哪些变")
 
 
@@ -117,7 +119,11 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
             "compare", plan, units=list(dict.fromkeys(units)), plans=list(choice.plans), explicit=True
         )
 
-    if STRONG_DOC_RE.search(q) and not index.programmes_in(q) and not item_refs(q):
+    if (
+        (STRONG_DOC_RE.search(q) or DOC_NUMBER_RE.search(q))
+        and not index.programmes_in(q)
+        and not item_refs(q)
+    ):
         return Route("doc", plan)
     items = [n for n in item_refs(q) if plan.item(n) is not None]
     bad_items = [n for n in item_refs(q) if plan.item(n) is None]
@@ -157,6 +163,8 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
         if UNIT_WORD_RE.search(q) and section is None and part is None:
             return Route("unit_total", plan)
         return Route("count", plan, section=section, part=part)
+    if OVERVIEW_RE.search(q) and section is None and part is None and not units:
+        return Route("count", plan)  # the outline: parts, sections and how many items each
     if (section is not None or part is not None) and (
         SECTION_WORD_RE.search(q) or _only_lists(q, section, part, plan)
     ):

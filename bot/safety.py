@@ -14,7 +14,7 @@ EMERGENCY_LINE = "情况紧急时，请立即拨打120急救电话。"
 # A health question: answers to it end with DOCTOR_LINE, and without approved material it is refused.
 HEALTH_RE = re.compile(
     r"病|药|症|痛|疼|咬|伤|烧|血|医|健康|发烧|咳|中暑|中毒|疫苗|感染|拉肚子|腹泻|呕吐|头晕|过敏|怀孕|孕妇|"
-    r"吃了|能吃|能不能吃|喝了|睡不着|失眠"
+    r"吃了|能吃|能不能吃|喝了|睡不着|失眠|蛰|蜇|叮|抽筋"
 )
 DOCTOR_LINE = "如果症状持续或加重，请及时到正规医院就诊。"
 

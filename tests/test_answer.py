@@ -222,3 +222,15 @@ def test_which_items_mention_something_is_exact_and_complete(bot, question, keyw
 def test_mention_count(bot) -> None:
     ans = bot.answer("工作要点里提到疫情防控的有几条")
     assert ans.answer.endswith("第6、7、8、11、19、30条。")
+
+
+def test_outline_and_document_number_questions(bot) -> None:
+    outline = bot.answer("2020年全民科学素质行动工作要点的主要内容")
+    assert outline.mode == "structured" and "共42条，分4个部分、13个小节" in outline.answer
+    doc = bot.answer("纲要办发〔2020〕1号是什么文件")
+    assert doc.route == "doc" and "2020年全民科学素质行动工作要点" in doc.answer
+
+
+def test_plan_title_words_do_not_pick_a_section(bot) -> None:
+    # "科学素质行动" is in the plan's own title and in section titles: it names no section
+    assert bot.answer("全民科学素质行动工作要点讲了什么").route == "count"

@@ -37,9 +37,10 @@ def title_cores(title: str) -> list[str]:
     return [core] if len(core) >= 2 else []
 
 
-def _title_match(title: str, text: str) -> float:
+def _title_match(title: str, text: str, generic: frozenset[str] = frozenset()) -> float:
     """How well text names a title: 1.0 for a whole phrase or its core, else the best share of
-    character pairs of a phrase."""
+    character pairs of a phrase. Pairs in ``generic`` (those of the plan's own title, such as 科学素质)
+    say nothing about which section is meant and are not counted."""
     if any(core in text for core in title_cores(title)):
         return 1.0
     best = 0.0
@@ -49,8 +50,9 @@ def _title_match(title: str, text: str) -> float:
             continue
         if phrase in text:
             return 1.0
-        pairs = {phrase[i : i + 2] for i in range(len(phrase) - 1)}
-        best = max(best, sum(1 for p in pairs if p in text) / len(pairs))
+        pairs = {phrase[i : i + 2] for i in range(len(phrase) - 1)} - generic
+        if pairs:
+            best = max(best, sum(1 for p in pairs if p in text) / len(pairs))
     return best
 
 
@@ -141,17 +143,18 @@ class PlanIndex:
             for sec in parts[0].sections if parts else ():
                 if sec.number == sec_no:
                     return sec, None
+        generic = frozenset(plan.title[i : i + 2] for i in range(len(plan.title) - 1))
         best: tuple[float, PlanSection] | None = None
         for part in parts:
             for sec in part.sections:
-                score = _title_match(sec.title, text)
+                score = _title_match(sec.title, text, generic)
                 if score >= TITLE_MATCH and (best is None or score > best[0]):
                     best = (score, sec)
         if best:
             return best[1], None
         if part_no is not None and parts:
             return None, part_no
-        scored = [(_title_match(p.title, text), p.number) for p in plan.parts]
+        scored = [(_title_match(p.title, text, generic), p.number) for p in plan.parts]
         score, number = max(scored) if scored else (0.0, 0)
         return (None, number) if score >= TITLE_MATCH else (None, None)
 
