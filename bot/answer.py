@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from bot.llm import check as llm_check
 from bot.memory import FOLLOW_UP_RE, ConversationStore, rewrite
 from bot.retrieve import Retrieval, Retriever
 from bot.route import Route, route
+from bot.state import AnswerCache
 from bot.text import normalize
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,13 @@ def supported(dense: float, coverage: float, t: Thresholds = SCIENCE_THRESHOLDS)
     return dense >= t.strong and coverage >= t.weak
 
 
+# Said when the vector store is unreachable and the words of the question alone do not settle it.
+DEGRADED_TEXT = (
+    "抱歉，知识库检索服务暂时不完整，这个问题现在没法可靠回答，请稍后再问。"
+    "关于工作要点条目和负责单位的问题仍可正常查询。"
+)
+
+
 @dataclass(frozen=True)
 class AskContext:
     """Who is asking and how: the channel, its time budget and the session (for later memory)."""
@@ -77,11 +86,13 @@ class Bot:
         settings: Settings,
         generator: Generator | None = None,
         memory: ConversationStore | None = None,
+        answers: AnswerCache | None = None,
     ) -> None:
         self.kb = kb
         self.settings = settings
         self.generator = generator
         self.memory = memory
+        self.answers = answers
         self.retriever = Retriever(kb, embedder, settings)
         self.known_text = "".join(c.passage() for c in kb.chunks)  # for "does the KB mention X at all"
 
@@ -97,18 +108,38 @@ class Bot:
         if session and q:
             previous = self.memory.last(session)  # type: ignore[union-attr]
             q = self._standalone(q, previous, context)
-        result = self._answer(question, q) if q else self._refuse(question, "empty", "请输入问题。")
+        use_llm = context.allow_llm and self.generator is not None
+        key = self._cache_key(q, use_llm)
+        cached = self.answers.get(key) if (self.answers is not None and q) else None
+        if cached is not None:
+            result = replace(Answer.from_cache(cached), question=question)
+        else:
+            result = self._answer(question, q) if q else self._refuse(question, "empty", "请输入问题。")
+            if use_llm:
+                timeout = (
+                    self.settings.llm_timeout_wechat_s
+                    if context.channel == "wechat"
+                    else self.settings.llm_timeout_web_s
+                )
+                result = self.enrich(question, result, timeout) or result
+            if self.answers is not None and q and self._cacheable(result, use_llm):
+                self.answers.put(key, result.to_cache())
         if session and result.mode != "refusal":
             self.memory.add(session, q)  # type: ignore[union-attr]
-        if context.allow_llm and self.generator is not None:
-            timeout = (
-                self.settings.llm_timeout_wechat_s
-                if context.channel == "wechat"
-                else self.settings.llm_timeout_web_s
-            )
-            result = self.enrich(question, result, timeout) or result
         result.latency_ms = (time.perf_counter() - started) * 1000
         return result
+
+    def _cache_key(self, q: str, use_llm: bool) -> str:
+        digest = hashlib.sha256(q.encode("utf-8")).hexdigest()[:32]
+        return f"{self.kb.version}:{'llm' if use_llm else 'plain'}:{digest}"
+
+    @staticmethod
+    def _cacheable(result: Answer, use_llm: bool) -> bool:
+        """Degraded answers are never kept (they would outlive the outage); where a model is in use,
+        only its answers are kept, so a timed-out call is tried again next time."""
+        if result.degraded or result.route == "degraded":
+            return False
+        return result.mode == "generative" or not use_llm or result.passages == []
 
     def _standalone(self, q: str, previous: str | None, context: AskContext) -> str:
         """Rules first; the model (when configured and allowed) for follow-ups the rules cannot rewrite."""
@@ -294,6 +325,8 @@ class Bot:
                 top = sure.chunk
             else:
                 retrieval = self.retriever.search(q)
+                if retrieval.degraded:
+                    return self._free(raw, q, r, retrieval)  # says so, never caches
                 if not self._supported(retrieval):
                     return self._refuse(
                         raw, "out_of_scope", f"抱歉，知识库里没有找到相关内容。{compose.HELP_TEXT}"
@@ -320,7 +353,14 @@ class Bot:
             sid = r.plan.source_id
             kept = [h for h in retrieval.hits if h.chunk.kind != "plan" or h.chunk.source_id == sid]
             retrieval = replace(retrieval, hits=kept)
+        ans = self._free_answer(raw, q, retrieval)
+        ans.degraded = retrieval.degraded
+        return ans
+
+    def _free_answer(self, raw: str, q: str, retrieval: Retrieval) -> Answer:
         if not self._supported(retrieval):
+            if retrieval.degraded and not safety.is_emergency(q):  # emergencies still get 120
+                return self._refuse(raw, "degraded", DEGRADED_TEXT)
             return self._uncovered(raw, q)
         top = retrieval.hits[0]
         tokens = set(retrieval.query_tokens)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,7 +26,7 @@ from bot.insights.recorder import Recorder
 from bot.insights.salt import insights_salt
 from bot.kb.embedders import Embedder, make_embedder
 from bot.metrics import Metrics
-from bot.state import MemoryContinuationStore, MemoryOnceStore, MemoryRateLimiter
+from bot.shared import SharedState, build_shared
 from bot.wechat.dialog import Dialog, LLMEnricher, MenuConfig
 from bot.wechat.kf import CustomerService, KepuWeChatClient
 from bot.wechat.protocol import Envelope
@@ -88,17 +90,17 @@ class MetricsMiddleware:
 
 
 def _wechat_dialog(
-    settings: Settings, holder: BotHolder, metrics: Metrics, recorder: Recorder | None
+    settings: Settings, holder: BotHolder, metrics: Metrics, recorder: Recorder | None, shared: SharedState
 ) -> Dialog:
     customer_service = None
     if settings.wechat_app_id and settings.wechat_app_secret:
-        customer_service = CustomerService(KepuWeChatClient(settings))
+        customer_service = CustomerService(KepuWeChatClient(settings, session=shared.token_storage))
     return Dialog(
         holder,
         budget_s=settings.wechat_budget_s,
         reply_bytes=settings.wechat_reply_bytes,
-        more=MemoryContinuationStore(settings.wechat_more_ttl_s),
-        limiter=MemoryRateLimiter(settings.wechat_user_rate),
+        more=shared.more,
+        limiter=shared.wechat_limiter,
         menu=MenuConfig.load(settings.wechat_menu_file),
         customer_service=customer_service,
         metrics=metrics,
@@ -107,16 +109,31 @@ def _wechat_dialog(
     )
 
 
+async def _watch_index(holder: BotHolder, every_s: float) -> None:
+    """Switch to a new index version when one appears (another replica or `kepu ingest` built it).
+    The new version is opened completely before it serves, so no answer mixes two versions."""
+    if every_s <= 0:
+        return
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await to_thread.run_sync(holder.refresh)
+        except Exception as exc:  # the store is away: keep serving what is loaded, try again later
+            log.warning("index check failed", extra={"error": str(exc)})
+
+
 def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     """Build the app. Models and indexes load in the lifespan, once, not here."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.answer_limiter = anyio.CapacityLimiter(settings.answer_threads)
-        holder = BotHolder(settings, embedder or make_embedder(settings))
-        if holder.try_load() is None:
+        shared: SharedState = app.state.shared
+        holder = BotHolder(settings, embedder or make_embedder(settings), shared)
+        if await to_thread.run_sync(holder.try_load) is None:
             log.warning("no index yet; /readyz reports not ready until kepu ingest has run")
         app.state.holder = holder
+        watcher = asyncio.create_task(_watch_index(holder, settings.index_poll_s))
         app.state.recorder = None
         if settings.insights_enabled:
             tokenizer = holder.bot.kb.tokenizer if holder.ready else None
@@ -124,8 +141,11 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             app.state.recorder.start()
             app.state.recorder.purge_older_than(settings.insights_retention_days)
         if settings.wechat_token:
-            app.state.wechat_dialog = _wechat_dialog(settings, holder, app.state.metrics, app.state.recorder)
+            app.state.wechat_dialog = _wechat_dialog(
+                settings, holder, app.state.metrics, app.state.recorder, shared
+            )
         yield
+        watcher.cancel()
         if app.state.recorder is not None:
             app.state.recorder.stop()
 
@@ -137,7 +157,8 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
-    app.state.limiter = MemoryRateLimiter(settings.rate_limit)
+    app.state.shared = build_shared(settings)
+    app.state.limiter = app.state.shared.api_limiter
 
     app.include_router(api.router)
     app.include_router(health.router)
@@ -147,7 +168,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         app.include_router(dashboard.router)
     if settings.wechat_token:
         app.state.wechat_envelope = Envelope(settings)
-        app.state.wechat_once = MemoryOnceStore(settings.wechat_dedupe_ttl_s)
+        app.state.wechat_once = app.state.shared.once
         app.include_router(wechat.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 

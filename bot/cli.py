@@ -237,12 +237,12 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from bot.kb.versions import IndexLayout
+    from bot.kb.catalog import open_catalog
     from bot.sources import sources_report, sources_text
     from bot.startup import load_settings
 
     settings = load_settings()
-    layout = IndexLayout(settings.index_dir)
+    layout = open_catalog(settings)
     version = layout.current_version()
     if version is None:
         print("还没有建立索引：请先运行 kepu ingest", file=sys.stderr)

@@ -76,6 +76,42 @@ class Settings(BaseSettings):
     memory_turns: int = 5
     memory_ttl_s: int = 1800
 
+    # Scale-out. Both unset: one process with embedded Chroma and in-process state (the default).
+    redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0 — state shared by several replicas (see deploy/)"
+    )
+    chroma_url: str | None = Field(
+        default=None, description="http://host:8000 — a Chroma server (chroma run) holds the knowledge base"
+    )
+    chroma_timeout_s: float = 3.0  # one request to the Chroma server
+    redis_timeout_s: float = 0.5  # one Redis command (Redis answers in well under a millisecond)
+    # After a Redis or Chroma server failure, local fallbacks serve for this long before trying again.
+    shared_retry_s: float = 3.0
+    # How often a serving process looks for a new index version and switches to it (0 = never).
+    index_poll_s: float = 5.0
+    # Answers to repeated questions, keyed by index version (in Redis when redis_url is set).
+    answer_cache_size: int = 2048  # in-process entries; 0 turns the answer cache off
+    answer_cache_ttl_s: int = 3600
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"must start with redis://, rediss:// or unix://, got {value!r}")
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must look like http://127.0.0.1:8000, got {value!r}")
+        return value
+
     # Insights (records of answered questions)
     insights_enabled: bool = True
     database_url: str | None = Field(
@@ -152,7 +188,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{info.field_name} must be > 0, got {value}")
         return value
 
-    @field_validator("lexical_weight", "dense_weight")
+    @field_validator("chroma_timeout_s", "redis_timeout_s")
+    @classmethod
+    def _positive_time(cls, value: float, info) -> float:  # type: ignore[no-untyped-def]
+        if value <= 0:
+            raise ValueError(f"{info.field_name} must be > 0 seconds, got {value}")
+        return value
+
+    @field_validator("lexical_weight", "dense_weight", "shared_retry_s", "index_poll_s", "answer_cache_size")
     @classmethod
     def _non_negative(cls, value: float, info) -> float:  # type: ignore[no-untyped-def]
         if value < 0:

@@ -26,3 +26,7 @@ class UpstreamError(KepuError):
         super().__init__(message)
         self.status = status
         self.body = body
+
+
+class StoreUnavailableError(IndexNotReadyError):
+    """The Chroma server cannot be reached (or answered with an error); dense search is skipped."""

@@ -2,33 +2,53 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from bot.answer import Bot
 from bot.config import Settings
 from bot.errors import IndexNotReadyError
+from bot.kb.catalog import IndexCatalog, open_catalog
 from bot.kb.embedders import Embedder
+from bot.shared import SharedState
 from bot.startup import load_bot
+
+log = logging.getLogger("kepu.holder")
 
 
 class BotHolder:
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, shared: SharedState | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.shared = shared
+        self.catalog: IndexCatalog = open_catalog(settings)
         self._bot: Bot | None = None
         self.ingest_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
 
     def load(self) -> Bot:
         """Open the current index version and start serving it; the previous Bot serves until then."""
-        bot = load_bot(self.settings, self.embedder)
-        self._bot = bot
+        with self._reload_lock:
+            bot = load_bot(self.settings, self.embedder, catalog=self.catalog, shared=self.shared)
+            self._bot = bot
         return bot
 
     def try_load(self) -> Bot | None:
         try:
             return self.load()
-        except IndexNotReadyError:
+        except IndexNotReadyError as exc:
+            log.warning("index not loaded", extra={"reason": str(exc)})
             return None
+
+    def refresh(self) -> bool:
+        """Switch to the current index version if it is not the one serving (another process or
+        replica ingested). True when it switched. Raises when the catalog cannot be read."""
+        current = self.catalog.current_version()
+        if current is None or (self._bot is not None and self._bot.kb.version == current):
+            return False
+        self.load()
+        log.info("switched index version", extra={"version": current})
+        return True
 
     @property
     def ready(self) -> bool:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from bot.config import Settings
+from bot.errors import StoreUnavailableError
 from bot.kb.base import KnowledgeBase
 from bot.kb.embedders import Embedder
 from bot.kb.types import SearchHit
+
+log = logging.getLogger(__name__)
 
 # A lexical hit is taken without the dense step (which costs ~10 ms of CPU) only when it covers this
 # share of the question's words (IDF-weighted) and beats the runner-up's BM25 score by this factor.
@@ -26,6 +30,7 @@ class Retrieval:
     query_tokens: list[str]
     coverage: float  # IDF-weighted share of the query's content tokens found in the best hit (0..1)
     top_dense: float | None  # cosine similarity of the best dense match; None when not computed
+    degraded: bool = False  # the dense store could not be reached: lexical evidence only
 
 
 class Retriever:
@@ -109,7 +114,16 @@ class Retriever:
         if fast and (quick := self._lexical_only(question, tokens, k)) is not None:
             return quick
         lexical = self.kb.lexical.search(self.lexical_query(question, tokens), s.candidates)
-        dense = self.kb.store.search(self._embed_query(question), s.candidates)
+        try:
+            dense = self.kb.store.search(self._embed_query(question), s.candidates)
+        except StoreUnavailableError as exc:
+            # The Chroma server is away: a clear lexical winner is still an answer, anything less is
+            # not (the answer says the service is degraded rather than guess).
+            log.warning("dense search unavailable, lexical only", extra={"error": str(exc)})
+            quick = self._lexical_only(question, tokens, k)
+            if quick is not None:
+                return replace(quick, degraded=True)
+            return Retrieval([], tokens, 0.0, None, degraded=True)
 
         fused: dict[int, float] = {}
         lex_rank: dict[int, int] = {}

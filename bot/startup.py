@@ -10,7 +10,9 @@ from bot.answer import Bot
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.kb.base import KnowledgeBase
+from bot.kb.catalog import IndexCatalog
 from bot.kb.embedders import Embedder, make_embedder
+from bot.shared import SharedState
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -23,12 +25,22 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(f"配置有误：{problems}") from exc
 
 
-def load_bot(settings: Settings, embedder: Embedder | None = None) -> Bot:
+def load_bot(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    catalog: IndexCatalog | None = None,
+    shared: SharedState | None = None,
+) -> Bot:
+    """A Bot on the current index version. ``shared`` (the serving process's state) brings conversation
+    memory and the answer cache; without it (CLI, eval) memory is in process and nothing is cached."""
     from bot.llm import Generator
     from bot.memory import MemoryConversationStore
 
     embedder = embedder or make_embedder(settings)
-    kb = KnowledgeBase.open(settings, embedder)
+    kb = KnowledgeBase.open(settings, embedder, catalog)
     generator = Generator(settings) if settings.llm_base_url else None
+    if shared is not None:
+        return Bot(kb, embedder, settings, generator=generator, memory=shared.memory, answers=shared.answers)
     memory = MemoryConversationStore(settings.memory_turns, settings.memory_ttl_s)
     return Bot(kb, embedder, settings, generator=generator, memory=memory)

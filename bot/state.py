@@ -1,4 +1,5 @@
-"""Shared state behind small interfaces: today in-process; Redis implements the same later."""
+"""Shared state behind small interfaces, in-process here; ``bot.redis_state`` implements the same
+interfaces in Redis for several replicas (KEPU_REDIS_URL)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from cachetools import TTLCache
 from limits import parse, storage, strategies
@@ -101,3 +102,26 @@ class MemoryContinuationStore:
             if rest:
                 self._cache[user] = rest
             return head, len(rest)
+
+
+class AnswerCache(Protocol):
+    """Answers to repeated questions, as plain data (``Answer.to_cache()``). Callers put the index
+    version in the key, so a new version never serves an answer computed from the old one."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key: str, data: dict[str, Any]) -> None: ...
+
+
+class MemoryAnswerCache:
+    def __init__(self, size: int, ttl_s: float) -> None:
+        self._cache: TTLCache[str, dict[str, Any]] = TTLCache(maxsize=max(size, 1), ttl=ttl_s)
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._cache.get(key)
+
+    def put(self, key: str, data: dict[str, Any]) -> None:
+        with self._lock:
+            self._cache[key] = data

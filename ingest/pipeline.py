@@ -22,11 +22,11 @@ from tqdm import tqdm
 
 from bot.config import Settings
 from bot.errors import EmbedderMismatchError
+from bot.kb.catalog import IndexCatalog, open_catalog
 from bot.kb.embed_cache import EmbeddingCache
 from bot.kb.embedders import Embedder
-from bot.kb.store import ChromaStore
 from bot.kb.types import ALL_MEMBERS, Chunk, DocumentRecord, PlanDoc
-from bot.kb.versions import IndexLayout, Manifest
+from bot.kb.versions import Manifest
 from ingest.chunking import plan_chunks, text_chunks
 from ingest.errors import FileRejected, IngestError
 from ingest.loaders import load
@@ -201,7 +201,7 @@ def _ingest_locked(
     settings: Settings, embedder: Embedder, paths: list[Path] | None, *, rebuild: bool, progress: bool
 ) -> IngestReport:
     report = IngestReport()
-    layout = IndexLayout(settings.index_dir)
+    layout = open_catalog(settings)
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     current = None if rebuild else layout.current_version()
     prev = layout.load_manifest(current) if current else None
@@ -323,7 +323,7 @@ def _ingest_locked(
 def _write_version(
     settings: Settings,
     embedder: Embedder,
-    layout: IndexLayout,
+    layout: IndexCatalog,
     documents: dict[str, DocumentRecord],
     chunks: dict[str, Chunk],
     plans: dict[str, PlanDoc],
@@ -332,7 +332,7 @@ def _write_version(
     skipped: dict[str, dict[str, Any]],
     report: IngestReport,
 ) -> str:
-    name, building = layout.new_version()
+    name = layout.new_version()
     try:
         ordered = list(chunks.values())
         cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
@@ -343,7 +343,7 @@ def _write_version(
         finally:
             cache.close()
         report.embedded = computed
-        store = ChromaStore(building / "chroma", embedder.id, create=True)
+        store = layout.create_store(name, embedder.id)
         if ordered:
             store.add(ordered, vectors)
         del store
@@ -358,9 +358,9 @@ def _write_version(
             units_hash=units_hash,
             skipped=skipped,
         )
-        layout.commit(name, building, manifest)
+        layout.commit(name, manifest)
     except BaseException:
-        layout.abandon(building)
+        layout.abandon(name)
         raise
     layout.prune(settings.keep_versions)
     return name

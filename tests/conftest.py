@@ -75,3 +75,25 @@ def fresh_settings(tmp_path: Path, knowledge_copy: Path, shared_cache: Path) -> 
     return Settings(
         data_dir=tmp_path / "data", knowledge_dir=knowledge_copy, embedding_cache_dir=shared_cache
     )
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real Chroma server (`chroma run`) for the whole run."""
+    from tests.servers import ChromaServer
+
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server"))
+    server.start()
+    yield server
+    server.terminate()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real redis-server for the whole run (tests that stop it start their own)."""
+    from tests.servers import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis-server"))
+    server.start()
+    yield server
+    server.terminate()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.errors import EmbedderMismatchError
+from bot.kb.server import ChromaServerCatalog
 from bot.kb.store import ChromaStore
 from bot.kb.types import Chunk
 
@@ -26,10 +28,14 @@ def _vectors(n: int) -> np.ndarray:
     return v
 
 
-@pytest.fixture(params=["embedded-chroma"])
+@pytest.fixture(params=["embedded-chroma", "server-chroma"])
 def store(request, tmp_path: Path):
     if request.param == "embedded-chroma":
         return ChromaStore(tmp_path / "chroma", "test:eye", create=True)
+    if request.param == "server-chroma":
+        server = request.getfixturevalue("chroma_server")
+        catalog = ChromaServerCatalog(server.url, timeout_s=5, retry_s=1)
+        return catalog.create_store(f"t{uuid.uuid4().hex[:12]}", "test:eye")
     raise AssertionError(request.param)
 
 
@@ -64,3 +70,11 @@ def test_reopening_with_another_embedder_is_refused(tmp_path: Path) -> None:
     ChromaStore(tmp_path / "c", "model-a", create=True).add(_chunks(1), _vectors(1))
     with pytest.raises(EmbedderMismatchError, match="model-a"):
         ChromaStore(tmp_path / "c", "model-b")
+
+
+def test_server_store_refuses_another_embedder(chroma_server) -> None:
+    catalog = ChromaServerCatalog(chroma_server.url, timeout_s=5, retry_s=1)
+    version = f"t{uuid.uuid4().hex[:12]}"
+    catalog.create_store(version, "model-a").add(_chunks(1), _vectors(1))
+    with pytest.raises(EmbedderMismatchError, match="model-a"):
+        catalog.open_store(version, "model-b")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from bot.channels.deps import HolderDep, MetricsDep
@@ -15,16 +15,45 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="索引已加载并可查询")
-def readyz(holder: HolderDep) -> JSONResponse:
+@router.get("/readyz", summary="索引已加载并可查询；依赖不可用时为降级（degraded）")
+def readyz(holder: HolderDep, request: Request) -> JSONResponse:
+    """503 until an index is loaded. Then 200 with ``status`` "ready", or "degraded" when the Chroma
+    server or Redis cannot be reached (the replica still answers: structured and lexical answers, local
+    state) — ``checks`` says which, and ``detail`` says it in words."""
+    shared = request.app.state.shared
+    chroma = (
+        "embedded"
+        if holder.catalog.location_kind == "embedded"
+        else ("ok" if holder.catalog.heartbeat() else "unavailable")
+    )
+    checks = {
+        "index": "ok" if holder.ready else "not_loaded",
+        "chroma": chroma,
+        "redis": shared.redis_status(),
+    }
     if not holder.ready:
-        return JSONResponse({"status": "not_ready", "detail": "知识库索引尚未加载"}, status_code=503)
+        return JSONResponse(
+            {"status": "not_ready", "detail": "知识库索引尚未加载", "checks": checks}, status_code=503
+        )
     bot = holder.bot
     try:
         bot.retriever.search("科普", 1)
     except Exception as exc:  # readiness must report, not crash: any failure means not ready
         return JSONResponse({"status": "not_ready", "detail": f"索引无法查询：{exc}"}, status_code=503)
-    return JSONResponse({"status": "ready", "version": bot.kb.version, "chunks": len(bot.kb.chunks)})
+    down = [name for name in ("chroma", "redis") if checks[name] == "unavailable"]
+    body = {
+        "status": "degraded" if down else "ready",
+        "version": bot.kb.version,
+        "chunks": len(bot.kb.chunks),
+        "checks": checks,
+    }
+    if down:
+        words = {
+            "chroma": "Chroma 服务器不可用：只提供条目、单位类的结构化回答和关键词检索",
+            "redis": "Redis 不可用：使用本副本的本地状态",
+        }
+        body["detail"] = "；".join(words[n] for n in down)
+    return JSONResponse(body)
 
 
 @router.get("/metrics", summary="Prometheus 指标")

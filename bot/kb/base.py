@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.config import Settings
-from bot.errors import IndexNotReadyError
+from bot.errors import IndexNotReadyError, KepuError
+from bot.kb.catalog import IndexCatalog, open_catalog
 from bot.kb.embedders import Embedder
 from bot.kb.lexical import LexicalIndex
 from bot.kb.plan_index import PlanIndex
-from bot.kb.store import ChromaStore, VectorStore
+from bot.kb.store import VectorStore
 from bot.kb.types import Chunk
-from bot.kb.versions import IndexLayout, Manifest
+from bot.kb.versions import Manifest
 from bot.text import Tokenizer
 
 
@@ -34,13 +35,22 @@ class KnowledgeBase:
         return self.manifest.version
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder) -> KnowledgeBase:
-        layout = IndexLayout(settings.index_dir)
-        version = layout.current_version()
-        if version is None:
-            raise IndexNotReadyError(f"还没有建立索引（{settings.index_dir}）：请先运行 kepu ingest")
-        manifest = layout.load_manifest(version)
-        store = ChromaStore(layout.version_dir(version) / "chroma", embedder.id)
+    def open(
+        cls, settings: Settings, embedder: Embedder, catalog: IndexCatalog | None = None
+    ) -> KnowledgeBase:
+        """Open the current version: from the local index directory, or — with KEPU_CHROMA_URL — from
+        the Chroma server, deriving the lexical and plan indexes from what the server holds."""
+        catalog = catalog or open_catalog(settings)
+        try:
+            version = catalog.current_version()
+            if version is None:
+                raise IndexNotReadyError(f"还没有建立索引（{catalog.location}）：请先运行 kepu ingest")
+            manifest = catalog.load_manifest(version)
+            store = catalog.open_store(version, embedder.id)
+        except KepuError:
+            raise
+        except Exception as exc:  # the Chroma server is down or answered with an error
+            raise IndexNotReadyError(f"无法从 {catalog.location} 读取索引：{exc}") from exc
         plan_index = PlanIndex(manifest.plans, manifest.units)
         tokenizer = Tokenizer(settings.cache_dir / "jieba", plan_index.user_words())
         chunks = list(manifest.chunks.values())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -39,6 +39,17 @@ class VectorStore(Protocol):
     def count(self) -> int: ...
 
 
+def persistent_client(path: Path) -> Any:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(
+        path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    )
+
+
 def _metadata(chunk: Chunk) -> dict[str, str | int]:
     meta: dict[str, str | int] = {
         "source_id": chunk.source_id,
@@ -51,26 +62,32 @@ def _metadata(chunk: Chunk) -> dict[str, str | int]:
 
 
 class ChromaStore:
-    """An embedded Chroma (PersistentClient) directory. Embeddings are always passed explicitly:
-    Chroma's default embedding function would try to download a model."""
+    """One Chroma collection: in an embedded (PersistentClient) directory, or, given ``client``, on a
+    Chroma server. Embeddings are always passed explicitly: Chroma's default embedding function would
+    try to download a model."""
 
-    def __init__(self, path: Path, embedder_id: str, *, create: bool = False) -> None:
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        self._client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        )
+    def __init__(
+        self,
+        path: Path | None,
+        embedder_id: str,
+        *,
+        create: bool = False,
+        client: Any = None,
+        name: str = COLLECTION,
+    ) -> None:
+        if client is None:
+            if path is None:
+                raise ValueError("an embedded store needs a path")
+            client = persistent_client(path)
+        self._client = client
         if create:
             self._col = self._client.get_or_create_collection(
-                COLLECTION,
+                name,
                 embedding_function=None,
                 metadata={"hnsw:space": "cosine", "embedder": embedder_id},
             )
         else:
-            self._col = self._client.get_collection(COLLECTION, embedding_function=None)
+            self._col = self._client.get_collection(name, embedding_function=None)
         built_by = (self._col.metadata or {}).get("embedder")
         if built_by != embedder_id:
             raise EmbedderMismatchError(

@@ -202,6 +202,7 @@ class Answer:
     route: str = ""  # which route produced it (unit, item, section, count, doc, free, out_of_scope …)
     passages: list[Citation] = field(default_factory=list, repr=False)  # what a model may rewrite from
     health: bool = False  # quotes health advice (a generated rewrite keeps the doctor line)
+    degraded: bool = False  # computed without the vector store (unreachable): never cached
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -212,3 +213,20 @@ class Answer:
             "latency_ms": round(self.latency_ms, 3),
             "route": self.route,
         }
+
+    def to_cache(self) -> dict[str, Any]:
+        """Everything needed to serve this answer again (the answer cache), passages included."""
+        return {**self.to_dict(), "passages": [asdict(c) for c in self.passages], "health": self.health}
+
+    @classmethod
+    def from_cache(cls, data: dict[str, Any]) -> Answer:
+        return cls(
+            question=data["question"],
+            answer=data["answer"],
+            mode=data["mode"],
+            citations=[Citation(**c) for c in data["citations"]],
+            latency_ms=data.get("latency_ms", 0.0),
+            route=data.get("route", ""),
+            passages=[Citation(**c) for c in data.get("passages", [])],
+            health=bool(data.get("health", False)),
+        )

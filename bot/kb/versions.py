@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.kb.store import ChromaStore, VectorStore
 from bot.kb.types import Chunk, DocumentRecord, PlanDoc
 
 MANIFEST = "manifest.json"
@@ -67,8 +68,17 @@ class Manifest:
 
 
 class IndexLayout:
+    """Index versions in a local directory (the embedded default). Implements ``IndexCatalog``."""
+
+    location_kind = "embedded"
+
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._building: dict[str, Path] = {}
+
+    @property
+    def location(self) -> str:
+        return str(self.root)
 
     def current_version(self) -> str | None:
         pointer = self.root / CURRENT
@@ -83,25 +93,38 @@ class IndexLayout:
     def load_manifest(self, version: str) -> Manifest:
         return Manifest.from_json((self.version_dir(version) / MANIFEST).read_text(encoding="utf-8"))
 
-    def new_version(self) -> tuple[str, Path]:
+    def open_store(self, version: str, embedder_id: str) -> VectorStore:
+        return ChromaStore(self.version_dir(version) / "chroma", embedder_id)
+
+    def heartbeat(self) -> bool:
+        return True
+
+    def new_version(self) -> str:
         stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
         name = f"v{stamp}-{uuid.uuid4().hex[:6]}"
         path = self.root / f".building-{name}"
         path.mkdir(parents=True)
-        return name, path
+        self._building[name] = path
+        return name
 
-    def commit(self, name: str, building: Path, manifest: Manifest) -> None:
+    def create_store(self, version: str, embedder_id: str) -> VectorStore:
+        return ChromaStore(self._building[version] / "chroma", embedder_id, create=True)
+
+    def commit(self, version: str, manifest: Manifest) -> None:
         """Write the manifest last, move the finished version into place, then switch CURRENT."""
+        building = self._building.pop(version)
         tmp = building / (MANIFEST + ".tmp")
         tmp.write_text(manifest.to_json(), encoding="utf-8")
         os.replace(tmp, building / MANIFEST)
-        os.replace(building, self.root / name)
+        os.replace(building, self.root / version)
         pointer_tmp = self.root / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
-        pointer_tmp.write_text(name, encoding="utf-8")
+        pointer_tmp.write_text(version, encoding="utf-8")
         os.replace(pointer_tmp, self.root / CURRENT)
 
-    def abandon(self, building: Path) -> None:
-        shutil.rmtree(building, ignore_errors=True)
+    def abandon(self, version: str) -> None:
+        building = self._building.pop(version, None)
+        if building is not None:
+            shutil.rmtree(building, ignore_errors=True)
 
     def prune(self, keep: int) -> list[str]:
         """Remove old versions (keeping the newest ``keep``, the current one always) and stale builds."""
@@ -111,6 +134,6 @@ class IndexLayout:
         for v in doomed:
             shutil.rmtree(self.root / v, ignore_errors=True)
         for p in self.root.iterdir():
-            if p.name.startswith(".building-"):
+            if p.name.startswith(".building-") and p not in self._building.values():
                 shutil.rmtree(p, ignore_errors=True)
         return doomed
