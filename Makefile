@@ -29,7 +29,7 @@ ask: ingest
 
 # Debian packages the tests and benchmarks use: a headless browser with Chinese fonts, wrk, and a
 # PostgreSQL server for the insights tests.
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei wrk postgresql redis-server nginx-light
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei wrk postgresql redis-server nginx
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

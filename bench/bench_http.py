@@ -13,7 +13,6 @@ and every run stops by itself.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import socket
@@ -27,42 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluate import load_questions  # noqa: E402
-
-LUA = r"""
-local bodies = {%(bodies)s}
-local counter = 0
-local threads = {}
-function setup(thread)
-  thread:set("id", counter)
-  table.insert(threads, thread)
-  counter = counter + 1
-end
-function init(args)
-  errors = 0
-  n = id * math.floor(#bodies / 2)
-  wrk.headers["Content-Type"] = "application/json"
-end
-function request()
-  if #bodies == 0 then return wrk.format(nil) end
-  n = n + 1
-  return wrk.format("POST", nil, nil, bodies[(n %% #bodies) + 1])
-end
-function response(status, headers, body)
-  if status ~= 200 then errors = errors + 1 end
-end
-function done(summary, latency, requests)
-  local e = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
-  for _, t in ipairs(threads) do e = e + t:get("errors") end
-  io.write(string.format('{"requests": %%d, "seconds": %%f, "p50": %%f, "p95": %%f, "p99": %%f, "errors": %%d}\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
-    latency:percentile(99) / 1e3, e))
-end
-"""
-
-
-def lua_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+from tests.loadgen import distinct_questions, write_scripts, wrk  # noqa: E402
 
 
 def free_port() -> int:
@@ -71,51 +35,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wrk(url: str, script: Path, connections: int, seconds: int) -> dict:
-    threads = min(connections, 2)
-    out = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=seconds + 60,
-    ).stdout
-    line = next(ln for ln in out.splitlines() if ln.startswith("{"))
-    result = json.loads(line)
-    result["rps"] = result["requests"] / result["seconds"]
-    return result
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description="kepu HTTP benchmark (wrk)")
     ap.add_argument("--seconds", type=int, default=10, help="duration of each run")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("需要 wrk：apt-get install wrk（make bench 会自动安装）")
-    base_questions = [q["q"] for q in load_questions(sorted((ROOT / "eval").glob("*.yaml")))]
-    # Every request of a run is a different string (no cache can help): each question also comes as
-    # "请问……", "……？" and "我想问一下，……", enough for a 10-second run without repeats.
-    variants = [
-        (q, f"请问{q}", q.rstrip("？?") if q.endswith(("？", "?")) else f"{q}？", f"我想问一下，{q}")
-        for q in base_questions
-    ]
-    questions = list(dict.fromkeys(v for group in zip(*variants, strict=True) for v in group))
+    # Every request of a run is a different string (no cache can help).
+    questions = distinct_questions()
     with tempfile.TemporaryDirectory() as tmp:
-        ask_lua = Path(tmp) / "ask.lua"
-        bodies = ", ".join(lua_string(json.dumps({"question": q}, ensure_ascii=False)) for q in questions)
-        ask_lua.write_text(LUA % {"bodies": bodies}, encoding="utf-8")
-        get_lua = Path(tmp) / "get.lua"
-        get_lua.write_text(LUA % {"bodies": ""}, encoding="utf-8")
+        ask_lua, get_lua = write_scripts(Path(tmp), questions)
         env = {
             **os.environ,
             "KEPU_DATA_DIR": str(Path(tmp) / "data"),
@@ -123,6 +52,7 @@ def main() -> int:
             "KEPU_RATE_LIMIT": "1000000/minute",
             # distinct questions must cost what they cost: no query-vector cache in this measurement
             "KEPU_QUERY_CACHE_SIZE": "0",
+            "KEPU_ANSWER_CACHE_SIZE": "0",
         }
         kepu = [sys.executable, "-m", "bot.cli"]
         subprocess.run([*kepu, "ingest"], env=env, check=True, capture_output=True)

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # Threads that compute answers in one server process (measured with bench/bench_http.py).
     answer_threads: int = 2
     workers: int = 1  # server processes (kepu serve --workers)
+    # Reverse proxies whose X-Forwarded-For names the real client (rate limits count per client):
+    # comma-separated addresses, or * where only the proxy can reach the service (docker-compose).
+    forwarded_allow_ips: str = "127.0.0.1"
     env: Literal["development", "production"] = "development"
 
     # Optional generation through any OpenAI-compatible chat endpoint (off unless llm_base_url is set)

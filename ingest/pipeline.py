@@ -181,6 +181,38 @@ def _lock(data_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+# An ingestion holds the shared lock at most this long (a crashed job frees it after that).
+SHARED_LOCK_S = 3600
+
+
+@contextmanager
+def _shared_lock(settings: Settings) -> Iterator[None]:
+    """With KEPU_REDIS_URL, one ingestion at a time across hosts (a Redis lock). Without Redis, or
+    while it is down, only the local lock applies."""
+    if not settings.redis_url:
+        yield
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    lock = client.lock("kepu:ingest-lock", timeout=SHARED_LOCK_S)
+    try:
+        acquired = lock.acquire(blocking=False)
+    except redis.RedisError as exc:
+        log.warning("redis unavailable, ingest lock is local only", extra={"error": str(exc)})
+        yield
+        return
+    if not acquired:
+        raise IngestError("另一个导入任务正在运行（Redis 中的导入锁被占用），请等它结束后再试")
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except redis.RedisError:
+            log.warning("could not release the ingest lock; it expires by itself")
+
+
 def ingest(
     settings: Settings,
     embedder: Embedder,
@@ -191,7 +223,7 @@ def ingest(
 ) -> IngestReport:
     """Ingest ``paths`` (default: the knowledge dir) into a new index version beside what is there."""
     started = time.perf_counter()
-    with _lock(settings.data_dir):
+    with _lock(settings.data_dir), _shared_lock(settings):
         report = _ingest_locked(settings, embedder, paths, rebuild=rebuild, progress=progress)
     report.seconds = time.perf_counter() - started
     return report

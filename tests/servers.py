@@ -52,12 +52,23 @@ class ServerProcess:
     def ready(self) -> bool:
         raise NotImplementedError
 
+    def environment(self) -> dict[str, str] | None:
+        return None  # inherit
+
     def start(self) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                self.command(), stdout=out, stderr=subprocess.STDOUT, cwd=self.workdir
+                self.command(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.cwd,
+                env=self.environment(),
             )
         _wait(self.ready, self.name, self.proc, self.log)
+
+    @property
+    def cwd(self) -> Path:
+        return self.workdir
 
     def stop(self) -> None:
         """Stop like an outage: SIGKILL, no goodbye."""

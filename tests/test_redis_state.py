@@ -183,3 +183,23 @@ def test_redis_down_falls_back_to_local_state_and_recovers(tmp_path: Path) -> No
         assert link.run(lambda r: r.exists(f"kepu:more:{user}")) == 1  # stored in Redis again
     finally:
         server.terminate()
+
+
+def test_a_second_ingestion_is_refused_while_the_shared_lock_is_held(
+    redis_server, fresh_settings, embedder
+) -> None:
+    import redis
+
+    from ingest.errors import IngestError
+    from ingest.pipeline import ingest
+
+    settings = fresh_settings.model_copy(update={"redis_url": redis_server.url})
+    held = redis.Redis.from_url(redis_server.url).lock("kepu:ingest-lock", timeout=30)
+    assert held.acquire(blocking=False)
+    try:
+        with pytest.raises(IngestError, match="另一个导入任务正在运行"):
+            ingest(settings, embedder)
+        assert not (settings.index_dir / "CURRENT").exists()
+    finally:
+        held.release()
+    assert ingest(settings, embedder).changed

@@ -1,0 +1,148 @@
+"""The scale-out topology of deploy/docker-compose.yml, run natively on loopback: a real redis-server,
+a real Chroma server, N `kepu serve` replicas and nginx with deploy/nginx/kepu-locations.conf in front.
+Used by the cluster tests and bench/bench_cluster.py."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.servers import ChromaServer, RedisServer, ServerProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCATIONS = ROOT / "deploy" / "nginx" / "kepu-locations.conf"
+WECHAT_TOKEN = "kepu-cluster-token"
+WECHAT_APP_ID = "wx00cluster000000"
+WECHAT_AES = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+
+
+class Replica(ServerProcess):
+    name = "replica"
+
+    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
+        super().__init__(workdir)
+        self.env = env
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "bot.cli", "serve", "--port", str(self.port)]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ready(self) -> bool:
+        return httpx.get(self.url + "/readyz", timeout=2).status_code == 200
+
+    def environment(self) -> dict[str, str]:
+        return {**os.environ, **self.env, "KEPU_DATA_DIR": str(self.workdir / "data")}
+
+    @property
+    def cwd(self) -> Path:
+        return ROOT
+
+
+class Nginx(ServerProcess):
+    name = "nginx"
+
+    def __init__(self, workdir: Path, upstreams: list[str]) -> None:
+        super().__init__(workdir)
+        self.upstreams = upstreams
+
+    def command(self) -> list[str]:
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        conf = self.workdir / "nginx.conf"
+        servers = "\n".join(f"        server {u} max_fails=1 fail_timeout=5s;" for u in self.upstreams)
+        user = "user root;" if os.geteuid() == 0 else ""
+        conf.write_text(
+            f"""{user}
+worker_processes 1;
+pid {self.workdir}/nginx.pid;
+error_log {self.workdir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {self.workdir}/body;
+    proxy_temp_path {self.workdir}/proxy;
+    fastcgi_temp_path {self.workdir}/fastcgi;
+    uwsgi_temp_path {self.workdir}/uwsgi;
+    scgi_temp_path {self.workdir}/scgi;
+    upstream kepu_app {{
+{servers}
+        keepalive 32;
+        keepalive_timeout 4s;
+    }}
+    server {{
+        listen 127.0.0.1:{self.port};
+        include {LOCATIONS};
+    }}
+}}
+""",
+            encoding="utf-8",
+        )
+        return [binary, "-p", str(self.workdir), "-c", str(conf), "-g", "daemon off;"]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ready(self) -> bool:
+        return httpx.get(self.url + "/healthz", timeout=2).status_code == 200
+
+
+class Cluster:
+    def __init__(self, root: Path, knowledge: Path, embedding_cache: Path, replicas: int = 2) -> None:
+        self.root = root
+        self.knowledge = knowledge
+        self.redis = RedisServer(root / "redis")
+        self.chroma = ChromaServer(root / "chroma")
+        self.embedding_cache = embedding_cache
+        self.env = {
+            "KEPU_CHROMA_URL": self.chroma.url,
+            "KEPU_REDIS_URL": self.redis.url,
+            "KEPU_KNOWLEDGE_DIR": str(knowledge),
+            "KEPU_EMBEDDING_CACHE_DIR": str(embedding_cache),
+            "KEPU_INDEX_POLL_S": "1",
+            "KEPU_SHARED_RETRY_S": "1",
+            "KEPU_RATE_LIMIT": "1000000/minute",
+            "KEPU_WECHAT_USER_RATE": "1000000/minute",
+            "KEPU_WECHAT_TOKEN": WECHAT_TOKEN,
+            "KEPU_WECHAT_APP_ID": WECHAT_APP_ID,
+            "KEPU_WECHAT_AES_KEY": WECHAT_AES,
+            "KEPU_INSIGHTS_ENABLED": "false",
+            "OMP_NUM_THREADS": "1",
+        }
+        self.replicas = [Replica(root / f"replica{i + 1}", self.env) for i in range(replicas)]
+        self.nginx: Nginx | None = None
+
+    def ingest(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, **self.env, "KEPU_DATA_DIR": str(self.root / "ingest-job")}
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", "ingest", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=ROOT,
+        )
+
+    def start(self, with_nginx: bool = True) -> None:
+        self.redis.start()
+        self.chroma.start()
+        done = self.ingest()
+        if done.returncode != 0:
+            raise RuntimeError(f"kepu ingest failed: {done.stdout}\n{done.stderr}")
+        for replica in self.replicas:
+            replica.start()
+        if with_nginx:
+            self.nginx = Nginx(self.root / "nginx", [f"127.0.0.1:{r.port}" for r in self.replicas])
+            self.nginx.start()
+
+    def stop(self) -> None:
+        for part in [self.nginx, *self.replicas, self.chroma, self.redis]:
+            if part is not None:
+                part.terminate()

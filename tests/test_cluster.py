@@ -1,0 +1,260 @@
+"""The scale-out path with real servers: redis-server, a Chroma server, two `kepu serve` replicas and
+nginx (deploy/nginx/kepu-locations.conf) on loopback. The tests run in order on one cluster: WeChat
+retries across replicas, 「更多」 across replicas, re-ingestion under load, Redis and Chroma outages
+with recovery, and one replica killed under load."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.wechat import dialog as wxdialog
+from bot.wechat.simulate import outgoing, read_reply, text_fields
+from tests.cluster import WECHAT_AES, WECHAT_APP_ID, WECHAT_TOKEN, Cluster
+from tests.conftest import KNOWLEDGE
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+BEE = """---
+title: 被蜜蜂蜇伤怎么办
+source: 测试材料
+reviewed_by: 测试审核人
+approved_at: 2026-11-01
+status: approved
+---
+# 被蜜蜂蜇伤怎么办
+
+## 怎么做
+
+被蜜蜂蜇伤后，要先用卡片把毒刺刮出来，不要用手挤。然后用肥皂水冲洗伤口，冷敷止痛。
+"""
+# Questions answered the same way by any version (structured, lexical and dense ones).
+STEADY = ["第32条由哪个单位负责？", "教育部负责哪些工作？", "科学辟谣平台是什么？", "狗咬伤后要不要打针"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Iterator[Cluster]:
+    root = tmp_path_factory.mktemp("cluster")
+    knowledge = root / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    c = Cluster(root, knowledge, shared_cache)
+    try:
+        c.start()
+        yield c
+    finally:
+        c.stop()
+
+
+def readyz(url: str) -> dict:  # type: ignore[type-arg]
+    return httpx.get(url + "/readyz", timeout=10).json()
+
+
+def ask(url: str, question: str, **kw: str) -> httpx.Response:
+    return httpx.post(url + "/api/ask", json={"question": question, **kw}, timeout=15)
+
+
+def wechat(url: str, fields: dict[str, str]) -> bytes:
+    msg = outgoing(fields, WECHAT_TOKEN, aes_key=WECHAT_AES, app_id=WECHAT_APP_ID)
+    r = httpx.post(url + "/wechat", params=msg.params, content=msg.body, timeout=15)
+    assert r.status_code == 200, r.text
+    return r.content
+
+
+def wechat_text(url: str, text: str, openid: str) -> str:
+    body = wechat(url, text_fields(text, openid=openid))
+    return read_reply(body, WECHAT_TOKEN, aes_key=WECHAT_AES, app_id=WECHAT_APP_ID)["Content"]
+
+
+def wechat_computations(cluster: Cluster) -> float:
+    total = 0.0
+    for replica in cluster.replicas:
+        for line in httpx.get(replica.url + "/metrics", timeout=10).text.splitlines():
+            if line.startswith("kepu_answer_seconds_count") and 'channel="wechat"' in line:
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float = 30) -> bool:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+class Load:
+    """Background clients asking questions in a loop; every response is recorded."""
+
+    def __init__(self, urls: list[str], questions: list[str], clients_per_url: int = 2) -> None:
+        self.records: list[tuple[str, str, float, int, dict]] = []  # type: ignore[type-arg]
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._run, args=(url, i), daemon=True)
+            for url in urls
+            for i in range(clients_per_url)
+        ]
+        self.questions = questions
+        self._lock = threading.Lock()
+
+    def _run(self, url: str, offset: int) -> None:
+        n = offset
+        with httpx.Client(timeout=15) as client:
+            while not self._stop.is_set():
+                q = self.questions[n % len(self.questions)]
+                n += 1
+                try:
+                    r = client.post(url + "/api/ask", json={"question": q})
+                    record = (url, q, time.time(), r.status_code, r.json() if r.status_code == 200 else {})
+                except httpx.HTTPError:
+                    record = (url, q, time.time(), 0, {})
+                with self._lock:
+                    self.records.append(record)
+
+    def __enter__(self) -> Load:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=30)
+
+    def failed(self, url: str | None = None, after: float = 0.0) -> list:  # type: ignore[type-arg]
+        return [r for r in self.records if r[3] != 200 and (url is None or r[0] == url) and r[2] >= after]
+
+    def count(self, url: str | None = None, after: float = 0.0) -> int:
+        return sum(1 for r in self.records if (url is None or r[0] == url) and r[2] >= after)
+
+
+def test_replicas_serve_one_version_from_the_shared_store(cluster: Cluster) -> None:
+    states = [readyz(r.url) for r in cluster.replicas]
+    assert all(s["status"] == "ready" for s in states), states
+    assert all(s["checks"] == {"index": "ok", "chroma": "ok", "redis": "ok"} for s in states)
+    assert len({s["version"] for s in states}) == 1
+    answers = [ask(r.url, "第32条由哪个单位负责？").json()["answer"] for r in cluster.replicas]
+    assert answers[0] == answers[1] and "第32条" in answers[0]
+
+
+def test_wechat_retries_on_different_replicas_are_computed_once(cluster: Cluster) -> None:
+    a, b = cluster.replicas[0].url, cluster.replicas[1].url
+    before = wechat_computations(cluster)
+    fields = text_fields("科学辟谣平台是什么？", openid="o_cluster_retry", msg_id="880000111")
+    with ThreadPoolExecutor(3) as pool:  # the first push and two retries, racing, on both replicas
+        bodies = list(pool.map(lambda url: wechat(url, fields), [a, b, a]))
+    later = wechat(b, fields)  # a retry after the reply was sent
+    assert len(set(bodies + [later])) == 1  # identical bytes
+    assert wechat_computations(cluster) - before == 1  # one computation in the whole cluster
+    reply = read_reply(bodies[0], WECHAT_TOKEN, aes_key=WECHAT_AES, app_id=WECHAT_APP_ID)
+    assert "科学辟谣平台" in reply["Content"]
+
+
+def test_more_continues_on_the_other_replica(cluster: Cluster) -> None:
+    a, b = cluster.replicas[0].url, cluster.replicas[1].url
+    first = wechat_text(a, "中国科协负责哪些工作？", "o_cluster_more")
+    assert "回复「更多」" in first
+    second = wechat_text(b, "更多", "o_cluster_more")  # the continuation lives in Redis
+    assert second != wxdialog.NO_MORE and second != first
+
+
+def test_conversation_memory_follows_the_user_across_replicas(cluster: Cluster) -> None:
+    a, b = cluster.replicas[0].url, cluster.replicas[1].url
+    ask(a, "卫健委负责哪些工作？", session_id="s-cluster-memory")
+    follow = ask(b, "那教育部呢？", session_id="s-cluster-memory").json()
+    direct = ask(b, "教育部负责哪些工作？").json()
+    assert follow["answer"] == direct["answer"]
+
+
+def test_reingest_under_load_switches_every_replica_without_failures_or_mixtures(cluster: Cluster) -> None:
+    urls = [r.url for r in cluster.replicas]
+    old = readyz(urls[0])["version"]
+    steady = {q: ask(urls[0], q).json()["answer"] for q in STEADY}
+    (cluster.knowledge / "science" / "bee-sting.md").write_text(BEE, encoding="utf-8")
+    with Load(urls, [*STEADY, "被蜜蜂蜇了怎么办"]) as load:
+        time.sleep(2)
+        done = cluster.ingest()
+        assert done.returncode == 0, done.stderr
+        assert wait_for(lambda: all(readyz(u)["version"] != old for u in urls))
+        time.sleep(2)
+    assert not load.failed(), load.failed()[:5]
+    assert load.count() > 20
+    for url in urls:
+        mine = sorted((r for r in load.records if r[0] == url), key=lambda r: r[2])
+        for _, q, _, _, body in mine:
+            if q in steady:
+                assert body["answer"] == steady[q], (q, body["answer"])
+        bee = [body["mode"] for _, q, _, _, body in mine if q == "被蜜蜂蜇了怎么办"]
+        # the old version refuses, the new one answers; once switched, never back (no mixture)
+        assert bee[-1] == "extractive"
+        switched = bee.index("extractive")
+        assert all(m == "extractive" for m in bee[switched:]), bee
+    new = ask(urls[1], "被蜜蜂蜇了怎么办").json()
+    assert new["citations"][0]["source_id"] == "bee-sting"
+
+
+def test_redis_outage_degrades_to_local_state_and_recovers(cluster: Cluster) -> None:
+    urls = [r.url for r in cluster.replicas]
+    cluster.redis.stop()
+    try:
+        for url in urls:
+            r = ask(url, "第32条由哪个单位负责？")
+            assert r.status_code == 200 and "第32条" in r.json()["answer"]
+            state = readyz(url)
+            assert state["status"] == "degraded" and state["checks"]["redis"] == "unavailable"
+            assert "Redis" in state["detail"]
+            assert "科学辟谣平台" in wechat_text(url, "科学辟谣平台是什么？", "o_cluster_redis_down")
+    finally:
+        cluster.redis.start()  # same port: the replicas reconnect
+    for url in urls:
+        assert wait_for(lambda u=url: readyz(u)["status"] == "ready"), readyz(url)
+    fields = text_fields("第32条由哪个单位负责？", openid="o_cluster_after", msg_id="880000222")
+    before = wechat_computations(cluster)
+    assert wechat(urls[0], fields) == wechat(urls[1], fields)  # shared again
+    assert wechat_computations(cluster) - before == 1
+
+
+def test_chroma_outage_keeps_structured_and_lexical_answers_and_recovers(cluster: Cluster) -> None:
+    urls = [r.url for r in cluster.replicas]
+    structured = ask(urls[0], "第32条由哪个单位负责？").json()["answer"]
+    cluster.chroma.stop()
+    try:
+        for url in urls:
+            r = ask(url, "第32条由哪个单位负责？")
+            assert r.status_code == 200 and r.json()["answer"] == structured
+            lexical = ask(url, "科学辟谣平台是什么？").json()
+            assert lexical["mode"] == "extractive" and lexical["citations"]
+            unsure = ask(url, "山里捡的野蘑菇可以吃吗").json()
+            assert unsure["mode"] in ("refusal", "extractive")  # said plainly either way, never an error
+            state = readyz(url)
+            assert state["status"] == "degraded" and state["checks"]["chroma"] == "unavailable"
+    finally:
+        cluster.chroma.start()  # same port, same data
+    for url in urls:
+        assert wait_for(lambda u=url: readyz(u)["status"] == "ready"), readyz(url)
+    back = ask(urls[0], "山上采的野蘑菇能吃吗？").json()
+    assert back["mode"] == "extractive" and back["citations"][0]["source_id"] == "wild-mushrooms"
+
+
+def test_killing_one_replica_under_load_the_other_keeps_answering(cluster: Cluster) -> None:
+    assert cluster.nginx is not None
+    a, b = cluster.replicas
+    with Load([b.url, cluster.nginx.url], STEADY) as load:
+        time.sleep(2)
+        a.stop()  # SIGKILL, mid-request
+        killed = time.time()
+        time.sleep(4)
+    assert not load.failed(b.url), load.failed(b.url)[:5]
+    assert load.count(b.url, after=killed) > 5
+    # through nginx, a connection refused by the dead replica is retried on the live one
+    assert load.count(cluster.nginx.url, after=killed) > 5
+    assert not load.failed(cluster.nginx.url, after=killed + 1), load.failed(cluster.nginx.url)[:5]
+    a.start()
+    assert readyz(a.url)["status"] == "ready"
