@@ -54,6 +54,7 @@ eval: ingest
 bench: install system-deps
 	$(BIN)/python bench/bench_ask.py
 	$(BIN)/python bench/bench_http.py
+	$(BIN)/python bench/bench_cluster.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

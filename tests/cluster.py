@@ -95,7 +95,14 @@ http {{
 
 
 class Cluster:
-    def __init__(self, root: Path, knowledge: Path, embedding_cache: Path, replicas: int = 2) -> None:
+    def __init__(
+        self,
+        root: Path,
+        knowledge: Path,
+        embedding_cache: Path,
+        replicas: int = 2,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.root = root
         self.knowledge = knowledge
         self.redis = RedisServer(root / "redis")
@@ -115,6 +122,7 @@ class Cluster:
             "KEPU_WECHAT_AES_KEY": WECHAT_AES,
             "KEPU_INSIGHTS_ENABLED": "false",
             "OMP_NUM_THREADS": "1",
+            **(extra_env or {}),
         }
         self.replicas = [Replica(root / f"replica{i + 1}", self.env) for i in range(replicas)]
         self.nginx: Nginx | None = None
@@ -146,3 +154,49 @@ class Cluster:
         for part in [self.nginx, *self.replicas, self.chroma, self.redis]:
             if part is not None:
                 part.terminate()
+
+
+# The load test measures what the replicas compute: no answer cache and no query-vector cache, so
+# every request costs what a new question costs (the questions are all distinct strings anyway).
+LOAD_ENV = {"KEPU_ANSWER_CACHE_SIZE": "0", "KEPU_QUERY_CACHE_SIZE": "0"}
+
+
+def measure_one_vs_two(
+    cluster: Cluster, folder: Path, *, seconds_two: int, seconds_one: int, connections: int, max_requests: int
+) -> dict[str, dict]:  # type: ignore[type-arg]
+    """wrk at fixed concurrency through nginx: first against both replicas, then against one (a second
+    nginx whose upstream is the first replica only). Each run is bounded in time and in count."""
+    from tests.loadgen import distinct_questions, write_scripts, wrk
+
+    assert len(cluster.replicas) >= 2
+    threads = min(connections, 2)
+    ask, _ = write_scripts(folder, distinct_questions(), max_per_thread=max_requests // threads)
+    both = cluster.nginx or Nginx(folder / "nginx-both", [f"127.0.0.1:{r.port}" for r in cluster.replicas])
+    if cluster.nginx is None:
+        both.start()
+    one = Nginx(folder / "nginx-one", [f"127.0.0.1:{cluster.replicas[0].port}"])
+    one.start()
+    try:
+        wrk(both.url + "/api/ask", ask, 4, 2)  # warm-up
+        results = {
+            "two replicas": wrk(both.url + "/api/ask", ask, connections, seconds_two),
+            "one replica": wrk(one.url + "/api/ask", ask, connections, seconds_one),
+        }
+    finally:
+        one.terminate()
+        if cluster.nginx is None:
+            both.terminate()
+    results["ratio"] = {"throughput two/one": results["two replicas"]["rps"] / results["one replica"]["rps"]}
+    return results
+
+
+def load_report(results: dict[str, dict], connections: int) -> str:  # type: ignore[type-arg]
+    lines = [f"wrk through nginx, {connections} connections, distinct questions, caches off:"]
+    for name in ("two replicas", "one replica"):
+        r = results[name]
+        lines.append(
+            f"  {name:<13} {r['seconds']:5.1f} s  n={r['requests']:<6} {r['rps']:7.1f} req/s  "
+            f"p50={r['p50']:6.1f} ms  p95={r['p95']:6.1f} ms  p99={r['p99']:6.1f} ms  errors={r['errors']}"
+        )
+    lines.append(f"  throughput two/one replicas: {results['ratio']['throughput two/one']:.2f}")
+    return "\n".join(lines)

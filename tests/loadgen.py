@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LUA = r"""
 local bodies = {%(bodies)s}
+local max_per_thread = %(max_per_thread)d
 local counter = 0
 local threads = {}
 function setup(thread)
@@ -33,6 +34,8 @@ function request()
 end
 function response(status, headers, body)
   if status ~= 200 then errors = errors + 1 end
+  done_here = (done_here or 0) + 1
+  if max_per_thread > 0 and done_here >= max_per_thread then wrk.thread:stop() end
 end
 function done(summary, latency, requests)
   local e = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
@@ -59,13 +62,15 @@ def distinct_questions() -> list[str]:
     return list(dict.fromkeys(v for group in zip(*variants, strict=True) for v in group))
 
 
-def write_scripts(folder: Path, questions: list[str]) -> tuple[Path, Path]:
-    """The wrk scripts: POST /api/ask bodies walking ``questions``, and a plain GET."""
+def write_scripts(folder: Path, questions: list[str], max_per_thread: int = 0) -> tuple[Path, Path]:
+    """The wrk scripts: POST /api/ask bodies walking ``questions``, and a plain GET. With
+    ``max_per_thread``, each wrk thread also stops after that many responses (a bound on count as
+    well as on time)."""
     ask = folder / "ask.lua"
     bodies = ", ".join(lua_string(json.dumps({"question": q}, ensure_ascii=False)) for q in questions)
-    ask.write_text(LUA % {"bodies": bodies}, encoding="utf-8")
+    ask.write_text(LUA % {"bodies": bodies, "max_per_thread": max_per_thread}, encoding="utf-8")
     get = folder / "get.lua"
-    get.write_text(LUA % {"bodies": ""}, encoding="utf-8")
+    get.write_text(LUA % {"bodies": "", "max_per_thread": max_per_thread}, encoding="utf-8")
     return ask, get
 
 

@@ -203,3 +203,19 @@ def test_a_second_ingestion_is_refused_while_the_shared_lock_is_held(
     finally:
         held.release()
     assert ingest(settings, embedder).changed
+
+
+def test_replicas_count_one_rate_limit_together(redis_server) -> None:
+    one = RedisRateLimiter(RedisLink(redis_server.url, 0.5, 0.5), "3/minute")
+    two = RedisRateLimiter(RedisLink(redis_server.url, 0.5, 0.5), "3/minute")
+    key = _user()
+    assert [one.hit(key).allowed, two.hit(key).allowed, one.hit(key).allowed] == [True, True, True]
+    assert not two.hit(key).allowed  # the fourth request, wherever it lands
+
+
+def test_memory_follows_a_session_across_replicas(redis_server) -> None:
+    one = RedisConversationStore(RedisLink(redis_server.url, 0.5, 0.5), 5, 60)
+    two = RedisConversationStore(RedisLink(redis_server.url, 0.5, 0.5), 5, 60)
+    session = _user()
+    one.add(session, "卫健委负责哪些工作？")
+    assert two.last(session) == "卫健委负责哪些工作？"

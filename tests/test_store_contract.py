@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.errors import EmbedderMismatchError
+from bot.errors import EmbedderMismatchError, IndexNotReadyError
 from bot.kb.server import ChromaServerCatalog
 from bot.kb.store import ChromaStore
 from bot.kb.types import Chunk
+from bot.kb.versions import IndexLayout, Manifest
+from tests.servers import ChromaServer
 
 pytestmark = pytest.mark.integration
 
@@ -78,3 +80,49 @@ def test_server_store_refuses_another_embedder(chroma_server) -> None:
     catalog.create_store(version, "model-a").add(_chunks(1), _vectors(1))
     with pytest.raises(EmbedderMismatchError, match="model-a"):
         catalog.open_store(version, "model-b")
+
+
+@pytest.fixture(params=["embedded", "server"])
+def catalog(request, tmp_path: Path):
+    if request.param == "embedded":
+        return IndexLayout(tmp_path / "index")
+    # a fresh Chroma server: the catalog's pointer is one per server
+    server = ChromaServer(tmp_path / "chroma")
+    server.start()
+    request.addfinalizer(server.terminate)
+    return ChromaServerCatalog(server.url, timeout_s=5, retry_s=1)
+
+
+def _manifest(version: str, n: int) -> Manifest:
+    chunks = {c.chunk_id: c for c in _chunks(n)}
+    return Manifest(version=version, embedder_id="test:eye", created_at="2026-11-29T00:00:00", chunks=chunks)
+
+
+def _build(catalog, n: int) -> str:  # type: ignore[no-untyped-def]
+    version = catalog.new_version()
+    catalog.create_store(version, "test:eye").add(_chunks(n), _vectors(n))
+    catalog.commit(version, _manifest(version, n))
+    return version
+
+
+def test_catalog_versions_switch_whole_and_prune(catalog) -> None:
+    assert catalog.current_version() is None
+    first = _build(catalog, 2)
+    assert catalog.current_version() == first
+    assert list(catalog.load_manifest(first).chunks) == ["doc#0", "doc#1"]
+    assert catalog.open_store(first, "test:eye").count() == 2
+
+    building = catalog.new_version()  # a build in progress is invisible, and can be abandoned
+    catalog.create_store(building, "test:eye").add(_chunks(1), _vectors(1))
+    assert catalog.current_version() == first
+    catalog.abandon(building)
+
+    second = _build(catalog, 3)
+    third = _build(catalog, 4)
+    assert catalog.current_version() == third
+    catalog.prune(2)
+    assert catalog.open_store(third, "test:eye").count() == 4
+    assert catalog.open_store(second, "test:eye").count() == 3
+    with pytest.raises(IndexNotReadyError):  # pruned: gone, in either implementation
+        catalog.open_store(first, "test:eye")
+    assert catalog.heartbeat()

@@ -24,7 +24,8 @@ class KnowledgeBase:
     lexical: LexicalIndex
     plan_index: PlanIndex
     tokenizer: Tokenizer
-    by_source: dict[str, list[Chunk]] = field(default_factory=dict)  # every chunk of a document, in order
+    # every chunk of a document, in order (derived: never passed in, so copies rebuild their own)
+    by_source: dict[str, list[Chunk]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         for chunk in self.chunks:

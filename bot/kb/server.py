@@ -21,7 +21,7 @@ import pybreaker
 
 from bot.errors import KepuError, StoreUnavailableError
 from bot.kb.store import ChromaStore, VectorStore
-from bot.kb.versions import Manifest
+from bot.kb.versions import Manifest, new_version_name
 
 log = logging.getLogger("kepu.kb.server")
 T = TypeVar("T")
@@ -141,10 +141,7 @@ class ChromaServerCatalog:
         return store
 
     def new_version(self) -> str:
-        import datetime as dt
-        import uuid
-
-        return f"v{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        return new_version_name()
 
     @_guarded
     def create_store(self, version: str, embedder_id: str) -> VectorStore:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.errors import IndexNotReadyError
 from bot.kb.store import ChromaStore, VectorStore
 from bot.kb.types import Chunk, DocumentRecord, PlanDoc
 
@@ -67,6 +68,11 @@ class Manifest:
         )
 
 
+def new_version_name() -> str:
+    """``v<timestamp to the microsecond>-<random>``: names sort in the order versions were begun."""
+    return f"v{dt.datetime.now().strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:6]}"
+
+
 class IndexLayout:
     """Index versions in a local directory (the embedded default). Implements ``IndexCatalog``."""
 
@@ -94,14 +100,15 @@ class IndexLayout:
         return Manifest.from_json((self.version_dir(version) / MANIFEST).read_text(encoding="utf-8"))
 
     def open_store(self, version: str, embedder_id: str) -> VectorStore:
+        if not (self.version_dir(version) / MANIFEST).exists():
+            raise IndexNotReadyError(f"索引版本 {version} 不存在（{self.root}）")
         return ChromaStore(self.version_dir(version) / "chroma", embedder_id)
 
     def heartbeat(self) -> bool:
         return True
 
     def new_version(self) -> str:
-        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-        name = f"v{stamp}-{uuid.uuid4().hex[:6]}"
+        name = new_version_name()
         path = self.root / f".building-{name}"
         path.mkdir(parents=True)
         self._building[name] = path
