@@ -68,6 +68,21 @@ DEGRADED_TEXT = (
 )
 
 
+def quote_supported(r: Retrieval) -> bool:
+    """Whether the best hit of a retrieval may be quoted as the answer (see Thresholds)."""
+    if not r.hits:
+        return False
+    t = PLAN_THRESHOLDS if r.hits[0].chunk.kind == "plan" else SCIENCE_THRESHOLDS
+    if r.top_dense is None:  # a clear lexical winner: its words alone must support it
+        return r.coverage >= t.coverage
+    own = r.hits[0].dense_score or 0.0
+    if r.coverage == 0.0 and own < t.alone:
+        # Not one of the question's words is in the passage that would be quoted, and that passage is
+        # not itself close enough in meaning: a strong dense match elsewhere does not vouch for it.
+        return False
+    return supported(r.top_dense, r.coverage, t)
+
+
 @dataclass(frozen=True)
 class AskContext:
     """Who is asking and how: the channel, its time budget and the session (for later memory)."""
@@ -417,12 +432,7 @@ class Bot:
     # --- helpers -----------------------------------------------------------------------------
 
     def _supported(self, r: Retrieval) -> bool:
-        if not r.hits:
-            return False
-        t = PLAN_THRESHOLDS if r.hits[0].chunk.kind == "plan" else SCIENCE_THRESHOLDS
-        if r.top_dense is None:  # a clear lexical winner: its words alone must support it
-            return r.coverage >= t.coverage
-        return supported(r.top_dense, r.coverage, t)
+        return quote_supported(r)
 
     def _uncovered(self, raw: str, q: str) -> Answer:
         if safety.is_emergency(q):

@@ -101,6 +101,7 @@ def _wechat_dialog(
         reply_bytes=settings.wechat_reply_bytes,
         more=shared.more,
         limiter=shared.wechat_limiter,
+        feedback=shared.feedback,
         menu=MenuConfig.load(settings.wechat_menu_file),
         customer_service=customer_service,
         metrics=metrics,

@@ -26,6 +26,7 @@ from bot.memory import MemoryConversationStore
 from bot.state import (
     MemoryAnswerCache,
     MemoryContinuationStore,
+    MemoryFeedbackTargets,
     MemoryOnceStore,
     MemoryRateLimiter,
     RateDecision,
@@ -200,6 +201,28 @@ class RedisAnswerCache:
             self._link.run(lambda r: r.set(f"{PREFIX}answer:{key}", text, ex=self._ttl))
         except RedisDown:
             self._local.put(key, data)
+
+
+class RedisFeedbackTargets:
+    """The answer each WeChat user's next 「有用」/「没用」 refers to, whichever replica sent it."""
+
+    def __init__(self, link: RedisLink, ttl_s: int) -> None:
+        self._link = link
+        self._ttl = ttl_s
+        self._local = MemoryFeedbackTargets(ttl_s)
+
+    def put(self, user: str, answer_id: str) -> None:
+        try:
+            self._link.run(lambda r: r.set(f"{PREFIX}feedback:{user}", answer_id, ex=self._ttl))
+        except RedisDown:
+            self._local.put(user, answer_id)
+
+    def pop(self, user: str) -> str | None:
+        try:
+            value = self._link.run(lambda r: r.getdel(f"{PREFIX}feedback:{user}"))
+        except RedisDown:
+            return self._local.pop(user)
+        return _bytes(value).decode("utf-8") if value is not None else self._local.pop(user)
 
 
 # How often a replica waiting for another replica's reply looks for it.

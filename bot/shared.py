@@ -11,8 +11,10 @@ from bot.memory import ConversationStore, MemoryConversationStore
 from bot.state import (
     AnswerCache,
     ContinuationStore,
+    FeedbackTargets,
     MemoryAnswerCache,
     MemoryContinuationStore,
+    MemoryFeedbackTargets,
     MemoryOnceStore,
     MemoryRateLimiter,
     OnceStore,
@@ -27,6 +29,7 @@ CLAIM_MARGIN_S = 2.0
 class SharedState:
     once: OnceStore  # WeChat dedupe and in-flight coordination
     more: ContinuationStore  # 「更多」
+    feedback: FeedbackTargets  # what a WeChat 「有用」/「没用」 refers to
     memory: ConversationStore  # follow-up questions
     api_limiter: RateLimiter  # /api/* per client
     wechat_limiter: RateLimiter  # WeChat per user
@@ -49,6 +52,7 @@ def build_shared(settings: Settings) -> SharedState:
         return SharedState(
             once=MemoryOnceStore(s.wechat_dedupe_ttl_s),
             more=MemoryContinuationStore(s.wechat_more_ttl_s),
+            feedback=MemoryFeedbackTargets(s.wechat_more_ttl_s),
             memory=MemoryConversationStore(s.memory_turns, s.memory_ttl_s),
             api_limiter=MemoryRateLimiter(s.rate_limit),
             wechat_limiter=MemoryRateLimiter(s.wechat_user_rate),
@@ -63,6 +67,7 @@ def build_shared(settings: Settings) -> SharedState:
     return SharedState(
         once=rs.RedisOnceStore(link, s.wechat_dedupe_ttl_s, s.wechat_budget_s + CLAIM_MARGIN_S),
         more=rs.RedisContinuationStore(link, s.wechat_more_ttl_s),
+        feedback=rs.RedisFeedbackTargets(link, s.wechat_more_ttl_s),
         memory=rs.RedisConversationStore(link, s.memory_turns, s.memory_ttl_s),
         api_limiter=rs.RedisRateLimiter(link, s.rate_limit),
         wechat_limiter=rs.RedisRateLimiter(link, s.wechat_user_rate),

@@ -125,3 +125,25 @@ class MemoryAnswerCache:
     def put(self, key: str, data: dict[str, Any]) -> None:
         with self._lock:
             self._cache[key] = data
+
+
+class FeedbackTargets(Protocol):
+    """The answer a WeChat user's next 「有用」/「没用」 refers to (the last one they were sent)."""
+
+    def put(self, user: str, answer_id: str) -> None: ...
+
+    def pop(self, user: str) -> str | None: ...
+
+
+class MemoryFeedbackTargets:
+    def __init__(self, ttl_s: float, max_users: int = 50_000) -> None:
+        self._cache: TTLCache[str, str] = TTLCache(maxsize=max_users, ttl=ttl_s)
+        self._lock = threading.Lock()
+
+    def put(self, user: str, answer_id: str) -> None:
+        with self._lock:
+            self._cache[user] = answer_id
+
+    def pop(self, user: str) -> str | None:
+        with self._lock:
+            return self._cache.pop(user, None)

@@ -44,7 +44,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Ite
     root = tmp_path_factory.mktemp("cluster")
     knowledge = root / "knowledge"
     shutil.copytree(KNOWLEDGE, knowledge)
-    c = Cluster(root, knowledge, shared_cache)
+    # both replicas record into one database, as a deployment with a shared KEPU_DATABASE_URL does
+    insights = {"KEPU_INSIGHTS_ENABLED": "true", "KEPU_DATABASE_URL": f"sqlite:///{root}/insights.sqlite"}
+    c = Cluster(root, knowledge, shared_cache, extra_env=insights)
     try:
         c.start()
         yield c
@@ -163,6 +165,13 @@ def test_more_continues_on_the_other_replica(cluster: Cluster) -> None:
     assert "回复「更多」" in first
     second = wechat_text(b, "更多", "o_cluster_more")  # the continuation lives in Redis
     assert second != wxdialog.NO_MORE and second != first
+
+
+def test_wechat_feedback_refers_to_the_answer_another_replica_sent(cluster: Cluster) -> None:
+    a, b = cluster.replicas[0].url, cluster.replicas[1].url
+    wechat_text(a, "科学辟谣平台是什么？", "o_cluster_feedback")
+    assert wechat_text(b, "有用", "o_cluster_feedback") == wxdialog.THANKS
+    assert wechat_text(a, "有用", "o_cluster_feedback") == wxdialog.NO_FEEDBACK_TARGET  # taken once
 
 
 def test_conversation_memory_follows_the_user_across_replicas(cluster: Cluster) -> None:

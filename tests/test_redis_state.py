@@ -15,12 +15,19 @@ from bot.redis_state import (
     RedisAnswerCache,
     RedisContinuationStore,
     RedisConversationStore,
+    RedisFeedbackTargets,
     RedisLink,
     RedisOnceStore,
     RedisRateLimiter,
     RedisTokenStorage,
 )
-from bot.state import MemoryAnswerCache, MemoryContinuationStore, MemoryOnceStore, MemoryRateLimiter
+from bot.state import (
+    MemoryAnswerCache,
+    MemoryContinuationStore,
+    MemoryFeedbackTargets,
+    MemoryOnceStore,
+    MemoryRateLimiter,
+)
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.integration
@@ -63,6 +70,16 @@ def test_conversation_memory_keeps_the_last_question(kind, link) -> None:
     store.add(session, "教育部负责哪些工作？")
     assert store.last(session) == "教育部负责哪些工作？"
     assert store.last(_user()) is None
+
+
+def test_feedback_target_is_taken_once(kind, link) -> None:
+    store = MemoryFeedbackTargets(60) if link is None else RedisFeedbackTargets(link, 60)
+    user = _user()
+    assert store.pop(user) is None
+    store.put(user, "answer-1")
+    store.put(user, "answer-2")  # the latest answer is the one a 「有用」 refers to
+    assert store.pop(user) == "answer-2"
+    assert store.pop(user) is None
 
 
 def test_rate_limit_counts_per_key(kind, link) -> None:

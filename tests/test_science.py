@@ -163,3 +163,19 @@ def test_eval_command_prints_the_metrics_table(ingested, kb_settings) -> None:
 def test_help_of_eval() -> None:
     out = subprocess.run([sys.executable, "-m", "bot.cli", "eval", "--help"], capture_output=True, text=True)
     assert "示例" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("question", "right"),
+    [
+        ("天太热人晕倒了怎么办", "heatstroke"),  # once quoted the burns article
+        ("一家子吃完饭都上吐下泻的咋整啊", "food-poisoning"),  # once quoted choking first aid
+    ],
+)
+def test_a_passage_sharing_no_word_is_not_quoted_on_another_passage_s_strength(
+    bot, question: str, right: str
+) -> None:
+    """A strong dense match in one article must not vouch for quoting another that shares no word
+    with the question: the answer is the right article or an honest refusal, never the wrong advice."""
+    answer = bot.answer(question)
+    assert answer.mode == "refusal" or answer.citations[0].source_id == right, answer.answer

@@ -41,3 +41,23 @@ def test_science_is_stricter_than_plan() -> None:
     # a loosely related question that would be answered from the plan is refused from science material
     assert supported(0.865, 0.3, PLAN_THRESHOLDS)
     assert not supported(0.865, 0.3, SCIENCE_THRESHOLDS)
+
+
+def _retrieval(own_dense: float, best_dense: float, coverage: float):  # type: ignore[no-untyped-def]
+    from bot.kb.types import Chunk, SearchHit
+    from bot.retrieve import Retrieval
+
+    chunk = Chunk("a#0", "a", "标题", "science", "正文", context="", content_hash="x")
+    hit = SearchHit(rank=1, score=1.0, chunk=chunk, dense_rank=2, dense_score=own_dense)
+    return Retrieval([hit], ["词"], coverage, best_dense)
+
+
+def test_a_quote_sharing_no_word_needs_its_own_dense_strength() -> None:
+    from bot.answer import quote_supported
+
+    t = SCIENCE_THRESHOLDS
+    # another passage is very close in meaning, but the one to be quoted shares no word and is not
+    assert not quote_supported(_retrieval(t.alone - EPS, t.alone + 0.05, 0.0))
+    assert quote_supported(_retrieval(t.alone, t.alone + 0.05, 0.0))
+    # with some words shared, the usual rules apply to the best dense score
+    assert quote_supported(_retrieval(t.floor, t.alone, 0.01))

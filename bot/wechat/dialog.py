@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from anyio import to_thread
-from cachetools import TTLCache
 
 from bot.answer import AskContext
 from bot.holder import BotHolder
 from bot.insights.recorder import Recorder
 from bot.kb.types import Answer
 from bot.metrics import Metrics
-from bot.state import ContinuationStore, RateLimiter
+from bot.state import ContinuationStore, FeedbackTargets, MemoryFeedbackTargets, RateLimiter
 from bot.wechat import format as wxformat
 from bot.wechat.kf import CustomerService
 
@@ -85,6 +84,7 @@ class Dialog:
         customer_service: CustomerService | None = None,
         metrics: Metrics | None = None,
         recorder: Recorder | None = None,
+        feedback: FeedbackTargets | None = None,
     ) -> None:
         self.holder = holder
         self.budget_s = budget_s
@@ -96,7 +96,7 @@ class Dialog:
         self.customer_service = customer_service
         self.metrics = metrics
         self.recorder = recorder
-        self.last_answer: TTLCache[str, str] = TTLCache(maxsize=50_000, ttl=1800)  # user -> answer_id
+        self.last_answer: FeedbackTargets = feedback or MemoryFeedbackTargets(1800)  # user -> answer_id
         self.late_tasks: set[asyncio.Task[None]] = set()
 
     async def reply(self, fields: dict[str, str]) -> str | None:
@@ -133,7 +133,7 @@ class Dialog:
         return None  # unsubscribe, VIEW and the rest need no reply
 
     def _feedback(self, user: str, useful: bool) -> str:
-        answer_id = self.last_answer.pop(user, None)
+        answer_id = self.last_answer.pop(user)
         if answer_id is None or self.recorder is None:
             return NO_FEEDBACK_TARGET
         self.recorder.feedback(answer_id, useful)
@@ -143,7 +143,7 @@ class Dialog:
         if self.recorder is not None:
             answer_id = str(uuid.uuid4())
             self.recorder.record(answer, answer_id, "wechat", user)
-            self.last_answer[user] = answer_id
+            self.last_answer.put(user, answer_id)
 
     def _more(self, user: str) -> str:
         nxt = self.more.pop(user)
