@@ -13,7 +13,6 @@ hosts each replica brings its own cores.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.cluster import LOAD_ENV, Cluster, load_report, measure_one_vs_two  # noqa: E402
+from tests.cluster import LOAD_ENV, load_report, measure_one_vs_two, running_cluster  # noqa: E402
 
 
 def main() -> int:
@@ -30,23 +29,18 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     ap.add_argument("--max-requests", type=int, default=50_000, help="stop a run after this many requests")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        knowledge = root / "knowledge"
-        shutil.copytree(ROOT / "knowledge", knowledge)
-        cluster = Cluster(root, knowledge, ROOT / "data" / "cache", extra_env=LOAD_ENV)
-        try:
-            cluster.start()
-            results = measure_one_vs_two(
-                cluster,
-                root,
-                seconds_two=args.seconds,
-                seconds_one=args.seconds,
-                connections=args.connections,
-                max_requests=args.max_requests,
-            )
-        finally:
-            cluster.stop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_cluster(Path(tmp), ROOT / "data" / "cache", LOAD_ENV) as cluster,
+    ):
+        results = measure_one_vs_two(
+            cluster,
+            Path(tmp),
+            seconds_two=args.seconds,
+            seconds_one=args.seconds,
+            connections=args.connections,
+            max_requests=args.max_requests,
+        )
     print(load_report(results, args.connections))
     return 0 if results["two replicas"]["errors"] == 0 and results["one replica"]["errors"] == 0 else 1
 

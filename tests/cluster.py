@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -154,6 +156,21 @@ class Cluster:
         for part in [self.nginx, *self.replicas, self.chroma, self.redis]:
             if part is not None:
                 part.terminate()
+
+
+@contextmanager
+def running_cluster(
+    root: Path, embedding_cache: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Cluster]:
+    """A started cluster over a private copy of knowledge/ (tests may change it), stopped afterwards."""
+    knowledge = root / "knowledge"
+    shutil.copytree(ROOT / "knowledge", knowledge)
+    cluster = Cluster(root, knowledge, embedding_cache, extra_env=extra_env)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 # The load test measures what the replicas compute: no answer cache and no query-vector cache, so

@@ -19,6 +19,21 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 PLAN_TEXT = KNOWLEDGE / "plan" / "2020-work-points.txt"
 
+# An approved article that is not in knowledge/: tests add it to see a new index version serve it.
+BEE_ARTICLE = """---
+title: 被蜜蜂蜇伤怎么办
+source: 测试材料
+reviewed_by: 测试审核人
+approved_at: 2026-11-01
+status: approved
+---
+# 被蜜蜂蜇伤怎么办
+
+## 怎么做
+
+被蜜蜂蜇伤后，要先用硬卡片把蜂刺刮出来，再用肥皂水冲洗伤口。{marker}
+"""
+
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -80,20 +95,16 @@ def fresh_settings(tmp_path: Path, knowledge_copy: Path, shared_cache: Path) -> 
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A real Chroma server (`chroma run`) for the whole run."""
-    from tests.servers import ChromaServer
+    from tests.servers import ChromaServer, started
 
-    server = ChromaServer(tmp_path_factory.mktemp("chroma-server"))
-    server.start()
-    yield server
-    server.terminate()
+    with started(ChromaServer(tmp_path_factory.mktemp("chroma-server"))) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A real redis-server for the whole run (tests that stop it start their own)."""
-    from tests.servers import RedisServer
+    from tests.servers import RedisServer, started
 
-    server = RedisServer(tmp_path_factory.mktemp("redis-server"))
-    server.start()
-    yield server
-    server.terminate()
+    with started(RedisServer(tmp_path_factory.mktemp("redis-server"))) as server:
+        yield server

@@ -8,7 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -37,6 +40,8 @@ def _wait(check, what: str, proc: subprocess.Popen[bytes], log: Path, timeout_s:
 
 
 class ServerProcess:
+    """One server process on a free loopback port; ``start`` waits until ``ready``."""
+
     name = "server"
 
     def __init__(self, workdir: Path) -> None:
@@ -85,6 +90,19 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.proc = None
+
+
+S = TypeVar("S", bound=ServerProcess)
+
+
+@contextmanager
+def started(server: S) -> Iterator[S]:
+    """The server, started; terminated afterwards whatever happened."""
+    try:
+        server.start()
+        yield server
+    finally:
+        server.terminate()
 
 
 class RedisServer(ServerProcess):

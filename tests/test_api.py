@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from tests.conftest import plan_units_from_text
+from tests.conftest import BEE_ARTICLE, plan_units_from_text
 from tests.http_server import serve
 
 pytestmark = pytest.mark.integration
@@ -190,19 +190,7 @@ def test_placeholder_admin_token_is_refused() -> None:
         Settings(admin_token="changeme")
 
 
-ARTICLE = """---
-title: 被蜜蜂蜇伤怎么办
-source: 测试材料
-reviewed_by: 测试审核人
-approved_at: 2026-11-01
-status: approved
----
-# 被蜜蜂蜇伤怎么办
-
-## 怎么做
-
-被蜜蜂蜇伤后，要先用硬卡片把蜂刺刮出来，再用肥皂水冲洗伤口。
-"""
+ARTICLE = BEE_ARTICLE.format(marker="")
 
 
 def test_reingest_without_downtime(fresh_settings: Settings, embedder) -> None:

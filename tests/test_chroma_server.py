@@ -18,7 +18,8 @@ from bot.kb.server import CHUNKS, MANIFEST, ChromaServerCatalog
 from bot.safety import EMERGENCY_LINE
 from bot.shared import build_shared
 from ingest.pipeline import ingest
-from tests.servers import ChromaServer
+from tests.conftest import BEE_ARTICLE
+from tests.servers import ChromaServer, started
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,28 +33,12 @@ SAME_ANSWER_QUESTIONS = [
     "一共有多少条工作要点？",
 ]
 
-BEE = """---
-title: 被蜜蜂蜇伤怎么办
-source: 测试材料
-reviewed_by: 测试审核人
-approved_at: 2026-11-01
-status: approved
----
-# 被蜜蜂蜇伤怎么办
-
-## 怎么做
-
-被蜜蜂蜇伤后，要先用卡片把毒刺刮出来。然后用肥皂水冲洗伤口。{marker}
-"""
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A Chroma server of this module's own (the tests here switch its current version)."""
-    s = ChromaServer(tmp_path_factory.mktemp("chroma-kb"))
-    s.start()
-    yield s
-    s.terminate()
+    with started(ChromaServer(tmp_path_factory.mktemp("chroma-kb"))) as s:
+        yield s
 
 
 def _settings(fresh_settings: Settings, url: str) -> Settings:
@@ -89,7 +74,7 @@ def test_a_new_version_is_switched_to_whole_and_old_ones_pruned(
 
     marker = uuid.uuid4().hex
     (settings.knowledge_dir / "science" / "bee-sting.md").write_text(
-        BEE.format(marker=marker), encoding="utf-8"
+        BEE_ARTICLE.format(marker=marker), encoding="utf-8"
     )
     second = ingest(settings, embedder)
     assert second.changed and second.version != first.version
@@ -102,7 +87,7 @@ def test_a_new_version_is_switched_to_whole_and_old_ones_pruned(
     assert before.answer("被蜜蜂蜇了怎么办").mode == "refusal"  # the old Bot kept its own version whole
 
     (settings.knowledge_dir / "science" / "bee-sting.md").write_text(
-        BEE.format(marker=marker + "2"), encoding="utf-8"
+        BEE_ARTICLE.format(marker=marker + "2"), encoding="utf-8"
     )
     third = ingest(settings, embedder)
     catalog = ChromaServerCatalog(server.url, 5, 1)
@@ -119,7 +104,7 @@ def test_a_failed_ingest_leaves_the_current_version_and_no_half_version(
     catalog = ChromaServerCatalog(server.url, 5, 1)
     before = {c.name for c in catalog.client.list_collections()}
     (settings.knowledge_dir / "science" / "bee-sting.md").write_text(
-        BEE.format(marker=uuid.uuid4().hex), encoding="utf-8"
+        BEE_ARTICLE.format(marker=uuid.uuid4().hex), encoding="utf-8"
     )
 
     class Exploding:

@@ -5,7 +5,6 @@ with recovery, and one replica killed under load."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,24 +16,11 @@ import pytest
 
 from bot.wechat import dialog as wxdialog
 from bot.wechat.simulate import outgoing, read_reply, text_fields
-from tests.cluster import WECHAT_AES, WECHAT_APP_ID, WECHAT_TOKEN, Cluster
-from tests.conftest import KNOWLEDGE
+from tests.cluster import WECHAT_AES, WECHAT_APP_ID, WECHAT_TOKEN, Cluster, running_cluster
+from tests.conftest import BEE_ARTICLE
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-BEE = """---
-title: 被蜜蜂蜇伤怎么办
-source: 测试材料
-reviewed_by: 测试审核人
-approved_at: 2026-11-01
-status: approved
----
-# 被蜜蜂蜇伤怎么办
-
-## 怎么做
-
-被蜜蜂蜇伤后，要先用卡片把毒刺刮出来，不要用手挤。然后用肥皂水冲洗伤口，冷敷止痛。
-"""
 # Questions answered the same way by any version (structured, lexical and dense ones).
 STEADY = ["第32条由哪个单位负责？", "教育部负责哪些工作？", "科学辟谣平台是什么？", "狗咬伤后要不要打针"]
 
@@ -42,16 +28,10 @@ STEADY = ["第32条由哪个单位负责？", "教育部负责哪些工作？", 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("cluster")
-    knowledge = root / "knowledge"
-    shutil.copytree(KNOWLEDGE, knowledge)
     # both replicas record into one database, as a deployment with a shared KEPU_DATABASE_URL does
     insights = {"KEPU_INSIGHTS_ENABLED": "true", "KEPU_DATABASE_URL": f"sqlite:///{root}/insights.sqlite"}
-    c = Cluster(root, knowledge, shared_cache, extra_env=insights)
-    try:
-        c.start()
+    with running_cluster(root, shared_cache, insights) as c:
         yield c
-    finally:
-        c.stop()
 
 
 def readyz(url: str) -> dict:  # type: ignore[type-arg]
@@ -186,7 +166,9 @@ def test_reingest_under_load_switches_every_replica_without_failures_or_mixtures
     urls = [r.url for r in cluster.replicas]
     old = readyz(urls[0])["version"]
     steady = {q: ask(urls[0], q).json()["answer"] for q in STEADY}
-    (cluster.knowledge / "science" / "bee-sting.md").write_text(BEE, encoding="utf-8")
+    (cluster.knowledge / "science" / "bee-sting.md").write_text(
+        BEE_ARTICLE.format(marker=""), encoding="utf-8"
+    )
     with Load(urls, [*STEADY, "被蜜蜂蜇了怎么办"]) as load:
         time.sleep(2)
         done = cluster.ingest()

@@ -6,14 +6,13 @@ reported, not asserted (bench/bench_cluster.py runs the same measurement on its 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.cluster import LOAD_ENV, Cluster, load_report, measure_one_vs_two
-from tests.conftest import KNOWLEDGE, ROOT
+from tests.cluster import LOAD_ENV, Cluster, load_report, measure_one_vs_two, running_cluster
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -25,15 +24,8 @@ MAX_REQUESTS = 20_000  # per run: a bound on count besides the bound on time
 
 @pytest.fixture(scope="module")
 def load_cluster(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Iterator[Cluster]:
-    root = tmp_path_factory.mktemp("load-cluster")
-    knowledge = root / "knowledge"
-    shutil.copytree(KNOWLEDGE, knowledge)
-    c = Cluster(root, knowledge, shared_cache, extra_env=LOAD_ENV)
-    try:
-        c.start()
+    with running_cluster(tmp_path_factory.mktemp("load-cluster"), shared_cache, LOAD_ENV) as c:
         yield c
-    finally:
-        c.stop()
 
 
 def test_two_replicas_under_a_minute_of_load_answer_everything(
