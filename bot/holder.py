@@ -25,6 +25,7 @@ class BotHolder:
         self._bot: Bot | None = None
         self.ingest_lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        self.store_ok = True  # the index store answered the last time it was asked (watcher, searches)
 
     def load(self) -> Bot:
         """Open the current index version and start serving it; the previous Bot serves until then."""
@@ -43,7 +44,13 @@ class BotHolder:
     def refresh(self) -> bool:
         """Switch to the current index version if it is not the one serving (another process or
         replica ingested). True when it switched. Raises when the catalog cannot be read."""
-        current = self.catalog.current_version()
+        try:
+            current = self.catalog.current_version()
+        except Exception:
+            self.store_ok = False
+            raise
+        breaker = getattr(self.catalog, "breaker", None)  # searches that failed lately count too
+        self.store_ok = breaker is None or breaker.current_state != "open"
         if current is None or (self._bot is not None and self._bot.kb.version == current):
             return False
         self.load()

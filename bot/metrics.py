@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -33,6 +33,13 @@ class Metrics:
         self.errors = Counter("kepu_errors", "Unhandled errors", ["route"], registry=self.registry)
         self.rate_limited = Counter(
             "kepu_rate_limited", "Requests refused by the rate limit", registry=self.registry
+        )
+
+        self.dependency_up = Gauge(
+            "kepu_dependency_up",
+            "Whether a shared service answers as this replica last saw it (1) or not (0): redis, chroma",
+            ["dependency"],
+            registry=self.registry,
         )
 
     def render(self) -> bytes:

@@ -60,7 +60,7 @@ class ServerProcess:
     def environment(self) -> dict[str, str] | None:
         return None  # inherit
 
-    def start(self) -> None:
+    def start(self, wait: bool = True) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 self.command(),
@@ -69,7 +69,8 @@ class ServerProcess:
                 cwd=self.cwd,
                 env=self.environment(),
             )
-        _wait(self.ready, self.name, self.proc, self.log)
+        if wait:
+            _wait(self.ready, self.name, self.proc, self.log)
 
     @property
     def cwd(self) -> Path:

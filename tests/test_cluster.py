@@ -16,7 +16,7 @@ import pytest
 
 from bot.wechat import dialog as wxdialog
 from bot.wechat.simulate import outgoing, read_reply, text_fields
-from tests.cluster import WECHAT_AES, WECHAT_APP_ID, WECHAT_TOKEN, Cluster, running_cluster
+from tests.cluster import WECHAT_AES, WECHAT_APP_ID, WECHAT_TOKEN, Cluster, Replica, running_cluster
 from tests.conftest import BEE_ARTICLE
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -54,6 +54,13 @@ def wechat_text(url: str, text: str, openid: str) -> str:
     return read_reply(body, WECHAT_TOKEN, aes_key=WECHAT_AES, app_id=WECHAT_APP_ID)["Content"]
 
 
+def _get(url: str) -> int:
+    try:
+        return httpx.get(url, timeout=5).status_code
+    except httpx.HTTPError:
+        return 0
+
+
 def wechat_computations(cluster: Cluster) -> float:
     total = 0.0
     for replica in cluster.replicas:
@@ -61,6 +68,13 @@ def wechat_computations(cluster: Cluster) -> float:
             if line.startswith("kepu_answer_seconds_count") and 'channel="wechat"' in line:
                 total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def dependency_up(url: str, name: str) -> float | None:
+    for line in httpx.get(url + "/metrics", timeout=10).text.splitlines():
+        if line.startswith(f'kepu_dependency_up{{dependency="{name}"}}'):
+            return float(line.rsplit(" ", 1)[1])
+    return None
 
 
 def wait_for(check: Callable[[], bool], timeout_s: float = 30) -> bool:
@@ -202,10 +216,12 @@ def test_redis_outage_degrades_to_local_state_and_recovers(cluster: Cluster) -> 
             assert state["status"] == "degraded" and state["checks"]["redis"] == "unavailable"
             assert "Redis" in state["detail"]
             assert "科学辟谣平台" in wechat_text(url, "科学辟谣平台是什么？", "o_cluster_redis_down")
+            assert dependency_up(url, "redis") == 0
     finally:
         cluster.redis.start()  # same port: the replicas reconnect
     for url in urls:
         assert wait_for(lambda u=url: readyz(u)["status"] == "ready"), readyz(url)
+    assert all(dependency_up(url, "redis") == 1 for url in urls)
     fields = text_fields("第32条由哪个单位负责？", openid="o_cluster_after", msg_id="880000222")
     before = wechat_computations(cluster)
     assert wechat(urls[0], fields) == wechat(urls[1], fields)  # shared again
@@ -215,6 +231,7 @@ def test_redis_outage_degrades_to_local_state_and_recovers(cluster: Cluster) -> 
 def test_chroma_outage_keeps_structured_and_lexical_answers_and_recovers(cluster: Cluster) -> None:
     urls = [r.url for r in cluster.replicas]
     structured = ask(urls[0], "第32条由哪个单位负责？").json()["answer"]
+    late = Replica(cluster.root / "replica-late", cluster.env)
     cluster.chroma.stop()
     try:
         for url in urls:
@@ -226,10 +243,20 @@ def test_chroma_outage_keeps_structured_and_lexical_answers_and_recovers(cluster
             assert unsure["mode"] in ("refusal", "extractive")  # said plainly either way, never an error
             state = readyz(url)
             assert state["status"] == "degraded" and state["checks"]["chroma"] == "unavailable"
+            assert wait_for(lambda u=url: dependency_up(u, "chroma") == 0, 10)
+        # a replica that starts while the store is away runs, says it is not ready, and waits for it
+        late.start(wait=False)
+        assert wait_for(lambda: _get(late.url + "/healthz") == 200)
+        assert _get(late.url + "/readyz") == 503
     finally:
         cluster.chroma.start()  # same port, same data
-    for url in urls:
-        assert wait_for(lambda u=url: readyz(u)["status"] == "ready"), readyz(url)
+    try:
+        for url in [*urls, late.url]:
+            assert wait_for(lambda u=url: readyz(u)["status"] == "ready"), readyz(url)
+        assert ask(late.url, "第32条由哪个单位负责？").json()["answer"] == structured
+    finally:
+        late.terminate()
+    assert all(dependency_up(url, "chroma") == 1 for url in urls)
     back = ask(urls[0], "山上采的野蘑菇能吃吗？").json()
     assert back["mode"] == "extractive" and back["citations"][0]["source_id"] == "wild-mushrooms"
 

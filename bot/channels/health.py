@@ -57,5 +57,12 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus 指标")
-def metrics(m: MetricsDep) -> Response:
+def metrics(m: MetricsDep, request: Request) -> Response:
+    # The shared services as this replica last saw them (no network call at scrape time).
+    link = request.app.state.shared.link
+    if link is not None:
+        m.dependency_up.labels("redis").set(1 if link.available else 0)
+    holder = getattr(request.app.state, "holder", None)
+    if holder is not None and holder.catalog.location_kind == "server":
+        m.dependency_up.labels("chroma").set(1 if holder.store_ok else 0)
     return Response(m.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
