@@ -124,8 +124,8 @@ class Bot:
             previous = self.memory.last(session)  # type: ignore[union-attr]
             q = self._standalone(q, previous, context)
         use_llm = context.allow_llm and self.generator is not None
-        key = self._cache_key(q, use_llm)
-        cached = self.answers.get(key) if (self.answers is not None and q) else None
+        key = self._cache_key(q, use_llm) if (self.answers is not None and q) else None
+        cached = self.answers.get(key) if (self.answers is not None and key is not None) else None
         if cached is not None:
             result = replace(Answer.from_cache(cached), question=question)
         else:
@@ -137,7 +137,7 @@ class Bot:
                     else self.settings.llm_timeout_web_s
                 )
                 result = self.enrich(question, result, timeout) or result
-            if self.answers is not None and q and self._cacheable(result, use_llm):
+            if self.answers is not None and key is not None and self._cacheable(result, use_llm):
                 self.answers.put(key, result.to_cache())
         if session and result.mode != "refusal":
             self.memory.add(session, q)  # type: ignore[union-attr]
