@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export ORT_DISABLE_TELEMETRY := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install system-deps run ask ingest test lint bench eval clean
+.PHONY: install system-deps run ask ingest test test-fast lint bench eval clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "需要 Python 3.11（找不到 $(PY)）"; exit 1; }
@@ -40,8 +40,13 @@ system-deps:
 		else echo "提示：浏览器测试和 HTTP 基准需要：sudo apt-get install$$missing"; fi; \
 	fi
 
+# Everything (what .ci/run calls); the 15 slowest tests are printed at the end so regressions show.
 test: install system-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
+
+# Day to day: the unit tests only (no model, no servers, no browser), in well under a minute.
+test-fast: install
+	$(BIN)/pytest -q -m unit
 
 lint: install
 	$(BIN)/ruff check bot ingest tests bench
@@ -55,6 +60,7 @@ bench: install system-deps
 	$(BIN)/python bench/bench_ask.py
 	$(BIN)/python bench/bench_http.py
 	$(BIN)/python bench/bench_cluster.py
+	$(BIN)/python bench/bench_cli.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -30,3 +30,9 @@ class UpstreamError(KepuError):
 
 class StoreUnavailableError(IndexNotReadyError):
     """The Chroma server cannot be reached (or answered with an error); dense search is skipped."""
+
+
+class EmbedderUnavailableError(UpstreamError):
+    """The embeddings endpoint cannot embed a question right now: it timed out, refused the connection
+    or answered with an error, or its circuit is open after a recent failure. Like a Chroma outage,
+    dense search is skipped and answers degrade to what the words of the question settle."""

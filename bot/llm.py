@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pybreaker
-from langchain_core.output_parsers import StrOutputParser
-from langchain_core.prompts import ChatPromptTemplate
 
 from bot.config import Settings
 from bot.kb.types import Citation
@@ -87,8 +85,14 @@ class Generator:
     """The chain prompt | ChatOpenAI | text, with a circuit breaker around the endpoint."""
 
     def __init__(self, settings: Settings) -> None:
+        # LangChain is imported here, not at module level: it costs ~0.5 s, and without a model
+        # configured (the default) nothing needs it.
+        from langchain_core.output_parsers import StrOutputParser
+        from langchain_core.prompts import ChatPromptTemplate
         from langchain_openai import ChatOpenAI
 
+        self._parser = StrOutputParser
+        self._template = ChatPromptTemplate
         self.settings = settings
         self._llm = ChatOpenAI(
             base_url=settings.llm_base_url,
@@ -99,14 +103,14 @@ class Generator:
             max_retries=0,
             timeout=settings.llm_timeout_web_s,
         )
-        self._prompt = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
+        self._prompt = self._template.from_messages([("system", SYSTEM), ("human", HUMAN)])
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=settings.llm_breaker_failures, reset_timeout=settings.llm_breaker_reset_s, name="llm"
         )
 
     def generate(self, question: str, passages: list[Citation], timeout_s: float) -> Checked | None:
         """A checked answer, or None (timeout, connection error, 429/5xx, open circuit, failed check)."""
-        chain = self._prompt | self._llm.bind(timeout=timeout_s) | StrOutputParser()
+        chain = self._prompt | self._llm.bind(timeout=timeout_s) | self._parser()
         try:
             text = self.breaker.call(
                 chain.invoke, {"passages": passages_text(passages), "question": question}
@@ -124,8 +128,8 @@ class Generator:
 
     def rewrite(self, previous: str, question: str, timeout_s: float) -> str | None:
         """The follow-up as a standalone question, or None (failure, or output that is not a question)."""
-        prompt = ChatPromptTemplate.from_messages([("system", REWRITE_SYSTEM), ("human", REWRITE_HUMAN)])
-        chain = prompt | self._llm.bind(timeout=timeout_s) | StrOutputParser()
+        prompt = self._template.from_messages([("system", REWRITE_SYSTEM), ("human", REWRITE_HUMAN)])
+        chain = prompt | self._llm.bind(timeout=timeout_s) | self._parser()
         try:
             text = self.breaker.call(chain.invoke, {"previous": previous, "question": question})
         except Exception as exc:  # any failure: the rules' result stands
@@ -141,7 +145,7 @@ class Generator:
         Yields nothing while the circuit is open; failures count towards opening it."""
         if self.breaker.current_state == pybreaker.STATE_OPEN:
             return
-        chain = self._prompt | self._llm.bind(timeout=timeout_s) | StrOutputParser()
+        chain = self._prompt | self._llm.bind(timeout=timeout_s) | self._parser()
         try:
             yield from chain.stream({"passages": passages_text(passages), "question": question})
         except Exception as exc:

@@ -37,7 +37,8 @@ class Metrics:
 
         self.dependency_up = Gauge(
             "kepu_dependency_up",
-            "Whether a shared service answers as this replica last saw it (1) or not (0): redis, chroma",
+            "Whether a shared service answers as this replica last saw it (1) or not (0): "
+            "redis, chroma, embedder",
             ["dependency"],
             registry=self.registry,
         )

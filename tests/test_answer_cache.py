@@ -11,8 +11,10 @@ from bot.answer import Bot
 from bot.kb.types import Answer, Citation
 from bot.state import MemoryAnswerCache
 from bot.text import normalize
+from tests.conftest import use_fake_embedder
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.unit
+use_fake_embedder(globals())  # cache keys and round trips: no model needed
 
 Q = "第32条由哪个单位负责？"
 
@@ -29,7 +31,7 @@ def test_a_repeated_question_is_served_from_the_cache(bot, embedder, kb_settings
     assert again.answer == "来自缓存"
     assert again.question == "第三十二条由哪个单位负责?"  # the asker's own words are kept
 
-    other_version = replace(bot.kb, manifest=replace(bot.kb.manifest, version="v-next"))
+    other_version = bot.kb.with_manifest(replace(bot.kb.manifest, version="v-next"))
     assert Bot(other_version, embedder, kb_settings, answers=cache).answer(Q).answer == first.answer
 
 

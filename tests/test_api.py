@@ -9,10 +9,18 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from tests.conftest import BEE_ARTICLE, plan_units_from_text
+from tests.conftest import (
+    NEW_ARTICLE,
+    NEW_ARTICLE_ID,
+    NEW_QUESTION,
+    plan_units_from_text,
+    use_fake_embedder,
+)
 from tests.http_server import serve
 
+# API shape over real HTTP; the answers come from the fake embedder (tests/fakes.py).
 pytestmark = pytest.mark.integration
+use_fake_embedder(globals())
 TOKEN = "test-admin-token-0123456789"
 UNITS = plan_units_from_text()
 
@@ -190,7 +198,7 @@ def test_placeholder_admin_token_is_refused() -> None:
         Settings(admin_token="changeme")
 
 
-ARTICLE = BEE_ARTICLE.format(marker="")
+ARTICLE = NEW_ARTICLE.format(marker="")
 
 
 def test_reingest_without_downtime(fresh_settings: Settings, embedder) -> None:
@@ -200,7 +208,9 @@ def test_reingest_without_downtime(fresh_settings: Settings, embedder) -> None:
     settings = fresh_settings.model_copy(update={"admin_token": TOKEN, "rate_limit": "100000/minute"})
     with serve(settings, embedder) as url, httpx.Client(base_url=url, timeout=60) as c:
         before = c.get("/readyz").json()["version"]
-        (Path(settings.knowledge_dir) / "science" / "bee-sting.md").write_text(ARTICLE, encoding="utf-8")
+        (Path(settings.knowledge_dir) / "science" / f"{NEW_ARTICLE_ID}.md").write_text(
+            ARTICLE, encoding="utf-8"
+        )
         failures: list[int] = []
         modes: list[str] = []
         stop = threading.Event()
@@ -223,11 +233,11 @@ def test_reingest_without_downtime(fresh_settings: Settings, embedder) -> None:
         t.join()
         assert r.status_code == 200, r.text
         report = r.json()
-        assert report["changed"] and any(f["source_id"] == "bee-sting" for f in report["files"])
+        assert report["changed"] and any(f["source_id"] == NEW_ARTICLE_ID for f in report["files"])
         assert failures == [] and modes and set(modes) == {"structured"}
         assert c.get("/readyz").json()["version"] != before
-        ans = c.post("/api/ask", json={"question": "被蜜蜂蜇了怎么办"}).json()
-        assert ans["citations"][0]["source_id"] == "bee-sting"
+        ans = c.post("/api/ask", json={"question": NEW_QUESTION}).json()
+        assert ans["citations"][0]["source_id"] == NEW_ARTICLE_ID
 
 
 def test_not_ready_without_an_index(tmp_path: Path, embedder) -> None:

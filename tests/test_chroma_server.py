@@ -18,7 +18,7 @@ from bot.kb.server import CHUNKS, MANIFEST, ChromaServerCatalog
 from bot.safety import EMERGENCY_LINE
 from bot.shared import build_shared
 from ingest.pipeline import ingest
-from tests.conftest import BEE_ARTICLE
+from tests.conftest import NEW_ARTICLE, NEW_ARTICLE_ID, NEW_QUESTION
 from tests.servers import ChromaServer, started
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -73,21 +73,21 @@ def test_a_new_version_is_switched_to_whole_and_old_ones_pruned(
     assert not ingest(settings, embedder).changed  # unchanged knowledge: no new version
 
     marker = uuid.uuid4().hex
-    (settings.knowledge_dir / "science" / "bee-sting.md").write_text(
-        BEE_ARTICLE.format(marker=marker), encoding="utf-8"
+    (settings.knowledge_dir / "science" / f"{NEW_ARTICLE_ID}.md").write_text(
+        NEW_ARTICLE.format(marker=marker), encoding="utf-8"
     )
     second = ingest(settings, embedder)
     assert second.changed and second.version != first.version
     before = holder.bot
-    assert before.answer("被蜜蜂蜇了怎么办").mode == "refusal"  # the serving version does not have it yet
+    assert before.answer(NEW_QUESTION).mode == "refusal"  # the serving version does not have it yet
     assert holder.refresh()
     assert holder.bot.kb.version == second.version
-    answer = holder.bot.answer("被蜜蜂蜇了怎么办")
-    assert answer.mode == "extractive" and answer.citations[0].source_id == "bee-sting"
-    assert before.answer("被蜜蜂蜇了怎么办").mode == "refusal"  # the old Bot kept its own version whole
+    answer = holder.bot.answer(NEW_QUESTION)
+    assert answer.mode == "extractive" and answer.citations[0].source_id == NEW_ARTICLE_ID
+    assert before.answer(NEW_QUESTION).mode == "refusal"  # the old Bot kept its own version whole
 
-    (settings.knowledge_dir / "science" / "bee-sting.md").write_text(
-        BEE_ARTICLE.format(marker=marker + "2"), encoding="utf-8"
+    (settings.knowledge_dir / "science" / f"{NEW_ARTICLE_ID}.md").write_text(
+        NEW_ARTICLE.format(marker=marker + "2"), encoding="utf-8"
     )
     third = ingest(settings, embedder)
     catalog = ChromaServerCatalog(server.url, 5, 1)
@@ -103,8 +103,8 @@ def test_a_failed_ingest_leaves_the_current_version_and_no_half_version(
     first = ingest(settings, embedder)
     catalog = ChromaServerCatalog(server.url, 5, 1)
     before = {c.name for c in catalog.client.list_collections()}
-    (settings.knowledge_dir / "science" / "bee-sting.md").write_text(
-        BEE_ARTICLE.format(marker=uuid.uuid4().hex), encoding="utf-8"
+    (settings.knowledge_dir / "science" / f"{NEW_ARTICLE_ID}.md").write_text(
+        NEW_ARTICLE.format(marker=uuid.uuid4().hex), encoding="utf-8"
     )
 
     class Exploding:
@@ -162,7 +162,7 @@ def test_a_server_outage_degrades_answers_and_recovers(
         assert shared.answers is not None and shared.answers.get(bot._cache_key(other, False)) is None
 
         own.start()  # same port, same data
-        deadline = time.time() + 20
+        deadline = time.time() + 60  # generous: waits for the event (server back), not a duration
         while not holder.catalog.heartbeat() and time.time() < deadline:
             time.sleep(0.2)
         again = bot.answer(other, AskContext(channel="web"))

@@ -17,7 +17,7 @@ import pytest
 from bot.wechat import dialog as wxdialog
 from bot.wechat.simulate import outgoing, read_reply, text_fields
 from tests.cluster import WECHAT_AES, WECHAT_APP_ID, WECHAT_TOKEN, Cluster, Replica, running_cluster
-from tests.conftest import BEE_ARTICLE
+from tests.conftest import NEW_ARTICLE, NEW_ARTICLE_ID, NEW_QUESTION
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -77,7 +77,7 @@ def dependency_up(url: str, name: str) -> float | None:
     return None
 
 
-def wait_for(check: Callable[[], bool], timeout_s: float = 30) -> bool:
+def wait_for(check: Callable[[], bool], timeout_s: float = 60) -> bool:
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         if check():
@@ -134,7 +134,9 @@ class Load:
 def test_replicas_serve_one_version_from_the_shared_store(cluster: Cluster) -> None:
     states = [readyz(r.url) for r in cluster.replicas]
     assert all(s["status"] == "ready" for s in states), states
-    assert all(s["checks"] == {"index": "ok", "chroma": "ok", "redis": "ok"} for s in states)
+    assert all(
+        s["checks"] == {"index": "ok", "chroma": "ok", "redis": "ok", "embedder": "embedded"} for s in states
+    )
     assert len({s["version"] for s in states}) == 1
     answers = [ask(r.url, "第32条由哪个单位负责？").json()["answer"] for r in cluster.replicas]
     assert answers[0] == answers[1] and "第32条" in answers[0]
@@ -180,15 +182,17 @@ def test_reingest_under_load_switches_every_replica_without_failures_or_mixtures
     urls = [r.url for r in cluster.replicas]
     old = readyz(urls[0])["version"]
     steady = {q: ask(urls[0], q).json()["answer"] for q in STEADY}
-    (cluster.knowledge / "science" / "bee-sting.md").write_text(
-        BEE_ARTICLE.format(marker=""), encoding="utf-8"
+    (cluster.knowledge / "science" / f"{NEW_ARTICLE_ID}.md").write_text(
+        NEW_ARTICLE.format(marker=""), encoding="utf-8"
     )
-    with Load(urls, [*STEADY, "被蜜蜂蜇了怎么办"]) as load:
-        time.sleep(2)
+    with Load(urls, [*STEADY, NEW_QUESTION]) as load:
+        assert wait_for(lambda: load.count() > 3)  # the load is running before the ingest starts
         done = cluster.ingest()
         assert done.returncode == 0, done.stderr
         assert wait_for(lambda: all(readyz(u)["version"] != old for u in urls))
-        time.sleep(2)
+        # keep the load on until enough answers came after the switch (a count, not a duration)
+        switched = time.time()
+        assert wait_for(lambda: all(load.count(u, after=switched) > 3 for u in urls), 120)
     assert not load.failed(), load.failed()[:5]
     assert load.count() > 20
     for url in urls:
@@ -196,13 +200,13 @@ def test_reingest_under_load_switches_every_replica_without_failures_or_mixtures
         for _, q, _, _, body in mine:
             if q in steady:
                 assert body["answer"] == steady[q], (q, body["answer"])
-        bee = [body["mode"] for _, q, _, _, body in mine if q == "被蜜蜂蜇了怎么办"]
+        new_modes = [body["mode"] for _, q, _, _, body in mine if q == NEW_QUESTION]
         # the old version refuses, the new one answers; once switched, never back (no mixture)
-        assert bee[-1] == "extractive"
-        switched = bee.index("extractive")
-        assert all(m == "extractive" for m in bee[switched:]), bee
-    new = ask(urls[1], "被蜜蜂蜇了怎么办").json()
-    assert new["citations"][0]["source_id"] == "bee-sting"
+        assert new_modes[-1] == "extractive"
+        switched = new_modes.index("extractive")
+        assert all(m == "extractive" for m in new_modes[switched:]), new_modes
+    new = ask(urls[1], NEW_QUESTION).json()
+    assert new["citations"][0]["source_id"] == NEW_ARTICLE_ID
 
 
 def test_redis_outage_degrades_to_local_state_and_recovers(cluster: Cluster) -> None:
@@ -265,10 +269,14 @@ def test_killing_one_replica_under_load_the_other_keeps_answering(cluster: Clust
     assert cluster.nginx is not None
     a, b = cluster.replicas
     with Load([b.url, cluster.nginx.url], STEADY) as load:
-        time.sleep(2)
+        assert wait_for(lambda: load.count() > 3)  # the load is running before the kill
         a.stop()  # SIGKILL, mid-request
         killed = time.time()
-        time.sleep(4)
+        # wait for answers after the kill (a count, however slow the machine), not for a duration
+        assert wait_for(
+            lambda: load.count(b.url, after=killed) > 5 and load.count(cluster.nginx.url, after=killed) > 5,
+            120,
+        )
     assert not load.failed(b.url), load.failed(b.url)[:5]
     assert load.count(b.url, after=killed) > 5
     # through nginx, a connection refused by the dead replica is retried on the live one

