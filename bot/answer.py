@@ -6,12 +6,16 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 
-from bot import compose, safety
+from bot import attributes, claims, compose, first_aid, safety
+from bot.answerability import Concept, key_concepts, uncovered
 from bot.config import Settings
+from bot.emergency import Emergency, default_recognizer
 from bot.kb.base import KnowledgeBase
 from bot.kb.embedders import Embedder
-from bot.kb.types import ALL_MEMBERS, Answer, Citation, PlanDoc, PlanItem
+from bot.kb.types import ALL_MEMBERS, Answer, Chunk, Citation, PlanDoc, PlanItem
+from bot.language import Lexicon
 from bot.llm import CITE_RE as CITE_MARK_RE
 from bot.llm import Checked, Generator
 from bot.llm import check as llm_check
@@ -50,6 +54,14 @@ PLAN_THRESHOLDS = Thresholds(floor=0.80, coverage=0.40, strong=0.86, weak=0.05, 
 # Science passages are health and safety advice: quoting the wrong article (snakebite advice for a
 # gas poisoning) can hurt, so these are strict and an uncovered question is refused.
 SCIENCE_THRESHOLDS = Thresholds(floor=0.80, coverage=0.45, strong=0.88, weak=0.10, alone=0.89)
+# How many distinct documents (articles, plan items) down the ranking the answerability gate looks for
+# one that addresses the question. Fitted with `kepu eval` on eval/hard_negatives.yaml and the
+# in-scope sets (README, "可答性"): beyond the third, a document that has the words is about something else.
+GATE_SOURCES = 3
+# Routes that answer exactly what they were asked (an item, a count, the document's facts …): an
+# attribute word in them ("第8条是什么时候的工作") is not a question about something the plan lacks.
+EXACT_ROUTES: tuple[str, ...] = ("doc", "item", "count", "unit_count", "unit_alone", "ranking", "unit_total")
+EXACT_ROUTES += ("members", "compare", "year_missing", "mentions")
 
 
 def supported(dense: float, coverage: float, t: Thresholds = SCIENCE_THRESHOLDS) -> bool:
@@ -110,6 +122,23 @@ class Bot:
         self.answers = answers
         self.retriever = Retriever(kb, embedder, settings)
         self.known_text = "".join(c.passage() for c in kb.chunks)  # for "does the KB mention X at all"
+        self.emergencies = default_recognizer()
+        self.rumor_checks = [
+            chunks[0] for chunks in kb.by_source.values() if chunks[0].verdict and chunks[0].claims
+        ]
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        """People's words onto the library's (built on first use: a structured question needs none)."""
+        return Lexicon.load(self.settings.synonyms_path, cilin=self.settings.lexicon_cilin)
+
+    def known(self, word: str) -> bool:
+        """Whether the library uses this word anywhere."""
+        return word in self.known_text
+
+    def people(self, q: str) -> str:
+        """The normalised question with dialect words in Mandarin (bot/language.py)."""
+        return self.lexicon.rewrite(q, self.known)
 
     @property
     def index(self):  # type: ignore[no-untyped-def]
@@ -183,15 +212,21 @@ class Bot:
         order = {n: i + 1 for i, n in enumerate(checked.cited)}
         text = CITE_MARK_RE.sub(lambda m: f"[{order[int(m.group(1))]}]", checked.text)
         cites = [fast.passages[n - 1] for n in checked.cited]
-        if safety.is_emergency(normalize(question)):
+        if fast.emergency:
             text = f"{safety.EMERGENCY_LINE}\n{text}"
         if fast.health:
             text = f"{text}\n{safety.DOCTOR_LINE}"
-        return Answer(fast.question, text, "generative", cites, route=f"{fast.route}+llm")
+        out = Answer(fast.question, text, "generative", cites, route=f"{fast.route}+llm")
+        out.emergency = fast.emergency
+        return out
 
     # --- routes ------------------------------------------------------------------------------
 
     def _answer(self, raw: str, q: str) -> Answer:
+        q = self.people(q)
+        emergency = self.emergencies.recognize(q)
+        if emergency is not None:
+            return self._emergency(raw, q, emergency)
         if safety.DOSE_RE.search(q):
             # never a dose; but approved advice on the medicine (遵医嘱, 不要自己加量) is still quoted
             ans = self._free(raw, q, Route("free", None))
@@ -199,12 +234,21 @@ class Bot:
                 return self._refuse(raw, "dose", safety.DOSE_TEXT)
             ans.answer, ans.route = f"{safety.DOSE_TEXT}\n{ans.answer}", "dose"
             return ans
-        if safety.DIAGNOSIS_RE.search(q) and not safety.is_emergency(q):
+        if safety.DIAGNOSIS_RE.search(q):
             return self._refuse(raw, "diagnosis", safety.DIAGNOSIS_TEXT)
         r = route(q, self.index)
         plan = r.plan
         if plan is None:
             return self._free(raw, q, r)
+        if r.kind == "unit" and r.units and not r.together:
+            names = [n for u in r.units for n in (u.name, u.full_name, *u.aliases) if n]
+            task = attributes.yes_no_task(q, names)
+            if task is not None:
+                yes_no = self._unit_yes_no(raw, r, plan, task)
+                if yes_no is not None:
+                    return yes_no
+        if r.kind not in EXACT_ROUTES and (asked := attributes.asked_attribute(q)) is not None:
+            return self._attribute(raw, q, r, plan, asked)
         if r.kind == "year_missing":
             years = "、".join(str(y) for y in sorted(self.index.years()))
             return self._refuse(
@@ -260,6 +304,53 @@ class Bot:
         if r.kind == "responsibility":
             return self._responsibility(raw, q, r, plan)
         return self._free(raw, q, r)
+
+    def _unit_yes_no(self, raw: str, r: Route, plan: PlanDoc, task: str) -> Answer | None:
+        """ "X负责Y吗": yes, citing the unit's items whose text has the task; or "没有写到", citing the
+        items that do have it (under other units) — None when the task names nothing to look for."""
+        unit = r.units[0]
+        concepts = self.concepts(
+            task, ignore=tuple(n for n in (unit.name, unit.full_name, *unit.aliases) if n)
+        )
+        if not concepts:
+            return None
+        ui = self.index.items_for_unit(plan, unit)
+        mine = [it for it in [*ui.items, *ui.all_member_items] if not uncovered(concepts, it.body)]
+        mine.sort(key=lambda it: it.number)
+        if mine:
+            text = compose.yes_text(plan, unit, mine, self.index)
+            return self._structured(raw, "unit_yes_no", text, plan, mine)
+        others = [it for it in plan.items if not uncovered(concepts, it.body)]
+        text = compose.no_text(plan, unit, task, others, list(ui.items), self.index)
+        return self._structured(raw, "unit_yes_no", text, plan, others)
+
+    def _attribute(self, raw: str, q: str, r: Route, plan: PlanDoc, asked: attributes.Asked) -> Answer:
+        """Something the plan does not hold (a head, a web site, a date, a budget, how to apply): what
+        it does say about the subject, labelled as such, and that it does not say the asked thing."""
+        units = r.units or self.index.directory(plan).find(q)
+        names = tuple(n for u in units for n in (u.name, u.full_name, *u.aliases) if n)
+        rest = q.replace(asked.words, " ")
+        for name in sorted(names, key=len, reverse=True):
+            rest = rest.replace(name, " ")
+        concepts = self.concepts(rest, ignore=names)
+        if units and not concepts:
+            unit = units[0]
+            count = len(self.index.items_for_unit(plan, unit).items)
+            text = compose.unit_attribute_text(plan, unit, asked.label, count)
+            return Answer(raw, text, "structured", [compose.doc_citation(plan, text)], route="attribute")
+        items = [it for it in plan.items if concepts and not uncovered(concepts, it.body)]
+        if items:
+            subject = "、".join(c.word for c in concepts)
+            text = compose.attribute_text(plan, subject, asked.label, items[:3], self.index)
+            return self._structured(raw, "attribute", text, plan, items[:3])
+        ans = self._free(raw, q, r)
+        if ans.mode != "refusal" and ans.citations and ans.citations[0].kind == "plan":
+            # no item has the subject, so a quoted item cannot be about it
+            return self._uncovered(raw, q)
+        if ans.mode != "refusal" and ans.citations and ans.citations[0].kind == "science":
+            ans.answer = f"已审核的材料没有写到{asked.label}方面的内容。下面是相关的内容：\n{ans.answer}"
+            ans.passages = []  # the caveat is part of the answer: not rewritten by a model
+        return ans
 
     @staticmethod
     def _unit_counts(plan: PlanDoc) -> list[tuple[str, int]]:
@@ -360,10 +451,28 @@ class Bot:
             lines.append(f"负责单位：{compose.responsible_line(it, self.index)}。")
         return self._structured(raw, "responsibility", "\n".join(lines), plan, items)
 
+    def _emergency(self, raw: str, q: str, emergency: Emergency) -> Answer:
+        """120 first, whatever the library holds; then the approved helper steps, if any."""
+        article = next((self.kb.by_source[s] for s in emergency.articles if s in self.kb.by_source), None)
+        if article is None:
+            ans = self._refuse(raw, "emergency", safety.UNCOVERED_EMERGENCY_TEXT)
+        else:
+            text, quoted = first_aid.emergency_text(article, q, safety.EMERGENCY_LINE)
+            cite = compose.science_citation(article[0], "\n".join(quoted))
+            ans = Answer(raw, text, "extractive", [cite], route="emergency")
+        ans.emergency = True
+        return ans
+
     def _free(self, raw: str, q: str, r: Route, retrieval: Retrieval | None = None) -> Answer:
         if safety.unknown_conditions(self.kb.tokenizer.words(q), self.known_text):
             return self._uncovered(raw, q)
-        retrieval = retrieval or self.retriever.search(q, fast=self.settings.lexical_fast_path)
+        verdict = self._claimed(raw, q)
+        if verdict is not None:
+            return verdict
+        expanded = self.lexicon.expand(q, self.known)
+        if retrieval is None:
+            query = f"{q} {' '.join(expanded)}" if expanded else q
+            retrieval = self.retriever.search(query, fast=self.settings.lexical_fast_path)
         if r.explicit and r.plan is not None:  # the question named its plan: quote no other plan
             sid = r.plan.source_id
             kept = [h for h in retrieval.hits if h.chunk.kind != "plan" or h.chunk.source_id == sid]
@@ -372,13 +481,34 @@ class Bot:
         ans.degraded = retrieval.degraded
         return ans
 
+    def _claimed(self, raw: str, q: str) -> Answer | None:
+        """A rumor check's verdict, when the question states one of the claims it rules on."""
+        words = self.kb.tokenizer.words
+        for check in self.rumor_checks:
+            if claims.match(q, check, words, self.lexicon) is not None:
+                article = self.kb.by_source[check.source_id]
+                tokens = set(self.retriever.query_tokens(q))
+                text, quoted, cited = compose.rumor_extract(
+                    article, [], tokens, self.kb.tokenizer.known_tokens, self.kb.lexical.idf, q
+                )
+                citation = compose.science_citation(cited, "\n".join(quoted))
+                return Answer(raw, text, "extractive", [citation], route="rumor")
+        return None
+
+    def concepts(self, q: str, ignore: tuple[str, ...] = ()) -> list[Concept]:
+        """The question's key concepts (bot/answerability.py)."""
+        return key_concepts(q, self.kb.tokenizer, self.lexicon, ignore, known=self.known)
+
     def _free_answer(self, raw: str, q: str, retrieval: Retrieval) -> Answer:
         if not self._supported(retrieval):
-            if retrieval.degraded and not safety.is_emergency(q):  # emergencies still get 120
+            if retrieval.degraded:
                 return self._refuse(raw, "degraded", DEGRADED_TEXT)
-            return self._uncovered(raw, q)
-        top = retrieval.hits[0]
-        tokens = set(retrieval.query_tokens)
+            return self._uncovered(raw, q)  # nothing close: no suggestions, the general help
+        concepts = self.concepts(q)
+        top = self._addressing(retrieval, concepts)
+        if top is None:
+            return self._uncovered(raw, q, retrieval)
+        tokens = set(retrieval.query_tokens) | {a for c in concepts for a in c.aliases}
         tokenize = self.kb.tokenizer.known_tokens
         if top.chunk.kind == "plan":
             plan = self.index.plans.get(top.chunk.source_id)
@@ -397,24 +527,45 @@ class Bot:
         source = top.chunk.source_id
         hit_ids = [h.chunk.chunk_id for h in retrieval.hits if h.chunk.source_id == source]
         article = self.kb.by_source[source]
-        if article[0].verdict:
-            text, quoted, cited = compose.rumor_extract(
-                article, hit_ids, tokens, tokenize, self.kb.lexical.idf, q
-            )
-        else:
-            text, quoted, cited = compose.science_extract(
-                article, hit_ids, tokens, tokenize, self.kb.lexical.idf, q, steps=safety.is_emergency(q)
-            )
+        # A rumor check whose claims the question does not state (_claimed found none) is quoted as a
+        # plain article: its facts may answer the question, its verdict is not about it.
+        text, quoted, cited = compose.science_extract(
+            article, hit_ids, tokens, tokenize, self.kb.lexical.idf, q
+        )
+        quoted = compose.with_concepts(article, quoted, concepts)
+        text = f"根据《{article[0].title}》：\n" + "\n".join(quoted)
         citation = compose.science_citation(cited, "\n".join(quoted))
-        if safety.is_emergency(q):
-            text = f"{safety.EMERGENCY_LINE}\n{text}"
-        if article[0].health and not article[0].verdict:
+        if article[0].health:
             text = f"{text}\n{safety.DOCTOR_LINE}"
-        ans = Answer(raw, text, "extractive", [citation], route="rumor" if article[0].verdict else "free")
-        if not article[0].verdict:  # rumor checks keep their verdict-first wording: never rewritten
+        ans = Answer(raw, text, "extractive", [citation], route="free")
+        if not article[0].verdict:
             ans.passages = self._passages(retrieval)
-            ans.health = article[0].health
+        ans.health = article[0].health
         return ans
+
+    def _addressing(self, retrieval: Retrieval, concepts: list[Concept]):  # type: ignore[no-untyped-def]
+        """The best hit whose document addresses every key concept of the question, or None.
+
+        Only the first GATE_SOURCES distinct documents are tried: a document far down the ranking
+        that happens to contain the words is not what the question is about."""
+        seen: list[str] = []
+        for hit in retrieval.hits:
+            c = hit.chunk
+            key = f"{c.source_id}#{c.item}" if c.kind == "plan" else c.source_id
+            if key in seen:
+                continue
+            seen.append(key)
+            if len(seen) > GATE_SOURCES:
+                return None
+            if not uncovered(concepts, self._document_text(c)):
+                return hit
+        return None
+
+    def _document_text(self, chunk: Chunk) -> str:
+        """What a hit's document says: a plan item with its headings and units, or a whole article."""
+        if chunk.kind == "plan":
+            return chunk.passage() + "".join(chunk.units)
+        return "".join(c.passage() for c in self.kb.by_source[chunk.source_id])
 
     def _passages(self, retrieval: Retrieval, limit: int = 4) -> list[Citation]:
         """The best hits as numbered passages for a model: whole plan items, or article pieces."""
@@ -434,11 +585,14 @@ class Bot:
     def _supported(self, r: Retrieval) -> bool:
         return quote_supported(r)
 
-    def _uncovered(self, raw: str, q: str) -> Answer:
-        if safety.is_emergency(q):
-            text = safety.UNCOVERED_EMERGENCY_TEXT
-        elif safety.HEALTH_RE.search(q):
-            text = safety.UNCOVERED_HEALTH_TEXT
+    def _uncovered(self, raw: str, q: str, nearby: Retrieval | None = None) -> Answer:
+        """A refusal; with ``nearby`` (close material that does not answer this question), it says
+        what the bot can answer there instead of quoting it."""
+        suggestions = compose.suggestions(nearby.hits if nearby else [], self.index)
+        if safety.HEALTH_RE.search(q):
+            text = safety.UNCOVERED_HEALTH_TEXT + suggestions
+        elif suggestions:
+            text = f"抱歉，知识库里没有能回答这个问题的内容，我不做猜测。{suggestions}"
         else:
             text = f"抱歉，这个问题超出了我的知识范围。{compose.HELP_TEXT}"
         return self._refuse(raw, "out_of_scope", text)

@@ -184,7 +184,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from bot.startup import load_bot, load_settings
 
-    bot = load_bot(load_settings())
+    # one question from the command line: load only what it needs (see load_bot); a batch or an
+    # interactive session soon needs everything anyway
+    bot = load_bot(load_settings(), lazy=args.question not in (None, "-"))
     if args.question == "-":
         for line in _stdin_lines():
             _print_json(bot.answer(line).to_dict())
@@ -276,11 +278,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     f"free top-1 {row['top1']:.3f}  top-3 {row['top3']:.3f}  MRR {row['mrr']:.3f}"
                 )
         return 0
-    result = run_eval(bot, questions)
+    from bot.eval_trust import kind_of, run_trust_eval, trust_report_text
+
+    # The trust sets (hard negatives, emergencies, colloquial questions) are scored one file at a time,
+    # each with its own figures; the classic sets together, as before.
+    classic = [q for q in questions if kind_of([q]) == "classic"]
+    trust = {f.stem: load_questions([f]) for f in files if kind_of(load_questions([f])) != "classic"}
+    results: dict[str, object] = {}
+    if classic:
+        results["classic"] = run_eval(bot, classic)
+    for name, qs in trust.items():
+        results[name] = run_trust_eval(bot, qs)
     if args.json:
-        _print_json(result)
-    else:
-        print(report_text(result, show_failures=args.failures))
+        _print_json(results["classic"] if list(results) == ["classic"] else results)
+        return 0
+    for name, result in results.items():
+        if name == "classic":
+            print(report_text(result, show_failures=args.failures))  # type: ignore[arg-type]
+        else:
+            print(trust_report_text(name, result, show_failures=args.failures))  # type: ignore[arg-type]
+        print()
     return 0
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from bot.answerability import Concept
 from bot.kb.plan_index import PlanIndex
-from bot.kb.types import ALL_MEMBERS, Chunk, Citation, PlanDoc, PlanItem
+from bot.kb.types import ALL_MEMBERS, Chunk, Citation, PlanDoc, PlanItem, SearchHit
 from bot.kb.units import Unit
 
 _SENTENCE_RE = re.compile(r"[^。！？；\n]+[。！？；]?")
@@ -49,6 +50,44 @@ def item_citation(plan: PlanDoc, item: PlanItem) -> Citation:
         units=list(item.units),
         text=item.text,
         part=item.part,
+    )
+
+
+def yes_text(plan: PlanDoc, unit: Unit, items: list[PlanItem], index: PlanIndex) -> str:
+    refs = "、".join(str(it.number) for it in items)
+    lines = [f"是的。{plan_label(plan)}第{refs}条写到了这项工作，{unit.display()}是负责单位之一："]
+    for it in items:
+        who = "各成员单位共同负责" if it.all_members else f"负责：{responsible_line(it, index)}"
+        lines.append(f"  第{it.number}条：{short(it.body, 60)}（{who}）")
+    return "\n".join(lines)
+
+
+def no_text(
+    plan: PlanDoc, unit: Unit, task: str, others: list[PlanItem], own: list[PlanItem], index: PlanIndex
+) -> str:
+    lines = [f"{plan_label(plan)}中没有写到{unit.display()}负责“{task}”。"]
+    if others:
+        lines.append("写到这项工作的条目是：")
+        lines += [
+            f"  第{it.number}条：{short(it.body, 60)}（负责：{responsible_line(it, index)}）" for it in others
+        ]
+    if own:
+        lines.append(f"{unit.display()}负责的是第{'、'.join(str(it.number) for it in own)}条。")
+    return "\n".join(lines)
+
+
+def attribute_text(plan: PlanDoc, subject: str, label: str, items: list[PlanItem], index: PlanIndex) -> str:
+    lines = [f"{plan_label(plan)}没有写到{subject}的{label}。工作要点中与此有关的内容是："]
+    lines += [
+        f"  第{it.number}条：{short(it.body, 60)}（负责：{responsible_line(it, index)}）" for it in items
+    ]
+    return "\n".join(lines)
+
+
+def unit_attribute_text(plan: PlanDoc, unit: Unit, label: str, count: int) -> str:
+    return (
+        f"{plan_label(plan)}没有写到{unit.display()}的{label}。工作要点只写了各单位负责哪些工作："
+        f"{unit.display()}列为负责单位的共{count}条，可以问“{unit.name}负责哪些工作？”。"
     )
 
 
@@ -316,6 +355,43 @@ def rumor_extract(
     body = "\n".join(quoted)
     text = f"【{verdict}】{VERDICT_LABELS.get(verdict, '')}\n{body}\n（来源：《{article[0].title}》）"
     return text, quoted, conclusion[0] if conclusion else cited
+
+
+def with_concepts(article: list[Chunk], quoted: list[str], concepts: Iterable[Concept]) -> list[str]:
+    """The quoted sentences plus, for each key concept they miss, the article's first sentence that
+    has it (so the quote itself addresses what was asked, not only the article around it)."""
+    title = article[0].title
+    out = list(quoted)
+    for concept in concepts:
+        if concept.covered_by(title + "".join(out)):
+            continue
+        for chunk in article:
+            sent = next((s for s in sentences(chunk.text) if concept.covered_by(s)), None)
+            if sent is not None:
+                if sent not in out:
+                    out.append(sent)
+                break
+    return out
+
+
+def suggestions(hits: Iterable[SearchHit], index: PlanIndex, limit: int = 2) -> str:
+    """「你可以问：…」 from what retrieval did find nearby (never quoted as the answer), or ''."""
+    asks: list[str] = []
+    for hit in hits:
+        c = hit.chunk
+        if c.kind == "plan" and c.item is not None:
+            ask = f"第{c.item}条讲的是什么？"
+        elif c.kind == "science":
+            ask = c.title if c.title.endswith(("？", "?")) else f"{c.title}？"
+        else:
+            continue
+        if ask not in asks:
+            asks.append(ask)
+        if len(asks) == limit:
+            break
+    if not asks:
+        return ""
+    return "知识库里有相近的内容，你可以问：" + "、".join(f"“{a}”" for a in asks)
 
 
 def science_citation(chunk: Chunk, quoted: str) -> Citation:

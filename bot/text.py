@@ -8,8 +8,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-
-import cn2an
+from typing import Any
 
 _CN_DIGITS = "零〇一二两三四五六七八九十百"
 # 第二十六条 / 第26项 / 第 9 点 / 26条 -> 第26条 (Chinese numerals only after 第: "一条", "哪一条" are not refs)
@@ -42,6 +41,8 @@ def _t2s():  # type: ignore[no-untyped-def]
 def _cn_to_int(text: str) -> int | None:
     if text.isdigit():
         return int(text)
+    import cn2an  # imported on first use: it costs ~0.2 s, and most questions have no Chinese numeral
+
     try:
         return int(cn2an.cn2an(text.replace("〇", "零").replace("两", "二"), "smart"))
     except (ValueError, KeyError):
@@ -91,6 +92,7 @@ class Tokenizer:
             if word.strip():
                 self._jieba.add_word(word.strip(), freq=2000)
         self._known = lru_cache(maxsize=50_000)(lambda text: tuple(self.tokens(text)))
+        self._pos: Any = None  # jieba.posseg, built on first use
 
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens for BM25, without stopwords and punctuation, lower-cased."""
@@ -114,6 +116,18 @@ class Tokenizer:
         so that a word jieba segments differently in the question and the text still matches."""
         pairs = [f"_{run[i : i + 2]}" for run in _CJK_RUN_RE.findall(text) for i in range(len(run) - 1)]
         return self.tokens(text) + [p for p in pairs if p[1:] not in stopwords()]
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part of speech) pairs (jieba.posseg over the same dictionary), punctuation dropped."""
+        if self._pos is None:
+            import jieba.posseg
+
+            self._pos = jieba.posseg.POSTokenizer(self._jieba)
+        return [(p.word, p.flag) for p in self._pos.cut(text) if strip_punct(p.word)]
+
+    def in_dictionary(self, word: str) -> bool:
+        """Whether jieba knows the word (its dictionary or ours), rather than guessed it (HMM)."""
+        return bool(self._jieba.FREQ.get(word))
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation (no search-mode sub-words), punctuation dropped."""

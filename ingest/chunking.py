@@ -94,6 +94,8 @@ def text_chunks(
     *,
     rumor: str | None = None,
     verdict: str | None = None,
+    claims: tuple[str, ...] = (),
+    subjects: tuple[tuple[str, ...], ...] = (),
 ) -> list[Chunk]:
     """Science material: split by heading, then by paragraph and sentence (Chinese punctuation kept).
 
@@ -121,6 +123,8 @@ def text_chunks(
                     section=heading or None,
                     verdict=verdict,
                     health=health,
+                    claims=claims,
+                    subjects=subjects,
                 )
             )
     return [_finish(c) for c in chunks]

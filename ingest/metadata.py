@@ -65,6 +65,33 @@ def _required_text(path: Path, meta: dict[str, Any], field: str, label: str) -> 
     return str(value).strip()
 
 
+def _claims(path: Path, meta: dict[str, Any]) -> list[str]:
+    """A rumor check's ``claims``: what its verdict rules on, as people say it (a list of text)."""
+    value = meta.get("claims")
+    if not isinstance(value, list) or not value or not all(isinstance(c, str) and c.strip() for c in value):
+        raise MetadataError(
+            path,
+            "缺少字段 claims（这篇辟谣针对的说法，按群众的说法写，至少一条），"
+            "例如：claims: [味精吃多了会致癌, 味精有毒]",
+        )
+    return [c.strip() for c in value]
+
+
+def _subjects(path: Path, meta: dict[str, Any]) -> list[list[str]]:
+    """A rumor check's ``subjects``: {subject: [aliases]}, as [[subject, alias, …], …]."""
+    value = meta.get("subjects")
+    example = "例如：subjects: {味精: [谷氨酸钠, 鸡精]}"
+    if not isinstance(value, dict) or not value:
+        raise MetadataError(path, f"缺少字段 subjects（说法涉及的东西及其别名），{example}")
+    out = []
+    for subject, aliases in value.items():
+        aliases = aliases or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise MetadataError(path, f"字段 subjects 中“{subject}”的别名应是列表，{example}")
+        out.append([str(subject).strip(), *(a.strip() for a in aliases if a.strip())])
+    return out
+
+
 def validate(path: Path, meta: dict[str, Any]) -> DocMeta:
     """Check metadata and the approval gate; raise MetadataError naming the file and the field."""
     if not meta:
@@ -91,6 +118,8 @@ def validate(path: Path, meta: dict[str, Any]) -> DocMeta:
         if verdict not in VERDICTS:
             raise MetadataError(path, f"字段 verdict 的值“{verdict}”无效，应为 {'、'.join(VERDICTS)} 之一")
         clean["verdict"] = verdict
+        clean["claims"] = _claims(path, meta)
+        clean["subjects"] = _subjects(path, meta)
     if kind in ("science", "rumor"):
         clean["reviewed_by"] = _required_text(path, meta, "reviewed_by", "审核人")
         clean["approved_at"] = _date(

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from tqdm import tqdm
 
 from bot.config import Settings
-from bot.errors import EmbedderMismatchError
+from bot.errors import EmbedderMismatchError, UpstreamError
 from bot.kb.catalog import IndexCatalog, open_catalog
 from bot.kb.embed_cache import EmbeddingCache
 from bot.kb.embedders import Embedder
@@ -35,9 +36,9 @@ from ingest.plan_parser import parse_plan
 
 log = logging.getLogger(__name__)
 
-SKIP_NAMES = {"units.yaml", "README.md"}
+SKIP_NAMES = {"units.yaml", "synonyms.yaml", "README.md"}  # data read by name, not documents
 # Bump when parsing or chunking changes: every file is then re-parsed on the next ingest.
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"  # 5: rumor checks carry their claims and subjects
 
 
 @dataclass
@@ -134,6 +135,8 @@ def _parse(path: Path, file_hash: str, settings: Settings) -> tuple[DocMeta, _Pa
             settings.chunk_overlap,
             rumor=doc.raw.get("rumor"),
             verdict=doc.raw.get("verdict"),
+            claims=tuple(doc.raw.get("claims") or ()),
+            subjects=tuple(tuple(s) for s in doc.raw.get("subjects") or ()),
         )
         if not chunks:
             raise FileRejected(path, "正文为空，没有可索引的内容")
@@ -342,7 +345,17 @@ def _ingest_locked(
         report.version = current
     else:
         report.version = _write_version(
-            settings, embedder, layout, documents, chunks, plans, units_data, units_hash, skipped, report
+            settings,
+            embedder,
+            layout,
+            documents,
+            chunks,
+            plans,
+            units_data,
+            units_hash,
+            skipped,
+            report,
+            progress=progress,
         )
         report.changed = True
     report.documents = len(documents)
@@ -363,17 +376,13 @@ def _write_version(
     units_hash: str,
     skipped: dict[str, dict[str, Any]],
     report: IngestReport,
+    *,
+    progress: bool = False,
 ) -> str:
     name = layout.new_version()
     try:
         ordered = list(chunks.values())
-        cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
-        try:
-            vectors, computed = cache.embed(
-                embedder, [c.content_hash for c in ordered], [c.passage() for c in ordered]
-            )
-        finally:
-            cache.close()
+        vectors, computed = _embed_chunks(settings, embedder, ordered, documents, progress)
         report.embedded = computed
         store = layout.create_store(name, embedder.id)
         if ordered:
@@ -396,3 +405,84 @@ def _write_version(
         raise
     layout.prune(settings.keep_versions)
     return name
+
+
+class _Recording:
+    """The embedder, remembering which texts it was last asked for (to name them if that fails)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.id = inner.id
+        self._inner = inner
+        self.asked: list[str] = []
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.asked = list(texts)
+        return self._inner.embed_passages(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._inner.embed_query(text)
+
+
+def _embed_chunks(
+    settings: Settings,
+    embedder: Embedder,
+    ordered: list[Chunk],
+    documents: dict[str, DocumentRecord],
+    progress: bool,
+) -> tuple[np.ndarray, int]:
+    """Vectors for ``ordered`` and how many had to be computed, ``embeddings_batch`` chunks at a time.
+
+    Each batch is cached as soon as it is computed, so an ingest that fails part-way (a slow or failing
+    endpoint) computes only the rest when run again. A batch that fails raises UpstreamError naming the
+    files its chunks come from; the caller abandons the new version and CURRENT is left as it was.
+    """
+    step = settings.embeddings_batch
+    cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite")
+    parts: list[np.ndarray] = []
+    computed = 0
+    try:
+        with tqdm(total=len(ordered), desc="向量计算", unit="段", disable=not progress) as bar:
+            for start in range(0, len(ordered), step):
+                part = ordered[start : start + step]
+                recording = _Recording(embedder)
+                try:
+                    vecs, n = cache.embed(
+                        recording, [c.content_hash for c in part], [c.passage() for c in part]
+                    )
+                except UpstreamError as exc:
+                    asked = set(recording.asked)
+                    failed = [c for c in part if c.passage() in asked] or part
+                    raise _batch_failed(exc, failed, documents) from exc
+                parts.append(vecs)
+                computed += n
+                bar.update(len(part))
+                if n:
+                    log.info(
+                        "embedded", extra={"done": start + len(part), "total": len(ordered), "computed": n}
+                    )
+    finally:
+        cache.close()
+    return (np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)), computed
+
+
+def _batch_failed(
+    exc: UpstreamError, failed: list[Chunk], documents: dict[str, DocumentRecord]
+) -> UpstreamError:
+    """The embedder's error, saying which files the failed batch came from and that nothing changed."""
+    paths = sorted({documents[c.source_id].path if c.source_id in documents else c.source_id for c in failed})
+    shown = [_display_path(p) for p in paths[:10]]
+    more = f" 等 {len(paths)} 个文件" if len(paths) > 10 else ""
+    return UpstreamError(
+        f"向量计算失败：{str(exc).rstrip('。.')}。这批 {len(failed)} 个片段来自：{'、'.join(shown)}{more}。"
+        "当前索引保持不变；已算好的向量已缓存，稍后重新运行 kepu ingest 只会计算其余部分",
+        status=exc.status,
+        body=exc.body,
+    )
+
+
+def _display_path(path: str) -> str:
+    """A path relative to the working directory when it is below it (shorter to read)."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path

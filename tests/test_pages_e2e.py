@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.safety import EMERGENCY_LINE
 from tests.conftest import plan_units_from_text
 from tests.http_server import serve
 
@@ -183,3 +184,136 @@ def test_chat_page_streams_when_a_model_is_configured(browser, ingested, kb_sett
             page.locator(".a.generative summary").first.click()
             assert "科学辟谣平台" in page.inner_text(".a.generative blockquote")
             page.close()
+
+
+# --- emergencies and a phone screen (issue 20) -----------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+EMERGENCY_Q = "有人溺水了怎么办"
+LONG_Q = "教育部负责哪些工作？"  # a structured answer many lines long
+ANSWERS = "#log > .a:not(.pending)"
+
+
+def _ask(page, question: str):  # type: ignore[no-untyped-def]
+    """Ask through the form (Enter in the box) and return the new answer once it is on the page."""
+    n = page.locator(ANSWERS).count()
+    page.fill("#question", question)
+    page.press("#question", "Enter")
+    page.wait_for_function(f"document.querySelectorAll('{ANSWERS}').length > {n}")
+    return page.locator(ANSWERS).nth(n)
+
+
+def _assert_in_view(page, answer, *, whole: bool) -> None:  # type: ignore[no-untyped-def]
+    """The answer's last line (and the end of its box) is above the input box; with whole=True its first
+    line is on screen too."""
+    input_top = page.locator("#ask-form").bounding_box()["y"]
+    box = answer.bounding_box()
+    last_line = answer.locator(".text").evaluate(
+        "el => { const r = document.createRange(); r.selectNodeContents(el);"
+        " const rects = r.getClientRects(); return rects[rects.length - 1].bottom; }"
+    )
+    assert last_line <= input_top, (last_line, input_top)
+    assert box["y"] + box["height"] <= input_top, (box, input_top)
+    if whole:
+        assert box["y"] >= 0, box
+
+
+def _rgb(css: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+
+
+def test_emergency_answer_on_a_phone_calls_120_and_is_in_view(browser, base) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(base + "/")
+
+    normal = _ask(page, "第32条由哪个单位负责？")
+    assert "财政部" in normal.inner_text()
+    refusal = _ask(page, "茅台股票能买吗")
+    assert "暂时无法回答" in refusal.locator(".note").inner_text()
+    for a in (normal, refusal):  # non-emergency answers: no call button, no tel: link
+        assert a.locator("a[href^='tel:']").count() == 0
+        assert "emergency" not in (a.get_attribute("class") or "")
+    long = _ask(page, LONG_Q)
+    assert long.bounding_box()["height"] > 300
+    _assert_in_view(page, long, whole=False)  # a long answer: its end clears the input box
+
+    with page.expect_response("**/api/ask") as response:
+        answer = _ask(page, EMERGENCY_Q)
+    data = response.value.json()  # the page renders the core's flag, and the core sets it
+    assert data["emergency"] is True and data["answer"].startswith(EMERGENCY_LINE)
+    assert page.evaluate("window.scrollY") > 0  # the log is longer than the screen: it had to scroll
+    # the first thing in the answer is the 120 call link, styled as an emergency
+    first = answer.locator(":scope > *").first
+    assert first.evaluate("e => e.tagName") == "A"
+    assert first.get_attribute("href") == "tel:120"
+    assert "120" in first.get_attribute("aria-label")
+    assert answer.inner_text().splitlines()[0] == "立即拨打120"
+    assert "emergency" in answer.get_attribute("class")
+    assert answer.locator(".note").count() == 0
+    call = first.bounding_box()
+    assert call["height"] >= 44 and call["width"] >= 44  # a thumb-sized target
+    r, g, b = _rgb(first.evaluate("e => getComputedStyle(e).backgroundColor"))
+    assert r >= 150 and g <= 80 and b <= 80, (r, g, b)  # red
+    assert _rgb(first.evaluate("e => getComputedStyle(e).color")) == (255, 255, 255)
+    note_bg = refusal.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert first.evaluate("e => getComputedStyle(e).backgroundColor") != note_bg
+    # the 120 line is not repeated as text; the approved steps follow
+    text = answer.locator(".text").inner_text()
+    assert "情况紧急时" not in text and "落水" in text
+    _assert_in_view(page, answer, whole=True)
+    page.screenshot(path=str(OUTPUT / "emergency-390x844.png"))
+    context.close()
+
+
+def test_emergency_refusal_looks_like_an_emergency_not_a_refusal(browser, base) -> None:
+    from bot.kb.types import Answer
+    from bot.safety import UNCOVERED_EMERGENCY_TEXT
+
+    question = "工地上有人休克了"
+    refusal = Answer(question, UNCOVERED_EMERGENCY_TEXT, "refusal", route="out_of_scope", emergency=True)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.route("**/api/ask", lambda route: route.fulfill(json=refusal.to_dict()))
+    page.goto(base + "/")
+    answer = _ask(page, question)
+    assert answer.get_attribute("data-mode") == "refusal"
+    assert answer.locator(".note").count() == 0  # not 暂时无法回答
+    first = answer.locator(":scope > *").first
+    assert first.get_attribute("href") == "tel:120"
+    r, g, b = _rgb(first.evaluate("e => getComputedStyle(e).backgroundColor"))
+    assert r >= 150 and g <= 80 and b <= 80, (r, g, b)
+    # the box is not the yellow refusal note either
+    assert _rgb(answer.evaluate("e => getComputedStyle(e).backgroundColor")) == (255, 255, 255)
+    assert answer.locator(".text").inner_text() == UNCOVERED_EMERGENCY_TEXT.split("。", 1)[1]
+    _assert_in_view(page, answer, whole=True)
+    page.screenshot(path=str(OUTPUT / "emergency-refusal-390x844.png"))
+    context.close()
+
+
+def test_streamed_answers_on_a_phone_end_above_the_input(browser, ingested, kb_settings, embedder) -> None:
+    from bot.app import create_app
+    from tests.http_server import serve_app
+    from tests.llm_standin import standin_llm
+
+    llm = standin_llm()
+    with serve_app(llm) as llm_url:
+        settings = kb_settings.model_copy(
+            update={"llm_base_url": llm_url + "/v1", "llm_model": "stand-in", "rate_limit": "10000/minute"}
+        )
+        with serve_app(create_app(settings, embedder)) as url:
+            context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+            page = context.new_page()
+            page.goto(url + "/")
+            page.wait_for_selector("#ask-form[data-streaming=true]")  # /api/config: a model is configured
+            first = _ask(page, "科学辟谣平台是什么？")
+            assert "generative" in first.get_attribute("class")
+            long = _ask(page, LONG_Q)
+            _assert_in_view(page, long, whole=False)
+            answer = _ask(page, EMERGENCY_Q)  # the flag comes in the stream's `final` event
+            assert answer.locator(":scope > *").first.get_attribute("href") == "tel:120"
+            assert "emergency" in answer.get_attribute("class")
+            assert page.evaluate("window.scrollY") > 0
+            _assert_in_view(page, answer, whole=True)
+            page.screenshot(path=str(OUTPUT / "emergency-streamed-390x844.png"))
+            context.close()

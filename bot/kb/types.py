@@ -108,6 +108,10 @@ class Chunk:
     content_hash: str = ""
     verdict: str | None = None  # rumor checks: 谣言 / 不准确 / 属实
     health: bool = False  # science material that gives health advice (it has a "去医院" section)
+    # rumor checks: the claims the verdict rules on, as people say them, and the subjects they are
+    # about, each as (subject, alias, alias …)
+    claims: tuple[str, ...] = ()
+    subjects: tuple[tuple[str, ...], ...] = ()
 
     def passage(self) -> str:
         """What gets embedded and lexically indexed: the headings plus the text."""
@@ -118,7 +122,14 @@ class Chunk:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Chunk:
-        return cls(**{**data, "units": tuple(data.get("units", ()))})
+        return cls(
+            **{
+                **data,
+                "units": tuple(data.get("units", ())),
+                "claims": tuple(data.get("claims", ())),
+                "subjects": tuple(tuple(s) for s in data.get("subjects", ())),
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -203,6 +214,7 @@ class Answer:
     passages: list[Citation] = field(default_factory=list, repr=False)  # what a model may rewrite from
     health: bool = False  # quotes health advice (a generated rewrite keeps the doctor line)
     degraded: bool = False  # computed without the vector store (unreachable): never cached
+    emergency: bool = False  # someone may be in danger now: the first line is safety.EMERGENCY_LINE
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -212,6 +224,7 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "latency_ms": round(self.latency_ms, 3),
             "route": self.route,
+            "emergency": self.emergency,
         }
 
     def to_cache(self) -> dict[str, Any]:
@@ -229,4 +242,5 @@ class Answer:
             route=data.get("route", ""),
             passages=[Citation(**c) for c in data.get("passages", [])],
             health=bool(data.get("health", False)),
+            emergency=bool(data.get("emergency", False)),
         )

@@ -1,0 +1,94 @@
+"""Answerability: does a passage address *this* question, or does it merely share its topic?
+
+A question's key concepts are the words that say what it is about — the food, disease, symptom, body
+part, object, place, unit or programme — not generic words (致癌, 身体, 吃: bot/generic_words.txt) or
+question words (the stopwords). A passage addresses the question when every key concept is in it,
+directly or through one of the language layer's aliases (bot/language.py): "拉肚子" is covered by a
+passage about 腹泻, "烤焦的肉" is not covered by one about 味精.
+
+The check is lexical on purpose: it is exact, explainable and costs microseconds; what it cannot see
+(a paraphrase that shares no word) is what the language layer's synonyms are for, and what an
+optional model judgment (bot/llm.py) adds when one is configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from bot.language import Lexicon
+from bot.text import Tokenizer, stopwords
+
+GENERIC_FILE = Path(__file__).with_name("generic_words.txt")
+# A concept shorter than this is not checked: a single character (醋, 蛇) is too often part of other
+# words to say what a passage is about; such questions keep the retrieval thresholds alone.
+MIN_CONCEPT_CHARS = 2
+
+
+@lru_cache(maxsize=1)
+def generic_words() -> frozenset[str]:
+    text = GENERIC_FILE.read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
+@dataclass(frozen=True)
+class Concept:
+    word: str
+    aliases: frozenset[str]  # the word itself and what counts as the same thing
+
+    def covered_by(self, text: str) -> bool:
+        return any(a in text for a in self.aliases)
+
+
+# Parts of speech (jieba) that name things: nouns, names, organisations, idioms and set phrases
+# (上吐下泻), noun-verbs (报名 as 报名工作). Verbs, adverbs, places and times (山上, 晚上) are not concepts.
+CONCEPT_POS = ("n", "nz", "nt", "ns", "nr", "nrt", "vn", "l", "i", "b", "eng")
+# A word jieba guessed (not in its dictionary) is a concept only without these: "肉会", "菜能" are a
+# noun glued to a function word, "官网", "脚肿" are words the dictionary lacks.
+FUNCTION_CHARS = set("会能要是的了吗呢吧在和与就都也还又很太把被给让去来过着么啊呀")
+
+
+def key_concepts(
+    text: str,
+    tokenizer: Tokenizer,
+    lexicon: Lexicon,
+    ignore: Iterable[str] = (),
+    known: Callable[[str], bool] | None = None,
+) -> list[Concept]:
+    """The question's key concepts: the curated words and phrases of the language layer that it
+    contains (隔夜菜, 上吐下泻), then the nouns and set phrases jieba finds in the rest — only words in
+    its dictionary, so a guess such as "菜能" is not taken for a concept.
+
+    ``ignore`` drops words already accounted for (a unit the route resolved, an attribute asked
+    about). With ``known``, a concept keeps only aliases the library uses (plus itself)."""
+    skip = stopwords() | generic_words() | set(ignore)
+    words: list[str] = []
+    rest = text
+    for term in lexicon.terms(text):
+        words.append(term)
+        rest = rest.replace(term, " ")
+    for word, flag in tokenizer.tagged(rest):
+        if not flag.startswith(CONCEPT_POS):
+            continue
+        if tokenizer.in_dictionary(word) or (known and known(word)) or not FUNCTION_CHARS & set(word):
+            words.append(word)
+    out: list[Concept] = []
+    seen: set[str] = set()
+    for w in words:
+        w = w.strip().lower()
+        cjk = any("\u4e00" <= c <= "\u9fff" for c in w)
+        if len(w) < MIN_CONCEPT_CHARS or w in skip or w in seen or not cjk:
+            continue
+        seen.add(w)
+        aliases = lexicon.aliases(w)
+        if known is not None:
+            aliases = {a for a in aliases if a == w or known(a)}
+        out.append(Concept(w, frozenset(aliases)))
+    return out
+
+
+def uncovered(concepts: Iterable[Concept], text: str) -> list[Concept]:
+    """The concepts a text does not address (empty: it addresses them all)."""
+    return [c for c in concepts if not c.covered_by(text)]

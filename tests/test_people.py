@@ -1,0 +1,219 @@
+"""The language layer, emergency recognition, the answerability gate and claim matching, one by one
+(no model: jieba and the data files only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import claims, first_aid
+from bot.answerability import generic_words, key_concepts, uncovered
+from bot.emergency import EmergencyRecognizer, default_recognizer
+from bot.errors import ConfigError
+from bot.kb.types import Chunk
+from bot.language import Lexicon
+from bot.text import Tokenizer, normalize
+from tests.conftest import KNOWLEDGE
+
+pytestmark = pytest.mark.unit
+
+LIBRARY = "".join(p.read_text(encoding="utf-8") for p in (KNOWLEDGE / "science").glob("*.md")) + (
+    KNOWLEDGE / "plan" / "2020-work-points.txt"
+).read_text(encoding="utf-8")
+
+
+def known(word: str) -> bool:
+    return word in LIBRARY
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.load(KNOWLEDGE / "synonyms.yaml")
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Tokenizer:
+    return Tokenizer(tmp_path_factory.mktemp("jieba"))
+
+
+# --- language layer -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "mandarin"),
+    [
+        ("俾狗咬咗点算", "被狗咬了怎么办"),
+        ("食咗有毒嘅菌点算", "吃了有毒的菌怎么办"),
+        ("俺爹突然嘴歪了", "我爹突然嘴歪了"),
+        ("食物中毒怎么办", "食物中毒怎么办"),  # 食 is Mandarin here: not a Cantonese question
+        ("唔好食生嘅食物", "不要吃生的食物"),  # 食物 keeps its 食 even in Cantonese
+        ("娃娃发烧了", "娃娃发烧了"),  # a doubled character is a word, not two dialect words
+    ],
+)
+def test_dialect_is_rewritten_as_mandarin(lexicon: Lexicon, said: str, mandarin: str) -> None:
+    assert lexicon.rewrite(normalize(said), known) == mandarin
+
+
+def test_colloquial_words_expand_to_the_librarys_words(lexicon: Lexicon) -> None:
+    assert {"拉肚子", "呕吐", "食物中毒"} <= set(lexicon.expand("一家子都上吐下泻", known))
+    assert "蘑菇" in lexicon.expand("山上捡的菌子能吃不", known)
+    assert "免费开放" in lexicon.expand("科技馆进去要门票不", known)
+    # a word the library already uses pulls in no Cilin sense of it ("蘑菇" also means "to dawdle")
+    assert "纠缠" not in lexicon.expand("蘑菇能吃吗", known)
+
+
+def test_cilin_adds_synonyms_only_onto_library_words() -> None:
+    with_cilin = Lexicon.load(KNOWLEDGE / "synonyms.yaml", cilin=True)
+    without = Lexicon.load(KNOWLEDGE / "synonyms.yaml", cilin=False)
+    assert with_cilin.cilin and not without.cilin
+    # 闹肚子 is in Cilin's 腹泻 group; every word Cilin adds is one the library uses
+    added = with_cilin.expand("闹肚子", known)
+    assert added and all(known(w) for w in added)
+
+
+def test_a_broken_synonym_file_is_a_clear_chinese_error(tmp_path: Path) -> None:
+    bad = tmp_path / "synonyms.yaml"
+    bad.write_text("groups: [[只有一个词]]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="至少要有两个词"):
+        Lexicon.load(bad, cilin=False)
+    bad.write_text("groups: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="不是有效的 YAML"):
+        Lexicon.load(bad, cilin=False)
+    assert Lexicon.load(tmp_path / "absent.yaml", cilin=False).groups == []
+
+
+# --- emergencies ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "kind"),
+    [
+        ("我爹突然嘴歪了说话不利索", "stroke"),
+        ("我妈胸口疼得厉害一直冒冷汗", "heart_attack"),
+        ("孩子掉河里了", "drowning"),
+        ("老人吃汤圆噎住了", "choking"),
+        ("孩子发高烧突然翻白眼抽起来了", "febrile_seizure"),
+        ("切菜切到手腕了血一直往外喷", "bleeding"),
+        ("我爸打完农药回来就吐浑身是汗", "poisoning_pesticide"),
+        ("屋里烧炭取暖早上叫不醒了", "poisoning_gas"),
+        ("老汉儿遭电打了还趴在电线上头", "electric_shock"),
+        ("被蛇咬了一口", "snakebite"),
+        ("有个人倒在地上叫不醒也没呼吸了", "not_breathing"),
+    ],
+)
+def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: str) -> None:
+    found = default_recognizer().recognize(words)
+    assert found is not None and found.kind == kind
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "胸口有点闷是不是没睡好",
+        "怎么预防中风",
+        "中风以后在家里咋康复锻炼",
+        "去年溺水的事故多吗",
+        "晚上睡觉小腿老抽筋是不是缺钙",
+        "切菜把手指头划了个小口子流了点血",
+        "煤气费在哪交",
+        "第32条由哪个单位负责？",
+    ],
+)
+def test_look_alikes_are_not_emergencies(words: str) -> None:
+    assert default_recognizer().recognize(words) is None
+
+
+def test_an_acute_sign_overrides_knowledge_wording() -> None:
+    r = default_recognizer()
+    assert r.recognize("听说煤气中毒了要开窗") is None  # asked about, nobody in danger
+    assert r.recognize("听说煤气中毒了要开窗，我妈现在叫不醒") is not None
+
+
+def test_every_kind_names_articles_that_exist() -> None:
+    r = EmergencyRecognizer.load()
+    for kind in r.kinds:
+        assert kind.articles, kind.name
+        for article in kind.articles:
+            assert (KNOWLEDGE / "science" / f"{article}.md").exists(), (kind.name, article)
+
+
+# --- answerability --------------------------------------------------------------------------------
+
+
+def test_key_concepts_leave_out_generic_words(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
+    words = [c.word for c in key_concepts("吃烧烤烤焦的肉会致癌吗", tokenizer, lexicon, known=known)]
+    assert "烤焦" in words and "致癌" not in words and "吃" not in words
+    assert {"致癌", "身体", "吃"} <= generic_words()
+    assert [c.word for c in key_concepts("隔夜菜能吃吗", tokenizer, lexicon, known=known)] == ["隔夜菜"]
+
+
+def test_a_concept_is_covered_directly_or_through_an_alias(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
+    concepts = key_concepts("一家子都上吐下泻", tokenizer, lexicon, known=known)
+    assert not uncovered(concepts, "食物中毒的人常常会呕吐、腹泻。")
+    charred = key_concepts("吃烧烤烤焦的肉会致癌吗", tokenizer, lexicon, known=known)
+    msg = "味精的主要成分是谷氨酸钠，没有证据表明会致癌。"
+    assert [c.word for c in uncovered(charred, msg)] == ["烤焦"]
+
+
+# --- claims ---------------------------------------------------------------------------------------
+
+MSG = Chunk(
+    "rumor-msg#0",
+    "rumor-msg",
+    "味精吃多了会致癌吗？",
+    "science",
+    "",
+    "",
+    verdict="谣言",
+    claims=("味精吃多了会致癌", "味精有毒"),
+    subjects=(("味精", "谷氨酸钠", "鸡精"),),
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "claim"),
+    [
+        ("听说味精吃多了会得癌是真的不", "味精吃多了会致癌"),
+        ("谷氨酸钠有毒吗", "味精有毒"),
+        ("鸡精比味精更健康吗", None),  # about 味精, but not a claim the check rules on
+        ("味精会让人掉头发吗", None),
+        ("吃烧烤烤焦的肉会致癌吗", None),  # the claim's words, but not its subject
+    ],
+)
+def test_a_verdict_needs_the_subject_and_the_claim(
+    lexicon: Lexicon, tokenizer: Tokenizer, question: str, claim: str | None
+) -> None:
+    found = claims.match(question, MSG, tokenizer.words, lexicon)
+    assert (found.claim if found else None) == claim
+
+
+def test_claim_match_threshold_boundary(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
+    """CLAIM_MATCH = 1.0: every own word of the claim. One of two is not enough."""
+    two = Chunk(
+        "c#0", "c", "t", "science", "", "", verdict="谣言", claims=("醋能软化血管",), subjects=(("醋",),)
+    )
+    assert claims.claim_words("醋能软化血管", two.subjects, tokenizer.words) == ["软化", "血管"]
+    assert claims.match("醋能软化血管吗", two, tokenizer.words, lexicon) is not None
+    assert claims.match("醋对血管好吗", two, tokenizer.words, lexicon) is None  # 1 of 2 words
+    assert claims.CLAIM_MATCH == 1.0
+
+
+# --- first aid ------------------------------------------------------------------------------------
+
+
+def test_steps_are_rebuilt_whole_from_overlapping_chunks_and_renumbered() -> None:
+    a = Chunk("x#0", "x", "题目", "science", "1. 先拨打120。\n2. 让病人躺下", "怎么做", section="怎么做")
+    b = Chunk(
+        "x#1", "x", "题目", "science", "2. 让病人躺下，解开衣领。\n4. 守着病人。", "怎么做", section="怎么做"
+    )
+    c = Chunk("x#2", "x", "题目", "science", "不要给病人喂水。", "不要做", section="不要做")
+    text, quoted = first_aid.emergency_text([a, b, c], "有人晕倒了", "立即拨打120")
+    lines = text.splitlines()
+    assert lines[0] == "立即拨打120"
+    assert [ln for ln in lines if ln[:2] in ("1.", "2.", "3.", "4.")] == [
+        "1. 先拨打120。",
+        "2. 让病人躺下，解开衣领。",
+        "3. 守着病人。",
+    ]
+    assert "· 不要给病人喂水。" in lines and "如果症状持续" not in text
