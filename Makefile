@@ -61,6 +61,7 @@ bench: install system-deps
 	$(BIN)/python bench/bench_http.py
 	$(BIN)/python bench/bench_cluster.py
 	$(BIN)/python bench/bench_cli.py
+	$(BIN)/python bench/bench_gate.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

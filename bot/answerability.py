@@ -67,8 +67,10 @@ def key_concepts(
     words: list[str] = []
     rest = text
     for term in lexicon.terms(text):
-        words.append(term)
         rest = rest.replace(term, " ")
+        # a people's word none of whose equivalents the library uses cannot be checked against it
+        if known is None or any(known(a) for a in lexicon.aliases(term)):
+            words.append(term)
     for word, flag in tokenizer.tagged(rest):
         if not flag.startswith(CONCEPT_POS):
             continue

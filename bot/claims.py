@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.answerability import FUNCTION_CHARS
 from bot.kb.types import Chunk
 from bot.language import Lexicon
 from bot.text import stopwords
@@ -75,7 +76,13 @@ def claim_words(
         for name in sorted(group, key=len, reverse=True):
             text = text.replace(name, " ")
     skip = stopwords() | CLAIM_FILLER
-    return [w for w in words(text) if w.strip() and w not in skip]
+    # single characters (放, 边) and words glued to a function character by segmentation ("边会")
+    # say too little to tell one claim from another
+    return [
+        w
+        for w in words(text)
+        if len(w) >= 2 and w not in skip and not (FUNCTION_CHARS & set(w) and len(w) == 2)
+    ]
 
 
 def match(
@@ -87,6 +94,8 @@ def match(
         return None
     best: ClaimMatch | None = None
     for claim in check.claims:
+        if "比" in question and "比" not in claim:
+            continue  # "吃猪血比吃红糖管用" compares; the claim "红糖能补铁" does not: another claim
         own = claim_words(claim, check.subjects, words)
         if not own:
             continue

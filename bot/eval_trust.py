@@ -58,8 +58,9 @@ def score_hard_negative(q: dict[str, Any], ans: Answer) -> dict[str, Any]:
     grounded = answered and any(s in _cited_text(ans) for s in q["subject"])
     m = VERDICT_RE.match(ans.answer)
     verdict = m.group(1) if m else None
+    # a verdict is wrong unless the set expects exactly it (a partly true claim may rightly get 不准确)
     wrong_verdict = verdict is not None and (
-        q.get("claim_true") in (True, "partly") or q.get("verdict") != verdict
+        q.get("verdict") != verdict or (q.get("claim_true") is True and verdict != "属实")
     )
     expect = q["expect"]
     source_ok = _first_source_ok(q, ans)

@@ -107,17 +107,22 @@ class Retriever:
         weights = {t: self.kb.lexical.idf(t) for t in content}
         return sum(w for t, w in weights.items() if t in words) / sum(weights.values())
 
-    def search(self, question: str, k: int | None = None, *, fast: bool = False) -> Retrieval:
+    def search(
+        self, question: str, k: int | None = None, *, fast: bool = False, expand: tuple[str, ...] = ()
+    ) -> Retrieval:
         """Hybrid search. With ``fast``, a clear lexical winner is returned without the dense step."""
         if k is None:
             k = self.settings.top_k
         if k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
         s = self.settings
-        tokens = self.query_tokens(question)
-        if fast and (quick := self._lexical_only(question, tokens, k)) is not None:
+        # ``expand``: the library's words for the question's colloquial ones (bot/language.py). They join
+        # the lexical query only: the question's vector is the question's own words.
+        lexical_text = f"{question} {' '.join(expand)}" if expand else question
+        tokens = self.query_tokens(lexical_text)
+        if fast and (quick := self._lexical_only(lexical_text, tokens, k)) is not None:
             return quick
-        lexical = self.kb.lexical.search(self.lexical_query(question, tokens), s.candidates)
+        lexical = self.kb.lexical.search(self.lexical_query(lexical_text, tokens), s.candidates)
         try:
             dense = self.kb.store.search(self._embed_query(question), s.candidates)
         except (StoreUnavailableError, EmbedderUnavailableError) as exc:
@@ -130,7 +135,7 @@ class Retriever:
                     "dependency": "embedder" if isinstance(exc, EmbedderUnavailableError) else "chroma",
                 },
             )
-            quick = self._lexical_only(question, tokens, k)
+            quick = self._lexical_only(lexical_text, tokens, k)
             if quick is not None:
                 return replace(quick, degraded=True)
             return Retrieval([], tokens, 0.0, None, degraded=True)

@@ -21,6 +21,7 @@ def kepu(settings, *args: str, stdin: str | None = None) -> subprocess.Completed
         **os.environ,
         "KEPU_DATA_DIR": str(settings.data_dir),
         "KEPU_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+        "KEPU_EMBEDDING_CACHE_DIR": str(settings.cache_dir),  # the run's shared cache: embed only what is new
     }
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
@@ -81,7 +82,9 @@ def test_sources_json(ingested, kb_settings) -> None:
     assert ids["rabies-dog-bite"]["status"] == "approved" and ids["rabies-dog-bite"]["reviewed_by"]
 
 
-def test_ingest_exit_status_and_messages(tmp_path: Path, knowledge_copy: Path, shared_cache: Path) -> None:
+def test_ingest_exit_status_and_messages(
+    ingested, tmp_path: Path, knowledge_copy: Path, shared_cache: Path
+) -> None:
     from bot.config import Settings
 
     settings = Settings(

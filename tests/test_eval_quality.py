@@ -65,7 +65,10 @@ def test_refusals(result) -> None:
 
 
 def test_rumor_verdicts(result) -> None:
-    assert result["rumor_verdict_accuracy"] >= 0.90  # measured 0.935
+    # A verdict now needs the question to restate a claim the check declares (bot/claims.py); a few
+    # wordings of eval/questions_rumor.yaml get the check quoted without its verdict. Measured 0.871
+    # (0.935 before verdicts were tied to claims, which also gave 77 wrong verdicts on hard negatives).
+    assert result["rumor_verdict_accuracy"] >= 0.85
 
 
 def test_overall_accuracy(result, heldout) -> None:

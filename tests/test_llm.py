@@ -112,9 +112,12 @@ def test_structured_answers_are_never_rewritten(gen_bot, llm) -> None:
 def test_health_rules_hold_whatever_the_model_says(gen_bot, llm) -> None:
     app, _ = llm
     app.state.mode = "no_120"  # a model that leaves out the emergency line and the doctor line
+    # an emergency is never rewritten: 120 first, the approved steps whole and in order
     ans = gen_bot.answer("被蛇咬了怎么办")
-    assert ans.mode == "generative"
-    assert ans.answer.startswith(safety.EMERGENCY_LINE) and ans.answer.endswith(safety.DOCTOR_LINE)
+    assert ans.mode == "extractive" and ans.emergency and ans.answer.startswith(safety.EMERGENCY_LINE)
+    # other health answers may be rewritten, and keep the doctor line whatever the model wrote
+    ans = gen_bot.answer("中暑了该怎么预防")
+    assert ans.mode == "generative" and ans.answer.endswith(safety.DOCTOR_LINE)
     app.state.mode = "dose"
     assert "2片" not in gen_bot.answer("被狗咬了怎么办").answer
 

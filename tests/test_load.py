@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CONNECTIONS = 16
 SECONDS_TWO = 60  # the minimum for two replicas
-SECONDS_ONE = 20  # the one-replica baseline: a rate, so a shorter run measures it as well
+SECONDS_ONE = 10  # the one-replica baseline: a rate, so a shorter run measures it as well
 MAX_REQUESTS = 20_000  # per run: a bound on count besides the bound on time
 
 

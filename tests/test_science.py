@@ -43,6 +43,18 @@ def test_library_size_and_front_matter() -> None:
         ({"verdict": "谣言"}, "rumor"),
         ({"rumor": "吃醋软化血管"}, "verdict"),
         ({"rumor": "吃醋软化血管", "verdict": "假的"}, "verdict"),
+        ({"rumor": "吃醋软化血管", "verdict": "谣言", "subjects": {"醋": []}}, "claims"),
+        ({"rumor": "吃醋软化血管", "verdict": "谣言", "claims": [], "subjects": {"醋": []}}, "claims"),
+        ({"rumor": "吃醋软化血管", "verdict": "谣言", "claims": ["吃醋能软化血管"]}, "subjects"),
+        (
+            {
+                "rumor": "吃醋软化血管",
+                "verdict": "谣言",
+                "claims": ["吃醋能软化血管"],
+                "subjects": {"醋": "陈醋"},
+            },
+            "subjects",
+        ),
     ],
 )
 def test_rumor_checks_need_rumor_and_verdict(meta, field) -> None:
@@ -55,7 +67,23 @@ def test_rumor_checks_need_rumor_and_verdict(meta, field) -> None:
     }
     with pytest.raises(MetadataError) as info:
         validate(Path("rumor.md"), {**base, **meta})
-    assert field in info.value.reason
+    assert field in info.value.reason and "rumor.md" in str(info.value)
+
+
+def test_a_complete_rumor_check_keeps_its_claims_and_subjects() -> None:
+    meta = {
+        "kind": "rumor",
+        "title": "吃醋能软化血管吗",
+        "status": "approved",
+        "reviewed_by": "x",
+        "approved_at": "2026-01-01",
+        "rumor": "吃醋软化血管",
+        "verdict": "谣言",
+        "claims": ["吃醋能软化血管"],
+        "subjects": {"醋": ["陈醋"]},
+    }
+    raw = validate(Path("rumor.md"), meta).raw
+    assert raw["claims"] == ["吃醋能软化血管"] and raw["subjects"] == [["醋", "陈醋"]]
 
 
 def test_rumor_question_gets_the_verdict_first(bot) -> None:
@@ -89,8 +117,10 @@ def test_emergencies_put_120_first_then_approved_steps(bot, question, source) ->
     assert "立即拨打120" in ans.answer.splitlines()[0]
     assert ans.citations[0].source_id == source
     article = (SCIENCE / f"{source}.md").read_text(encoding="utf-8")
-    quoted = [ln for ln in ans.answer.splitlines()[2:] if ln and ln != safety.DOCTOR_LINE]
-    assert quoted and all(ln in article for ln in quoted)
+    steps = [ln.split(". ", 1)[1] for ln in ans.answer.splitlines() if ln[:1].isdigit()]
+    donts = [ln[2:] for ln in ans.answer.splitlines() if ln.startswith("· ")]
+    assert steps and all(s in article for s in steps + donts)
+    assert safety.DOCTOR_LINE not in ans.answer and ans.emergency
 
 
 @pytest.mark.parametrize(

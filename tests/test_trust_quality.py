@@ -1,0 +1,70 @@
+"""CI guards on trust (issues 19 and 20), on the eval sets written apart from the code.
+
+- eval/hard_negatives.yaml: no wrong verdict at all, and answer precision (answered questions whose
+  cited text is about the question's subject) not below ANSWER_PRECISION_FLOOR. The issue's goal is
+  0.97 (ANSWER_PRECISION_GOAL); the lexical gate reaches 0.737 (0.702 before it), so the goal is not
+  met yet and issue 19 stays open — the floor keeps what was gained from regressing.
+- eval/emergencies.yaml (and the emergencies among the colloquial and held-out people's sets): every
+  description gets 「立即拨打120」 first; look-alikes raise at most MAX_FALSE_ALARMS.
+- The existing sets: in-scope recall (in-scope questions answered rather than refused) no more than
+  one point below the figures measured before the gate (commit 2cb0358: 384/392 and 116/117).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.eval_trust import run_trust_eval
+from bot.evaluate import load_questions, run_eval
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+EVAL = Path(__file__).resolve().parent.parent / "eval"
+ANSWER_PRECISION_GOAL = 0.97  # issue 19's goal: not reached yet (see the module docstring)
+# Measured 0.737 with `kepu eval eval/hard_negatives.yaml` at the commit that added this test.
+ANSWER_PRECISION_FLOOR = 0.72
+# Look-alikes (eval/lookalikes.yaml, 101 questions) that may get the 120 line: a false alarm costs a
+# call that was not needed; a missed emergency can cost a life. Measured 1 (see the closing note).
+MAX_FALSE_ALARMS = 3
+# In-scope recall before the gate (2cb0358), as answered / in scope: one point below is the floor.
+BEFORE_IN_SCOPE_RECALL = {"classic": 384 / 392, "heldout": 116 / 117}
+
+
+def in_scope_recall(result: dict) -> float:
+    return 1 - result["in_scope_refused"] / result["in_scope"]
+
+
+@pytest.fixture(scope="module")
+def hard(bot):
+    return run_trust_eval(bot, load_questions([EVAL / "hard_negatives.yaml"]))
+
+
+def test_no_wrong_verdicts_and_precise_answers(hard) -> None:
+    wrong = [f for f in hard["failures"] if f["why"] == "wrong verdict"]
+    assert hard["wrong_verdicts"] == 0, wrong
+    assert hard["answer_precision"] >= ANSWER_PRECISION_FLOOR, [
+        f for f in hard["failures"] if f["mode"] != "refusal"
+    ]
+
+
+@pytest.mark.parametrize("name", ["emergencies", "colloquial", "heldout_people"])
+def test_every_emergency_gets_120_first(bot, name: str) -> None:
+    result = run_trust_eval(bot, load_questions([EVAL / f"{name}.yaml"]))
+    missed = [f for f in result["failures"] if f["why"] == "emergency without 120 first"]
+    assert result["emergency_recall"] == 1.0, missed
+
+
+def test_look_alikes_raise_few_false_alarms(bot) -> None:
+    result = run_trust_eval(bot, load_questions([EVAL / "lookalikes.yaml"]))
+    assert result["false_alarms"] <= MAX_FALSE_ALARMS, [
+        f for f in result["failures"] if f["why"] == "false alarm"
+    ]
+
+
+def test_in_scope_recall_on_the_existing_sets(bot) -> None:
+    classic = run_eval(bot, load_questions(sorted(EVAL.glob("questions_*.yaml"))))
+    heldout = run_eval(bot, load_questions([EVAL / "heldout.yaml"]))
+    assert in_scope_recall(classic) >= BEFORE_IN_SCOPE_RECALL["classic"] - 0.01, classic["failures"]
+    assert in_scope_recall(heldout) >= BEFORE_IN_SCOPE_RECALL["heldout"] - 0.01, heldout["failures"]
