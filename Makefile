@@ -44,9 +44,9 @@ system-deps:
 test: install system-deps
 	$(BIN)/pytest -q --durations=15
 
-# Day to day: the unit tests only (no model, no servers, no browser), in well under a minute.
+# Day to day: the unit tests only (no model, no servers, no browser), in about a minute.
 test-fast: install
-	$(BIN)/pytest -q -m unit
+	$(BIN)/pytest -q -m "unit and not integration"
 
 lint: install
 	$(BIN)/ruff check bot ingest tests bench

@@ -206,6 +206,7 @@ def test_unit_within_a_section(bot) -> None:
     assert named_items(ans) == items_of("教育部") & {9, 10, 11, 12, 13}
 
 
+@pytest.mark.integration  # retrieval quality: the real model (make test-fast leaves it out)
 def test_unit_mentioned_inside_a_name_is_not_a_unit_question(e5_bot) -> None:
     ans = e5_bot.answer("中科院科学节是什么")
     assert ans.mode == "extractive"
