@@ -59,7 +59,10 @@ def test_retrieval_quality(result, heldout) -> None:
 
 def test_refusals(result) -> None:
     assert result["per_type"]["out_of_scope"]["accuracy"] >= 0.95, result["failures"]
-    assert result["refusal"]["precision"] >= 0.85  # measured 0.883
+    # The answerability gate refuses some in-scope questions it cannot check (people's words the
+    # articles do not use): measured 0.800-0.815 with it (0.871 before), guarded by in-scope recall in
+    # tests/test_trust_quality.py; this floor catches a collapse.
+    assert result["refusal"]["precision"] >= 0.78
     assert result["refusal"]["recall"] >= 0.85  # measured 0.883
     assert result["in_scope_refused"] <= 0.03 * result["in_scope"]
 
