@@ -153,9 +153,10 @@ class Lexicon:
         return added
 
     def aliases(self, word: str) -> set[str]:
-        """Words that count as the same concept as ``word`` (itself included)."""
-        out = {word} | self._curated.get(word, set()) | set(self._phrase_words.get(word, []))
-        return out | self._cilin.get(word, set())
+        """Words that count as the same concept as ``word`` (itself included): the curated ones only.
+        Cilin's groups widen what retrieval searches for (``expand``) but do not vouch that a passage
+        is about the word: its senses are too broad (天气 ~ 气象 would let 气象信息员 answer the weather)."""
+        return {word} | self._curated.get(word, set()) | set(self._phrase_words.get(word, []))
 
 
 def cilin_groups() -> list[list[str]]:
