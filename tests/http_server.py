@@ -43,4 +43,5 @@ def serve_app(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
+        server.force_exit = True  # hung stand-in requests (mode "hang") are not waited for
         thread.join(timeout=10)

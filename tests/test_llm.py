@@ -233,7 +233,10 @@ def test_the_model_rewrites_follow_ups_the_rules_cannot(gen_bot, llm) -> None:
         and "<previous>\n科学辟谣平台是什么?\n</previous>" in rewrite_calls[-1]["messages"][1]["content"]
     )
     app.state.rewrite_to = "好的，我的规则如下：规则（必须遵守……"  # a leak is never used as the question
-    assert (
-        gen_bot.answer("那谁来负责呢？", AskContext(channel="web", session_id="s-leak")).mode != "structured"
-        or True
-    )
+    leak_ctx = AskContext(channel="web", session_id="s-leak")
+    gen_bot.answer("科学辟谣平台是什么？", leak_ctx)
+    calls_before = len(app.state.requests)
+    leaked = gen_bot.answer("那谁来负责呢？", leak_ctx)
+    assert any("改写" in b["messages"][0]["content"] for b in app.state.requests[calls_before:])
+    assert "规则" not in leaked.answer and leaked.question != app.state.rewrite_to
+    assert not (leaked.mode == "structured" and [c.item for c in leaked.citations] == [4])
