@@ -227,7 +227,11 @@ def test_the_model_rewrites_follow_ups_the_rules_cannot(gen_bot, llm) -> None:
     gen_bot.answer("科学辟谣平台是什么？", ctx)
     follow = gen_bot.answer("那谁来负责呢？", ctx)  # no unit or item for the rules to swap
     assert follow.mode == "structured" and [c.item for c in follow.citations] == [4]
-    rewrite_calls = [b for b in app.state.requests if "改写" in b["messages"][0]["content"]]
+
+    def is_rewrite(body: dict) -> bool:
+        return "改写" in body["messages"][0]["content"]
+
+    rewrite_calls = [b for b in app.state.requests if is_rewrite(b)]
     assert (
         rewrite_calls
         and "<previous>\n科学辟谣平台是什么?\n</previous>" in rewrite_calls[-1]["messages"][1]["content"]
@@ -237,6 +241,6 @@ def test_the_model_rewrites_follow_ups_the_rules_cannot(gen_bot, llm) -> None:
     gen_bot.answer("科学辟谣平台是什么？", leak_ctx)
     calls_before = len(app.state.requests)
     leaked = gen_bot.answer("那谁来负责呢？", leak_ctx)
-    assert any("改写" in b["messages"][0]["content"] for b in app.state.requests[calls_before:])
-    assert "规则" not in leaked.answer and leaked.question != app.state.rewrite_to
+    assert any(is_rewrite(b) for b in app.state.requests[calls_before:])
+    assert "规则" not in leaked.answer
     assert not (leaked.mode == "structured" and [c.item for c in leaked.citations] == [4])
