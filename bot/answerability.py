@@ -13,6 +13,7 @@ optional model judgment (bot/llm.py) adds when one is configured.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,6 +38,7 @@ def generic_words() -> frozenset[str]:
 class Concept:
     word: str
     aliases: frozenset[str]  # the word itself and what counts as the same thing
+    noun: bool = False  # a dictionary noun (螃蟹, 门框), not a curated phrase or a guessed word
 
     def covered_by(self, text: str) -> bool:
         return any(a in text for a in self.aliases)
@@ -45,6 +47,14 @@ class Concept:
 # Parts of speech (jieba) that name things: nouns, names, organisations, idioms and set phrases
 # (上吐下泻), noun-verbs (报名 as 报名工作). Verbs, adverbs, places and times (山上, 晚上) are not concepts.
 CONCEPT_POS = ("n", "nz", "nt", "ns", "nr", "nrt", "vn", "l", "i", "b", "eng")
+NOUN_POS = ("n", "nz", "nr", "ns", "nt")
+# A question that states a claim ("多吃大蒜能杀死新冠病毒", "…是真的吗"): its first noun is the subject of
+# the claim, even a noun the library never uses. A how-to question's nouns are often only the setting
+# ("在地里锄地突然打雷了咋整" is about 打雷, not 锄地).
+CLAIM_RE = re.compile(
+    r"真的|假的|是不是|对不对|靠得住|是这样|说明|就能|就会|就不会|比.{0,8}(健康|好|强|有营养)|越.{1,6}越|"
+    r"能(治|防|预防|杀|降|补|软化|解|清|排|吸)|会(致癌|得|中毒|导致|让|伤|把)|致癌|有毒"
+)
 # A word jieba guessed (not in its dictionary) is a concept only without these: "肉会", "菜能" are a
 # noun glued to a function word, "官网", "脚肿" are words the dictionary lacks.
 FUNCTION_CHARS = set("会能要是的了吗呢吧在和与就都也还又很太把被给让去来过着么啊呀")
@@ -65,6 +75,7 @@ def key_concepts(
     about). With ``known``, a concept keeps only aliases the library uses (plus itself)."""
     skip = stopwords() | generic_words() | set(ignore)
     words: list[str] = []
+    nouns: set[str] = set()
     rest = text
     for term in lexicon.terms(text):
         rest = rest.replace(term, " ")
@@ -76,6 +87,8 @@ def key_concepts(
             continue
         if tokenizer.in_dictionary(word) or (known and known(word)) or not FUNCTION_CHARS & set(word):
             words.append(word)
+            if flag in NOUN_POS and tokenizer.in_dictionary(word):
+                nouns.add(word.strip().lower())
     out: list[Concept] = []
     seen: set[str] = set()
     for w in words:
@@ -87,8 +100,17 @@ def key_concepts(
         aliases = lexicon.aliases(w)
         if known is not None:
             aliases = {a for a in aliases if a == w or known(a)}
-        out.append(Concept(w, frozenset(aliases)))
-    return out
+        out.append(Concept(w, frozenset(aliases), w in nouns))
+    # in the order the question says them: the first is what it is about (topic(), below)
+    return sorted(out, key=lambda c: text.find(c.word) % (len(text) + 1))
+
+
+def topic(concepts: Iterable[Concept], known: Callable[[str], bool], nouns: bool = True) -> Concept | None:
+    """What the question is about: its first concept that the library uses, or (with ``nouns``, for a
+    question that states a claim) that is a dictionary noun: "多吃大蒜能杀死新冠病毒" is about 大蒜,
+    "螃蟹跟柿子一块儿吃会中毒" about 螃蟹. Words that are neither (熏熏, 各输 — voice-typing leftovers)
+    cannot say what it is about."""
+    return next((c for c in concepts if (nouns and c.noun) or any(known(a) for a in c.aliases)), None)
 
 
 def uncovered(concepts: Iterable[Concept], text: str) -> list[Concept]:

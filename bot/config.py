@@ -98,6 +98,24 @@ class Settings(BaseSettings):
     memory_turns: int = 5
     memory_ttl_s: int = 1800
 
+    # Optional reranker through the /rerank request Xinference, Hugging Face TEI, vLLM and Jina serve
+    # (off unless rerank_base_url is set). Its score joins the answerability gate (bot/answer.py): a hit
+    # the lexical gate accepts is still refused when the reranker scores it below rerank_min_score.
+    # Unreachable, slow or failing, it is skipped and the lexical gate decides alone.
+    rerank_base_url: str | None = None
+    rerank_model: str = "bge-reranker-v2-m3"
+    rerank_api_key: str | None = None
+    # On the serving path: one short try, never retried; after a failure the circuit stays open this long.
+    rerank_timeout_s: float = 2.0
+    rerank_breaker_reset_s: float = 10.0
+    # A relevance probability cut (0..1, what these servers return for cross-encoders such as
+    # bge-reranker: TEI with raw_scores=false, Jina, vLLM, Xinference): below it the passage is judged
+    # not to answer the question. Not fitted here (no reranker on this machine): 0.1 only turns away
+    # passages the reranker is sure are off topic. An operator picks it with the reranker configured by
+    # running `kepu eval` on eval/hard_negatives.yaml and the in-scope sets for a few values and keeping
+    # the highest that refuses no more in-scope questions than without the reranker; 0 turns the cut off.
+    rerank_min_score: float = 0.1
+
     # Scale-out. Both unset: one process with embedded Chroma and in-process state (the default).
     redis_url: str | None = Field(
         default=None, description="redis://host:6379/0 — state shared by several replicas (see deploy/)"
@@ -229,6 +247,32 @@ class Settings(BaseSettings):
     def _embeddings_seconds(cls, value: float) -> float:
         if value <= 0:
             raise ValueError(f"秒数必须大于 0，当前为 {value}")
+        return value
+
+    @field_validator("rerank_base_url")
+    @classmethod
+    def _rerank_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"重排序服务地址应形如 http://127.0.0.1:9997/v1，当前为 {value!r}")
+        return value
+
+    @field_validator("rerank_timeout_s", "rerank_breaker_reset_s")
+    @classmethod
+    def _rerank_seconds(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError(f"秒数必须大于 0，当前为 {value}")
+        return value
+
+    @field_validator("rerank_min_score")
+    @classmethod
+    def _rerank_min_score(cls, value: float) -> float:
+        if not 0 <= value < 1:
+            raise ValueError(f"相关度门槛必须在 0 到 1 之间（可以等于 0，不能等于 1），当前为 {value}")
         return value
 
     @field_validator("chroma_timeout_s", "redis_timeout_s")

@@ -49,12 +49,22 @@ def load_bot(
     question needs them: a structured question is answered from the plan index alone."""
     from bot.llm import Generator
     from bot.memory import MemoryConversationStore
+    from bot.rerank import Reranker
 
     if embedder is None:
         embedder = deferred_embedder(settings) if lazy else make_embedder(settings)
     kb = KnowledgeBase.open(settings, embedder, catalog, lazy=lazy)
     generator = Generator(settings) if settings.llm_base_url else None
+    reranker = Reranker.from_settings(settings)
     if shared is not None:
-        return Bot(kb, embedder, settings, generator=generator, memory=shared.memory, answers=shared.answers)
+        return Bot(
+            kb,
+            embedder,
+            settings,
+            generator=generator,
+            memory=shared.memory,
+            answers=shared.answers,
+            reranker=reranker,
+        )
     memory = MemoryConversationStore(settings.memory_turns, settings.memory_ttl_s)
-    return Bot(kb, embedder, settings, generator=generator, memory=memory)
+    return Bot(kb, embedder, settings, generator=generator, memory=memory, reranker=reranker)

@@ -1,5 +1,11 @@
 """A local OpenAI-compatible chat server standing in for an LLM provider (the edge of the system).
-Its behaviour is chosen by ``app.state.mode``; it records every request body it receives."""
+Its behaviour is chosen by ``app.state.mode``; it records every request body it receives.
+
+Answerability judgments (the prompt of Generator.judge, recognised by JUDGE_MARKER) are answered as
+``app.state.judge`` says: ``yes`` (passage 1 answers, quoting its first sentence), ``no``, ``fenced_no``
+(the "no" inside a Markdown code fence), ``bad_json``, ``wrong_sentence`` (a "yes" quoting a sentence the
+passage does not have), ``out_of_range`` (a "yes" naming passage 9), ``contradiction`` (a "no" that
+quotes passage 1) or ``hang`` (no answer for 30 s)."""
 
 from __future__ import annotations
 
@@ -34,11 +40,33 @@ def reply_text(mode: str, messages: list[dict[str, Any]]) -> str:
     }.get(mode, f"{first}[1]。")
 
 
+JUDGE_MARKER = "只判断编号的资料能不能回答"
+
+
+def judge_text(judge: str, messages: list[dict[str, Any]]) -> str:
+    first = _first_passage(messages)
+    no = {"answerable": False, "passage": None, "sentence": None}
+    return {
+        "yes": json.dumps({"answerable": True, "passage": 1, "sentence": first}, ensure_ascii=False),
+        "no": json.dumps(no),
+        "fenced_no": "```json\n" + json.dumps(no) + "\n```",
+        "bad_json": "我认为资料可以回答这个问题。",
+        "wrong_sentence": json.dumps(
+            {"answerable": True, "passage": 1, "sentence": "资料里根本没有的这句话。"}, ensure_ascii=False
+        ),
+        "out_of_range": json.dumps({"answerable": True, "passage": 9, "sentence": first}, ensure_ascii=False),
+        "contradiction": json.dumps(
+            {"answerable": False, "passage": 1, "sentence": first}, ensure_ascii=False
+        ),
+    }[judge]
+
+
 def standin_llm() -> FastAPI:
     app = FastAPI()
     app.state.mode = "good"
     app.state.requests: list[dict[str, Any]] = []
     app.state.rewrite_to = "科学辟谣平台由哪些单位负责？"
+    app.state.judge = "yes"
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request):  # type: ignore[no-untyped-def]
@@ -55,6 +83,10 @@ def standin_llm() -> FastAPI:
             return JSONResponse({"unexpected": "shape"})
         if "改写成一个可以单独理解的完整问题" in body["messages"][0]["content"]:
             text = app.state.rewrite_to
+        elif JUDGE_MARKER in body["messages"][0]["content"]:
+            if app.state.judge == "hang":
+                await asyncio.sleep(30)
+            text = judge_text(app.state.judge, body["messages"])
         else:
             text = reply_text(mode, body["messages"])
         if body.get("stream"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import claims, first_aid
-from bot.answerability import generic_words, key_concepts, uncovered
+from bot.answerability import CLAIM_RE, generic_words, key_concepts, topic, uncovered
 from bot.emergency import EmergencyRecognizer, default_recognizer
 from bot.errors import ConfigError
 from bot.kb.types import Chunk
@@ -96,6 +96,8 @@ def test_a_broken_synonym_file_is_a_clear_chinese_error(tmp_path: Path) -> None:
         ("孩子发高烧突然翻白眼抽起来了", "febrile_seizure"),
         ("切菜切到手腕了血一直往外喷", "bleeding"),
         ("我爸打完农药回来就吐浑身是汗", "poisoning_pesticide"),
+        # no 完/了 after 打, and 地里 … 晕 also fits heat stroke: the pesticide comes first
+        ("地里打药以后头晕想吐咋办", "poisoning_pesticide"),
         ("屋里烧炭取暖早上叫不醒了", "poisoning_gas"),
         ("老汉儿遭电打了还趴在电线上头", "electric_shock"),
         ("被蛇咬了一口", "snakebite"),
@@ -117,6 +119,7 @@ def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: st
         "晚上睡觉小腿老抽筋是不是缺钙",
         "切菜把手指头划了个小口子流了点血",
         "煤气费在哪交",
+        "打药要穿戴些啥",
         "第32条由哪个单位负责？",
     ],
 )
@@ -154,6 +157,25 @@ def test_a_concept_is_covered_directly_or_through_an_alias(lexicon: Lexicon, tok
     charred = key_concepts("吃烧烤烤焦的肉会致癌吗", tokenizer, lexicon, known=known)
     msg = "味精的主要成分是谷氨酸钠，没有证据表明会致癌。"
     assert [c.word for c in uncovered(charred, msg)] == ["烤焦"]
+
+
+def test_the_topic_is_the_first_concept_and_a_claims_subject_may_be_a_word_the_library_lacks(
+    lexicon: Lexicon, tokenizer: Tokenizer
+) -> None:
+    def concepts(q: str):  # type: ignore[no-untyped-def]
+        return key_concepts(q, tokenizer, lexicon, known=known)
+
+    crab = "螃蟹跟柿子一块儿吃会中毒"  # 螃蟹 is in no article: only a claim makes it the subject
+    assert CLAIM_RE.search(crab)
+    assert topic(concepts(crab), known, nouns=True).word == "螃蟹"  # type: ignore[union-attr]
+    assert topic(concepts(crab), known, nouns=False).word == "中毒"  # type: ignore[union-attr]
+    # a how-to question: the setting (锄地) is not what it is about, and it states no claim
+    storm = "在地里锄地突然打雷了咋整"
+    assert not CLAIM_RE.search(storm)
+    assert topic(concepts(storm), known, nouns=False).word == "打雷"  # type: ignore[union-attr]
+    # concepts come in the order the question says them
+    assert [c.word for c in concepts("胸口疼还出冷汗")][:1] == ["胸口疼"]
+    assert topic([], known) is None
 
 
 # --- claims ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from bot import export
-from bot.answer import AskContext, Bot
+from bot.answer import MIN_GENERATE_S, AskContext, Bot
 from bot.channels.deps import BotDep, MetricsDep, RateLimitDep, SettingsDep, client_key
 from bot.channels.schemas import AskRequest, FeedbackRequest
 from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanItem
@@ -153,14 +153,22 @@ async def ask_stream(
         if bot.generator is not None and fast.mode == "extractive" and fast.passages:
             chunks: list[str] = []
             deadline = time.monotonic() + settings.llm_timeout_web_s
-            stream = bot.generator.stream(question, fast.passages, settings.llm_timeout_web_s)
-            async for chunk in iterate_in_threadpool(stream):
-                chunks.append(chunk)
-                yield _sse("token", {"text": chunk})
-                if time.monotonic() > deadline or sum(map(len, chunks)) > 2000:
-                    break
-            rich = bot.from_generated(question, fast, "".join(chunks))
-            final = rich or fast
+            # the answerability judgment first (as in Bot.enrich); it shares the time budget
+            refusal = await to_thread.run_sync(
+                bot.judged_unanswerable, question, fast, settings.llm_timeout_web_s
+            )
+            remaining = deadline - time.monotonic()
+            if refusal is not None:
+                final = refusal
+            elif remaining >= MIN_GENERATE_S:
+                stream = bot.generator.stream(question, fast.passages, remaining)
+                async for chunk in iterate_in_threadpool(stream):
+                    chunks.append(chunk)
+                    yield _sse("token", {"text": chunk})
+                    if time.monotonic() > deadline or sum(map(len, chunks)) > 2000:
+                        break
+                rich = bot.from_generated(question, fast, "".join(chunks))
+                final = rich or fast
         recorder = request.app.state.recorder
         if recorder is not None:
             recorder.record(final, answer_id, "web", session_id or client_key(request))

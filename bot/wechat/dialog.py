@@ -196,7 +196,8 @@ class Dialog:
                 rich = await asyncio.wait_for(task, 60)
             except Exception:
                 return
-            if rich is not None and rich.answer != fast.answer:
+            # a late "does not answer" from the model's judgment would contradict the reply already sent
+            if rich is not None and rich.mode != "refusal" and rich.answer != fast.answer:
                 text = wxformat.split(wxformat.phone_text(rich), self.reply_bytes)[0]
                 await to_thread.run_sync(cs.send_text, user, text)
 
