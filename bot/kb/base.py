@@ -111,15 +111,15 @@ class KnowledgeBase:
                 raise IndexNotReadyError(f"无法从 {catalog.location} 读取索引：{exc}") from exc
 
         def tokenizer() -> Tokenizer:
-            from bot.text import Tokenizer
+            from bot.kb import reuse
 
-            return Tokenizer(settings.cache_dir / "jieba", plan_index.user_words())
+            return reuse.tokenizer(settings.cache_dir / "jieba", plan_index.user_words())
 
         def lexical(tok: Tokenizer) -> LexicalIndex:
-            from bot.kb.lexical import LexicalIndex
+            from bot.kb import reuse
 
-            analyse = tok.index_tokens if settings.lexical_pairs else tok.tokens
-            return LexicalIndex([analyse(c.passage()) for c in chunks])
+            passages = [c.passage() for c in chunks]
+            return reuse.lexical(tok, plan_index.user_words(), settings.lexical_pairs, passages)
 
         chunks = list(manifest.chunks.values())
         kb = cls(manifest, chunks, plan_index, store=store, tokenizer=tokenizer, lexical=lexical)
