@@ -39,6 +39,7 @@ class Concept:
     word: str
     aliases: frozenset[str]  # the word itself and what counts as the same thing
     noun: bool = False  # a dictionary noun (螃蟹, 门框), not a curated phrase or a guessed word
+    weak: bool = False  # says who or which body part (婴儿, 肚子): Lexicon.weak
 
     def covered_by(self, text: str) -> bool:
         return any(a in text for a in self.aliases)
@@ -76,6 +77,7 @@ def key_concepts(
     skip = stopwords() | generic_words() | set(ignore)
     words: list[str] = []
     nouns: set[str] = set()
+    things: set[str] = set()  # one-character nouns that name a food, animal or object (醋, 狗, 虾)
     rest = text
     for term in lexicon.terms(text):
         rest = rest.replace(term, " ")
@@ -89,18 +91,22 @@ def key_concepts(
             words.append(word)
             if flag in NOUN_POS and tokenizer.in_dictionary(word):
                 nouns.add(word.strip().lower())
+            if len(word) == 1 and flag == "n" and lexicon.thing(word):
+                things.add(word)
     out: list[Concept] = []
     seen: set[str] = set()
     for w in words:
         w = w.strip().lower()
         cjk = any("\u4e00" <= c <= "\u9fff" for c in w)
-        if len(w) < MIN_CONCEPT_CHARS or w in skip or w in seen or not cjk:
+        latin = w.isascii() and w.isalnum() and not w.isdigit()  # HPV, 5g, aed
+        short = len(w) < MIN_CONCEPT_CHARS and not (w in things and w in nouns)
+        if short or w in skip or w in seen or not (cjk or latin):
             continue
         seen.add(w)
         aliases = lexicon.aliases(w)
         if known is not None:
             aliases = {a for a in aliases if a == w or known(a)}
-        out.append(Concept(w, frozenset(aliases), w in nouns))
+        out.append(Concept(w, frozenset(aliases), w in nouns, lexicon.weak(w)))
     # in the order the question says them: the first is what it is about (topic(), below)
     return sorted(out, key=lambda c: text.find(c.word) % (len(text) + 1))
 
@@ -111,6 +117,14 @@ def topic(concepts: Iterable[Concept], known: Callable[[str], bool], nouns: bool
     "螃蟹跟柿子一块儿吃会中毒" about 螃蟹. Words that are neither (熏熏, 各输 — voice-typing leftovers)
     cannot say what it is about."""
     return next((c for c in concepts if (nouns and c.noun) or any(known(a) for a in c.aliases)), None)
+
+
+def anchored(concepts: list[Concept], text: str) -> bool:
+    """Whether a text shares the question's thing, not only its people or body parts: when the
+    question names anything besides who and where on the body, the text must cover one such concept
+    ("每天喝一小杯醋能减肥瘦肚子吗" is not answered by a passage that shares only 肚子)."""
+    strong = [c for c in concepts if not c.weak]
+    return not strong or any(c.covered_by(text) for c in strong)
 
 
 def uncovered(concepts: Iterable[Concept], text: str) -> list[Concept]:

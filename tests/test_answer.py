@@ -266,3 +266,21 @@ def test_a_claim_is_answered_only_from_an_article_about_its_subject(e5_bot, monk
     assert bot.answer("螃蟹跟柿子一块儿吃会中毒").mode != "refusal"
     # a how-to question is not a claim: its first word may be the setting (脖子, 地里)
     assert bot.answer("地震了咋办").mode != "refusal"
+
+
+def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
+    """Sharing only a body part (肚子 with the worms article) or naming a thing the library never
+    mentions (洋葱 and the flu article) is not answering; without the two rules both are quoted."""
+    import bot.answer as answer_module
+
+    bot = e5_bot
+    monkeypatch.setattr(bot, "answers", None)
+    belly, onion = "每天喝一小杯醋能减肥瘦肚子吗", "床头放半个切开的洋葱能把感冒病毒吸走"
+    assert bot.answer(belly).mode == "refusal"
+    assert bot.answer(onion).mode == "refusal"
+    monkeypatch.setattr(answer_module, "GATE_ANCHOR", False)
+    assert bot.answer(belly).mode != "refusal"
+    monkeypatch.setattr(answer_module, "GATE_FOREIGN_THING", False)
+    assert bot.answer(onion).mode != "refusal"
+    # a thing of a kind the article names is still answered: 西瓜 is a 水果
+    assert bot.answer("糖尿病人能吃西瓜吗").citations[0].source_id == "diabetes"

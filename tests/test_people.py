@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import claims, first_aid
-from bot.answerability import CLAIM_RE, generic_words, key_concepts, topic, uncovered
+from bot.answerability import CLAIM_RE, anchored, generic_words, key_concepts, topic, uncovered
 from bot.emergency import EmergencyRecognizer, default_recognizer
 from bot.errors import ConfigError
 from bot.kb.types import Chunk
@@ -176,6 +176,44 @@ def test_the_topic_is_the_first_concept_and_a_claims_subject_may_be_a_word_the_l
     # concepts come in the order the question says them
     assert [c.word for c in concepts("胸口疼还出冷汗")][:1] == ["胸口疼"]
     assert topic([], known) is None
+
+
+def test_people_body_parts_and_symptoms_are_weak_concepts(lexicon: Lexicon) -> None:
+    """Cilin's people (A) and body parts (Bk), and the staff's weak_words with their synonyms."""
+    for word in ("婴儿", "孕妇", "肚子", "眼睛", "发烧", "想吐", "恶心", "拉稀"):
+        assert lexicon.weak(word), word
+    for word in ("疫苗", "醋", "门框", "中风", "凉拌菜", "洋葱"):
+        assert not lexicon.weak(word), word
+    without = Lexicon.load(KNOWLEDGE / "synonyms.yaml", cilin=False)
+    assert without.weak("发烧") and not without.weak("肚子")  # body parts come from Cilin only
+
+
+def test_things_and_their_kinds(lexicon: Lexicon) -> None:
+    assert lexicon.thing("醋") and lexicon.thing("狗") and not lexicon.thing("肚子")
+    assert lexicon.only_thing("洋葱") and not lexicon.only_thing("疙瘩")  # 疙瘩 is also a feeling
+    assert lexicon.kind_in("西瓜", "糖尿病人可以适量吃水果")  # 西瓜 is a 水果
+    assert not lexicon.kind_in("洋葱", "流感是病毒引起的呼吸道传染病")
+
+
+def test_a_passage_must_share_the_questions_thing_not_only_its_body_part(
+    lexicon: Lexicon, tokenizer: Tokenizer
+) -> None:
+    vinegar = key_concepts("每天喝一小杯醋能减肥瘦肚子吗", tokenizer, lexicon, known=known)
+    assert "醋" in [c.word for c in vinegar]  # a one-character thing is a concept
+    worms = "孩子经常肚子疼、吃饭不香、变瘦，要及时去医院。"
+    assert not uncovered([c for c in vinegar if c.word == "肚子"], worms)
+    assert not anchored(vinegar, worms)
+    assert anchored(vinegar, "喝醋不能减肥")
+    # only weak concepts: nothing more to share ("拉肚子了咋整")
+    loose = key_concepts("拉肚子了咋整", tokenizer, lexicon, known=known)
+    assert loose and all(c.weak for c in loose) and anchored(loose, "腹泻时要多喝水")
+    assert anchored([], "任何文字")
+
+
+def test_latin_words_are_concepts(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
+    words = [c.word for c in key_concepts("女孩子打了HPV疫苗以后怀不上孩子", tokenizer, lexicon, known=known)]
+    assert "hpv" in words and "疫苗" in words
+    assert "2020" not in [c.word for c in key_concepts("2020年的工作", tokenizer, lexicon, known=known)]
 
 
 # --- claims ---------------------------------------------------------------------------------------

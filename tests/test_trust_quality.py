@@ -26,6 +26,9 @@ ANSWER_PRECISION_GOAL = 0.97  # issue 19's goal: not reached yet (see the module
 # Measured with `kepu eval eval/hard_negatives.yaml`: 0.737 when this test was added, 0.783 once
 # science articles must cover what a claim is about (bot/answer.py GATE_TOPIC).
 ANSWER_PRECISION_FLOOR = 0.77
+# eval/heldout_hard.yaml, the second set written apart from the code (never used to fit a rule):
+# 0.867 when it was added, 0.880 with the anchor and foreign-thing rules (GATE_ANCHOR, GATE_FOREIGN_THING).
+HELDOUT_PRECISION_FLOOR = 0.86
 # Look-alikes (eval/lookalikes.yaml, 101 questions) that may get the 120 line: a false alarm costs a
 # call that was not needed; a missed emergency can cost a life. Measured 1 (see the closing note).
 MAX_FALSE_ALARMS = 3
@@ -47,6 +50,14 @@ def test_no_wrong_verdicts_and_precise_answers(hard) -> None:
     assert hard["wrong_verdicts"] == 0, wrong
     assert hard["answer_precision"] >= ANSWER_PRECISION_FLOOR, [
         f for f in hard["failures"] if f["mode"] != "refusal"
+    ]
+
+
+def test_the_second_held_out_set_gets_no_wrong_verdict_and_precise_answers(bot) -> None:
+    result = run_trust_eval(bot, load_questions([EVAL / "heldout_hard.yaml"]))
+    assert result["wrong_verdicts"] == 0, [f for f in result["failures"] if f["why"] == "wrong verdict"]
+    assert result["answer_precision"] >= HELDOUT_PRECISION_FLOOR, [
+        f for f in result["failures"] if f["mode"] != "refusal"
     ]
 
 
