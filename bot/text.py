@@ -90,7 +90,7 @@ class Tokenizer:
         self._jieba.initialize()
         for word in sorted(set(user_words)):
             if word.strip():
-                self._jieba.add_word(word.strip(), freq=2000)
+                self._jieba.add_word(word.strip(), freq=2000, tag="nz")  # a proper name
         self._known = lru_cache(maxsize=50_000)(lambda text: tuple(self.tokens(text)))
         self._pos: Any = None  # jieba.posseg, built on first use
 

@@ -102,6 +102,10 @@ def test_a_broken_synonym_file_is_a_clear_chinese_error(tmp_path: Path) -> None:
         ("老汉儿遭电打了还趴在电线上头", "electric_shock"),
         ("被蛇咬了一口", "snakebite"),
         ("有个人倒在地上叫不醒也没呼吸了", "not_breathing"),
+        # the universal choking sign: hands at the throat, face going purple (not CPR first)
+        ("饭桌上老头突然不吭声了两手掐着脖子脸都憋紫了", "choking"),
+        ("开水泼到娃身上了", "burn"),
+        ("手上的口子血止不住", "bleeding"),
     ],
 )
 def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: str) -> None:
@@ -121,6 +125,13 @@ def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: st
         "煤气费在哪交",
         "打药要穿戴些啥",
         "第32条由哪个单位负责？",
+        # no Heimlich for a fish bone, no tourniquet for a nosebleed, no scald in a dish or a pan fire
+        "吃鱼的时候一根鱼刺卡在嗓子眼了咋弄出来",
+        "小孩流鼻血止不住仰着头对不对",
+        "怀孕了能不能吃火锅麻辣烫",
+        "炒菜油锅着火了能不能泼水",
+        # a claim to check, not a person in danger now
+        "心梗发作时使劲咳嗽能自救，是真的吗",
     ],
 )
 def test_look_alikes_are_not_emergencies(words: str) -> None:
@@ -208,6 +219,14 @@ def test_a_passage_must_share_the_questions_thing_not_only_its_body_part(
     loose = key_concepts("拉肚子了咋整", tokenizer, lexicon, known=known)
     assert loose and all(c.weak for c in loose) and anchored(loose, "腹泻时要多喝水")
     assert anchored([], "任何文字")
+
+
+def test_a_named_programme_is_a_concept(lexicon: Lexicon, tmp_path: Path) -> None:
+    """The plan's programme and unit names are jieba user words: proper names (nz), so a question about
+    中学生英才计划 is about it, not about 学生 and 条件 (once it was answered from the snakebite article)."""
+    names = Tokenizer(tmp_path, user_words=["中学生英才计划"])
+    words = [c.word for c in key_concepts("中学生英才计划选拔学生的条件是什么", names, lexicon, known=known)]
+    assert words[0] == "中学生英才计划"
 
 
 def test_latin_words_are_concepts(lexicon: Lexicon, tokenizer: Tokenizer) -> None:

@@ -25,10 +25,12 @@ EVAL = Path(__file__).resolve().parent.parent / "eval"
 ANSWER_PRECISION_GOAL = 0.97  # issue 19's goal: not reached yet (see the module docstring)
 # Measured with `kepu eval eval/hard_negatives.yaml`: 0.737 when this test was added, 0.783 once
 # science articles must cover what a claim is about (bot/answer.py GATE_TOPIC).
-ANSWER_PRECISION_FLOOR = 0.77
+ANSWER_PRECISION_FLOOR = 0.80  # 0.819 at the second commit of 2026-12-04
 # eval/heldout_hard.yaml, the second set written apart from the code (never used to fit a rule):
-# 0.867 when it was added, 0.880 with the anchor and foreign-thing rules (GATE_ANCHOR, GATE_FOREIGN_THING).
-HELDOUT_PRECISION_FLOOR = 0.86
+# 0.867 when it was added, 0.880 with the anchor and foreign-thing rules (GATE_ANCHOR, GATE_FOREIGN_THING),
+# 0.917 once the plan's programme names are concepts and fish bones, nosebleeds and dishes are no
+# emergencies. Its failures were read after the first run, so later figures are no longer blind.
+HELDOUT_PRECISION_FLOOR = 0.90
 # Look-alikes (eval/lookalikes.yaml, 101 questions) that may get the 120 line: a false alarm costs a
 # call that was not needed; a missed emergency can cost a life. Measured 1 (see the closing note).
 MAX_FALSE_ALARMS = 3
