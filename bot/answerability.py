@@ -56,6 +56,8 @@ CLAIM_RE = re.compile(
     r"真的|假的|是不是|对不对|靠得住|是这样|说明|就能|就会|就不会|比.{0,8}(健康|好|强|有营养)|越.{1,6}越|"
     r"能(治|防|预防|杀|降|补|软化|解|清|排|吸)|会(致癌|得|中毒|导致|让|伤|把)|致癌|有毒"
 )
+# A comparison names something the question is not about: "手肿得跟馒头似的" is about a swollen hand.
+SIMILE_RE = re.compile(r"(跟|像|和|如同|好像|赛过)[^，。,？?！!\s]{1,6}?(似的|一样|一般|那样|那么|这么)")
 # A word jieba guessed (not in its dictionary) is a concept only without these: "肉会", "菜能" are a
 # noun glued to a function word, "官网", "脚肿" are words the dictionary lacks.
 FUNCTION_CHARS = set("会能要是的了吗呢吧在和与就都也还又很太把被给让去来过着么啊呀")
@@ -78,6 +80,7 @@ def key_concepts(
     words: list[str] = []
     nouns: set[str] = set()
     things: set[str] = set()  # one-character nouns that name a food, animal or object (醋, 狗, 虾)
+    text = SIMILE_RE.sub(" ", text)
     rest = text
     for term in lexicon.terms(text):
         rest = rest.replace(term, " ")
@@ -119,11 +122,12 @@ def topic(concepts: Iterable[Concept], known: Callable[[str], bool], nouns: bool
     return next((c for c in concepts if (nouns and c.noun) or any(known(a) for a in c.aliases)), None)
 
 
-def anchored(concepts: list[Concept], text: str) -> bool:
-    """Whether a text shares the question's thing, not only its people or body parts: when the
-    question names anything besides who and where on the body, the text must cover one such concept
-    ("每天喝一小杯醋能减肥瘦肚子吗" is not answered by a passage that shares only 肚子)."""
-    strong = [c for c in concepts if not c.weak]
+def anchored(concepts: list[Concept], text: str, known: Callable[[str], bool] | None = None) -> bool:
+    """Whether a text shares the question's thing, not only its people, body parts or symptoms: when
+    the question names anything else that the library uses (``known``), the text must cover one such
+    concept ("每天喝一小杯醋能减肥瘦肚子吗" is not answered by a passage that shares only 肚子). Words the
+    library never uses (大巴, 鱼骨头) cannot be matched anywhere: they do not count."""
+    strong = [c for c in concepts if not c.weak and (known is None or any(known(a) for a in c.aliases))]
     return not strong or any(c.covered_by(text) for c in strong)
 
 

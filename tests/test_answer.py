@@ -284,3 +284,18 @@ def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
     assert bot.answer(onion).mode != "refusal"
     # a thing of a kind the article names is still answered: 西瓜 is a 水果
     assert bot.answer("糖尿病人能吃西瓜吗").citations[0].source_id == "diabetes"
+
+
+def test_yes_no_and_attribute_questions_answer_what_the_plan_says(e5_bot) -> None:
+    """The issue's examples: a yes/no task answered from the items' text, citing them; an attribute the
+    plan does not hold said so, with the unit's or subject's items; never the unit's item list alone."""
+    no = e5_bot.answer("应急部负责编写教材吗")
+    assert no.answer.startswith("《2020年全民科学素质行动工作要点》中没有写到应急部")
+    assert [c.item for c in no.citations] == [3, 4, 16, 19, 30]  # the unit's own items, named in the text
+    yes = e5_bot.answer("教育部负责科技辅导员培训吗")
+    assert yes.answer.startswith("是的") and 28 in [c.item for c in yes.citations]
+    site = e5_bot.answer("中国科协的官网是什么")
+    assert site.route == "attribute" and "没有写到中国科协" in site.answer and "网址" in site.answer
+    contest = e5_bot.answer("怎么给孩子报名青少年科技创新大赛")
+    assert contest.route == "attribute" and "报名或申请办法" in contest.answer
+    assert "青少年科技创新大赛" in "".join(c.text for c in contest.citations)

@@ -17,6 +17,7 @@ import pytest
 
 from bot.app import create_app
 from bot.insights.report import load
+from bot.wechat.dialog import SLOW
 from bot.wechat.simulate import outgoing, read_reply, text_fields
 from tests.http_server import free_port, serve_app
 
@@ -97,7 +98,11 @@ def test_wechat_feedback_words(app_sqlite) -> None:
         ]
 
     assert "请在收到回答后" in say("有用")
-    say("中暑了怎么办")
+    # On a loaded machine the fast answer can miss WeChat's budget (the reply is then SLOW and there is
+    # nothing to give feedback on): ask again until the answer itself came back, a bounded number of times.
+    for _ in range(10):
+        if say("中暑了怎么办") != SLOW:
+            break
     assert say("有用") == "谢谢您的反馈！我们会据此改进。"
     _wait_for(app.state.recorder, 2)
     rows = [r for r in load(settings.insights_url) if r.channel == "wechat"]

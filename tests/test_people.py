@@ -219,6 +219,9 @@ def test_a_passage_must_share_the_questions_thing_not_only_its_body_part(
     loose = key_concepts("拉肚子了咋整", tokenizer, lexicon, known=known)
     assert loose and all(c.weak for c in loose) and anchored(loose, "腹泻时要多喝水")
     assert anchored([], "任何文字")
+    # a thing the library never names (大巴) cannot be matched anywhere: the symptoms decide
+    bus = key_concepts("一坐大巴就想吐头昏眼花", tokenizer, lexicon, known=known)
+    assert not anchored(bus, "坐车想吐时可以开窗") and anchored(bus, "坐车想吐时可以开窗", known)
 
 
 def test_a_named_programme_is_a_concept(lexicon: Lexicon, tmp_path: Path) -> None:
@@ -227,6 +230,13 @@ def test_a_named_programme_is_a_concept(lexicon: Lexicon, tmp_path: Path) -> Non
     names = Tokenizer(tmp_path, user_words=["中学生英才计划"])
     words = [c.word for c in key_concepts("中学生英才计划选拔学生的条件是什么", names, lexicon, known=known)]
     assert words[0] == "中学生英才计划"
+
+
+def test_a_comparison_is_not_what_the_question_is_about(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
+    words = [
+        c.word for c in key_concepts("娃被蜜蜂蛰了手肿得跟馒头似的咋整", tokenizer, lexicon, known=known)
+    ]
+    assert "馒头" not in words and "蜜蜂" in words
 
 
 def test_latin_words_are_concepts(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
