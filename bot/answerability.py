@@ -39,7 +39,7 @@ class Concept:
     word: str
     aliases: frozenset[str]  # the word itself and what counts as the same thing
     noun: bool = False  # a dictionary noun (螃蟹, 门框), not a curated phrase or a guessed word
-    weak: bool = False  # says who or which body part (婴儿, 肚子): Lexicon.weak
+    weak: bool = False  # says who, which body part or which symptom (婴儿, 肚子, 发烧): Lexicon.weak
 
     def covered_by(self, text: str) -> bool:
         return any(a in text for a in self.aliases)

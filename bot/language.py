@@ -57,7 +57,8 @@ class Lexicon:
         self._kinds: dict[str, list[str]] = {}
         for w, codes in self.classes.items():
             for code in codes:
-                self._kinds.setdefault(code, []).append(w)
+                if len(w) >= 2:  # one character is too often part of another word to name a kind
+                    self._kinds.setdefault(code, []).append(w)
         self._weak = {a for w in self.weak_words for a in {w} | self._curated.get(w, set())}
         self._cilin: dict[str, set[str]] = {}
         for group in self.cilin:
@@ -96,7 +97,8 @@ class Lexicon:
             weak = [str(w) for w in data.get("weak_words") or []]
         if not cilin:
             return cls(groups, phrases, dialect, weak_words=weak)
-        return cls(groups, phrases, dialect, cilin_groups(), cilin_classes(), weak)
+        data = _cilin_data()  # parsed once for both uses
+        return cls(groups, phrases, dialect, cilin_groups(data), cilin_classes(data), weak)
 
     # --- use ---------------------------------------------------------------------------------
 
@@ -188,7 +190,7 @@ class Lexicon:
         """Whether text names something of the same kind as word, or the kind itself (西瓜 and a text
         about 水果): Cilin's words that share a KIND_CODE with it."""
         for code in self.classes.get(word, ()):
-            if any(w in text for w in self._kinds.get(code, ()) if len(w) >= 2 and w != word):
+            if any(w in text for w in self._kinds.get(code, ()) if w != word):
                 return True
         return False
 
@@ -215,9 +217,8 @@ def _cilin_data() -> dict | None:  # type: ignore[type-arg]
     return Cilin(trad=False).data  # type: ignore[no-any-return]
 
 
-def cilin_classes() -> dict[str, frozenset[str]]:
+def cilin_classes(data: dict | None) -> dict[str, frozenset[str]]:  # type: ignore[type-arg]
     """Every Cilin word with the kinds (KIND_CODE) of its senses (西瓜 -> {"Bh07A"})."""
-    data = _cilin_data()
     out: dict[str, set[str]] = {}
 
     def walk(tree: dict, code: str) -> None:  # type: ignore[type-arg]
@@ -233,9 +234,8 @@ def cilin_classes() -> dict[str, frozenset[str]]:
     return {w: frozenset(c) for w, c in out.items()}
 
 
-def cilin_groups() -> list[list[str]]:
+def cilin_groups(data: dict | None) -> list[list[str]]:  # type: ignore[type-arg]
     """The "=" (synonym) groups of 同义词词林（扩展版）, from the cilin package's data."""
-    data = _cilin_data()
     groups: list[list[str]] = []
 
     def walk(tree: dict) -> None:  # type: ignore[type-arg]
