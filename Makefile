@@ -62,6 +62,7 @@ bench: install system-deps
 	$(BIN)/python bench/bench_cluster.py
 	$(BIN)/python bench/bench_cli.py
 	$(BIN)/python bench/bench_gate.py
+	$(BIN)/python bench/bench_wait_policy.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -105,7 +105,7 @@ GATE_FOREIGN_THING = True
 # attribute word in them ("第8条是什么时候的工作") is not a question about something the plan lacks.
 EXACT_ROUTES: tuple[str, ...] = ("doc", "item", "count", "unit_count", "unit_alone", "ranking", "unit_total")
 EXACT_ROUTES += ("members", "compare", "year_missing", "mentions")
-# A yes/no task of this many concepts or more is found in an item that has all of them but one.
+# A yes/no task of this many concepts or more is found in an item that lacks only an inner modifier.
 YES_NO_MIN_CONCEPTS = 3
 # Routes that count or describe the plan document: never the answer to a health question that does
 # not name the plan or its parts.
@@ -391,21 +391,38 @@ class Bot:
         concepts = self.concepts(
             task, ignore=tuple(n for n in (unit.name, unit.full_name, *unit.aliases) if n)
         )
-        if not concepts:
+        # A task the plan names word for word ("全国科普日") is found where it is written. When its concepts
+        # are less than half of it (科普 and 全国 are generic words: "科普讲解大赛" keeps only 大赛), it is
+        # found nowhere else: an item with 大赛 is not one with 科普讲解大赛.
+        literal = task.replace(" ", "")
+        thin = sum(len(c.word) for c in concepts) * 2 < len(literal)
+        if not concepts and not any(literal in it.body for it in plan.items):
             return None
         ui = self.index.items_for_unit(plan, unit)
 
-        def has_task(item: PlanItem) -> bool:
-            # every concept of the task; of three or more, all but one ("农民技能培训" is 14's 农民…培训)
-            missing = len(uncovered(concepts, item.body))
-            return missing == 0 or (len(concepts) >= YES_NO_MIN_CONCEPTS and missing == 1)
+        def has_task(item: PlanItem, loose: bool) -> bool:
+            if literal in item.body:
+                return True
+            if thin:
+                return False
+            missing = uncovered(concepts, item.body)
+            # Loosely, a task of three concepts or more may lack one inner modifier ("农民技能培训" is 14's
+            # 农民…培训), never its first (whom: item 19 has 技能…培训 for town workers, not 农民) nor its
+            # last, the head noun (item 20 has 农民…职业 but no 教材).
+            inner = concepts[1:-1] if len(concepts) >= YES_NO_MIN_CONCEPTS else []
+            return not missing or (loose and len(missing) == 1 and missing[0] in inner)
 
-        mine = [it for it in [*ui.items, *ui.all_member_items] if has_task(it)]
-        mine.sort(key=lambda it: it.number)
+        def with_task(items: list[PlanItem]) -> list[PlanItem]:
+            """The items with every concept of the task; only when none has them all, those that have it
+            loosely. So "科技辅导员培训" finds 11 and 27, not the items on 科技…培训 without 辅导员."""
+            whole = [it for it in items if has_task(it, False)]
+            return whole or [it for it in items if has_task(it, True)]
+
+        mine = sorted(with_task([*ui.items, *ui.all_member_items]), key=lambda it: it.number)
         if mine:
             text = compose.yes_text(plan, unit, mine, self.index)
             return self._structured(raw, "unit_yes_no", text, plan, mine)
-        others = [it for it in plan.items if has_task(it)]
+        others = with_task(list(plan.items))
         text = compose.no_text(plan, unit, task, others, list(ui.items), self.index)
         # the items that have the task, then the unit's own (the answer names both)
         cited = others + [it for it in ui.items if it not in others]

@@ -293,7 +293,19 @@ def test_yes_no_and_attribute_questions_answer_what_the_plan_says(e5_bot) -> Non
     assert no.answer.startswith("《2020年全民科学素质行动工作要点》中没有写到应急部")
     assert [c.item for c in no.citations] == [3, 4, 16, 19, 30]  # the unit's own items, named in the text
     yes = e5_bot.answer("教育部负责科技辅导员培训吗")
-    assert yes.answer.startswith("是的") and 28 in [c.item for c in yes.citations]
+    # the items that name the whole task (11 and 27 say 科技辅导员培训); not 28, which has 科技…培训 only
+    assert yes.answer.startswith("是的") and [c.item for c in yes.citations] == [11, 27]
+    contest_yes = e5_bot.answer("教育部负责青少年科技创新大赛吗")
+    assert contest_yes.answer.startswith("是的") and [c.item for c in contest_yes.citations] == [10]
+    # no item names 教材 with 农民 and 职业: the head noun is never the concept allowed to be missing
+    farmers = e5_bot.answer("人社部负责农民职业教材吗")
+    assert farmers.route == "unit_yes_no" and "没有写到" in farmers.answer and farmers.citations
+    # a task written word for word is found where it is written; one whose concepts are thin is not
+    # found in items sharing only its last word (大赛)
+    day = e5_bot.answer("中国科协负责全国科普日吗")
+    assert day.answer.startswith("是的") and [c.item for c in day.citations] == [8]
+    contest_no = e5_bot.answer("科技部负责科普讲解大赛吗")
+    assert "没有写到" in contest_no.answer and "写到这项工作的条目" not in contest_no.answer
     site = e5_bot.answer("中国科协的官网是什么")
     assert site.route == "attribute" and "没有写到中国科协" in site.answer and "网址" in site.answer
     contest = e5_bot.answer("怎么给孩子报名青少年科技创新大赛")
