@@ -19,6 +19,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -73,7 +74,17 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path | None, *, cilin: bool = True) -> Lexicon:
-        """The staff file (absent is fine: no curated words) plus, unless switched off, Cilin."""
+        """The staff file (absent is fine: no curated words) plus, unless switched off, Cilin.
+
+        Built once per version of the staff file: indexing Cilin's 77,000 words takes about a second,
+        and every Bot (each re-ingest, each test) asks again. An edited file is a new key. The lexicon
+        is read-only once built, so one instance is shared."""
+        stat = path.stat() if path is not None and path.exists() else None
+        stamp = (stat.st_mtime_ns, stat.st_size) if stat is not None else None
+        return _load_cached(str(path) if path is not None else None, stamp, cilin)
+
+    @classmethod
+    def _read(cls, path: Path | None, *, cilin: bool = True) -> Lexicon:
         groups: list[list[str]] = []
         phrases: dict[str, list[str]] = {}
         dialect: dict[str, str] = {}
@@ -206,6 +217,12 @@ class Lexicon:
 KIND_CODE = 5
 # Cilin's classes for people (A: 孩子, 老人, 婴儿, 孕妇 …) and body parts (Bk: 肚子, 脑子, 指甲 …).
 WEAK_CLASSES = ("A", "Bk")
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str | None, stamp: tuple[int, int] | None, cilin: bool) -> Lexicon:
+    """Lexicon.load's cache; ``stamp`` (the file's mtime and size) is only part of the key."""
+    return Lexicon._read(Path(path) if path is not None else None, cilin=cilin)
 
 
 def _cilin_data() -> dict | None:  # type: ignore[type-arg]

@@ -179,10 +179,17 @@ LOAD_ENV = {"KEPU_ANSWER_CACHE_SIZE": "0", "KEPU_QUERY_CACHE_SIZE": "0"}
 
 
 def measure_one_vs_two(
-    cluster: Cluster, folder: Path, *, seconds_two: int, seconds_one: int, connections: int, max_requests: int
+    cluster: Cluster,
+    folder: Path,
+    *,
+    seconds_two: int,
+    seconds_one: int | None,
+    connections: int,
+    max_requests: int,
 ) -> dict[str, dict]:  # type: ignore[type-arg]
-    """wrk at fixed concurrency through nginx: first against both replicas, then against one (a second
-    nginx whose upstream is the first replica only). Each run is bounded in time and in count."""
+    """wrk at fixed concurrency through nginx: first against both replicas, then (unless
+    ``seconds_one`` is None) against one (a second nginx whose upstream is the first replica only).
+    Each run is bounded in time and in count."""
     from tests.loadgen import distinct_questions, write_scripts, wrk
 
     assert len(cluster.replicas) >= 2
@@ -192,28 +199,34 @@ def measure_one_vs_two(
     if cluster.nginx is None:
         both.start()
     one = Nginx(folder / "nginx-one", [f"127.0.0.1:{cluster.replicas[0].port}"])
-    one.start()
+    if seconds_one is not None:
+        one.start()
     try:
         wrk(both.url + "/api/ask", ask, 4, 2)  # warm-up
-        results = {
-            "two replicas": wrk(both.url + "/api/ask", ask, connections, seconds_two),
-            "one replica": wrk(one.url + "/api/ask", ask, connections, seconds_one),
-        }
+        results = {"two replicas": wrk(both.url + "/api/ask", ask, connections, seconds_two)}
+        if seconds_one is not None:
+            results["one replica"] = wrk(one.url + "/api/ask", ask, connections, seconds_one)
     finally:
-        one.terminate()
+        if seconds_one is not None:
+            one.terminate()
         if cluster.nginx is None:
             both.terminate()
-    results["ratio"] = {"throughput two/one": results["two replicas"]["rps"] / results["one replica"]["rps"]}
+    if "one replica" in results:
+        two_rps, one_rps = results["two replicas"]["rps"], results["one replica"]["rps"]
+        results["ratio"] = {"throughput two/one": two_rps / one_rps}
     return results
 
 
 def load_report(results: dict[str, dict], connections: int) -> str:  # type: ignore[type-arg]
     lines = [f"wrk through nginx, {connections} connections, distinct questions, caches off:"]
     for name in ("two replicas", "one replica"):
+        if name not in results:
+            continue
         r = results[name]
         lines.append(
             f"  {name:<13} {r['seconds']:5.1f} s  n={r['requests']:<6} {r['rps']:7.1f} req/s  "
             f"p50={r['p50']:6.1f} ms  p95={r['p95']:6.1f} ms  p99={r['p99']:6.1f} ms  errors={r['errors']}"
         )
-    lines.append(f"  throughput two/one replicas: {results['ratio']['throughput two/one']:.2f}")
+    if "ratio" in results:
+        lines.append(f"  throughput two/one replicas: {results['ratio']['throughput two/one']:.2f}")
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """Load test of the scale-out path: at least 60 seconds of wrk against two replicas through nginx at
-fixed concurrency, then one replica for comparison; the goal is zero errors. Bounded in time and in
-count, loopback only. The figures are printed and written to tests/output/cluster-load.json; speed is
-reported, not asserted (bench/bench_cluster.py runs the same measurement on its own)."""
+fixed concurrency; the goal is zero errors. Bounded in time and in count, loopback only. The figures
+are printed and written to tests/output/cluster-load.json; speed is reported, not asserted. The
+throughput of one replica against two is a speed question: bench/bench_cluster.py measures both in
+one run (the suite's own 10-second one-replica run was cut to keep `make test` under 6 minutes)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CONNECTIONS = 16
 SECONDS_TWO = 60  # the issue's minimum for two replicas
-SECONDS_ONE = 10  # the one-replica baseline: a rate, so a shorter run measures it as well
 MAX_REQUESTS = 20_000  # per run: a bound on count besides the bound on time
 
 
@@ -35,7 +35,7 @@ def test_two_replicas_under_a_minute_of_load_answer_everything(
         load_cluster,
         tmp_path,
         seconds_two=SECONDS_TWO,
-        seconds_one=SECONDS_ONE,
+        seconds_one=None,  # the one-vs-two ratio is bench/bench_cluster.py's
         connections=CONNECTIONS,
         max_requests=MAX_REQUESTS,
     )
@@ -44,7 +44,6 @@ def test_two_replicas_under_a_minute_of_load_answer_everything(
     (out / "cluster-load.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     with capsys.disabled():
         print("\n" + load_report(results, CONNECTIONS))
-    two, one = results["two replicas"], results["one replica"]
-    assert two["errors"] == 0 and one["errors"] == 0
-    assert two["requests"] > 0 and one["requests"] > 0
+    two = results["two replicas"]
+    assert two["errors"] == 0 and two["requests"] > 0
     assert two["seconds"] >= SECONDS_TWO - 1 or two["requests"] >= MAX_REQUESTS - 2

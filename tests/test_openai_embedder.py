@@ -119,6 +119,7 @@ def test_unreachable_endpoint_is_a_clear_error(tmp_path: Path) -> None:
         "KEPU_EMBEDDER": "openai",
         "KEPU_EMBEDDINGS_BASE_URL": f"http://127.0.0.1:{_free_port()}/v1",
         "KEPU_DATA_DIR": str(tmp_path),
+        "KEPU_EMBEDDINGS_RETRIES": "0",  # the error is the point here; retries are test_embedder_faults'
     }
     out = subprocess.run([sys.executable, "-m", "bot.cli", "ingest"], capture_output=True, text=True, env=env)
     assert out.returncode == 2

@@ -83,6 +83,16 @@ def test_a_broken_synonym_file_is_a_clear_chinese_error(tmp_path: Path) -> None:
     assert Lexicon.load(tmp_path / "absent.yaml", cilin=False).groups == []
 
 
+def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path) -> None:
+    path = tmp_path / "synonyms.yaml"
+    path.write_text("groups: [[菌子, 蘑菇]]\n", encoding="utf-8")
+    first = Lexicon.load(path, cilin=False)
+    assert Lexicon.load(path, cilin=False) is first  # unchanged file: the same instance
+    path.write_text("groups: [[菌子, 蘑菇], [打呼噜, 打鼾]]\n", encoding="utf-8")
+    edited = Lexicon.load(path, cilin=False)
+    assert edited is not first and ["打呼噜", "打鼾"] in edited.groups  # staff's edit is read
+
+
 # --- emergencies ----------------------------------------------------------------------------------
 
 
