@@ -3,7 +3,9 @@ colloquial questions (eval/hard_negatives.yaml, emergencies.yaml, lookalikes.yam
 heldout_people.yaml). Each file is scored on its own (``kepu eval`` prints one block per set).
 
 - answer precision: answered questions whose cited text contains one of the question's subject terms
-  (the labelled ``subject`` list) — a quote that merely shares the topic does not count;
+  (the labelled ``subject`` list) — a quote that merely shares the topic does not count. One
+  exception: "X负责Y吗" about a task the plan never mentions (``"yes": false`` and no ``items_any``)
+  is rightly answered "工作要点中没有写到…", citing X's own items as what X does instead;
 - wrong verdicts: a verdict label (【谣言】…) on a true fact, on a question whose set gives no verdict,
   or a different verdict from the one expected;
 - coverage: grounded answers / questions; in-scope refusals: refused although ``expect: answer``;
@@ -55,7 +57,10 @@ def starts_with_120(ans: Answer) -> bool:
 
 def score_hard_negative(q: dict[str, Any], ans: Answer) -> dict[str, Any]:
     answered = ans.mode != "refusal"
-    grounded = answered and any(s in _cited_text(ans) for s in q["subject"])
+    absent = (  # "没有写到" for a task the plan never mentions: the citations are X's own items
+        q.get("yes") is False and not q.get("items_any") and "没有写到" in ans.answer
+    )
+    grounded = answered and (any(s in _cited_text(ans) for s in q["subject"]) or absent)
     m = VERDICT_RE.match(ans.answer)
     verdict = m.group(1) if m else None
     # a verdict is wrong unless the set expects exactly it (a partly true claim may rightly get 不准确)

@@ -146,8 +146,10 @@ class Cluster:
         done = self.ingest()
         if done.returncode != 0:
             raise RuntimeError(f"kepu ingest failed: {done.stdout}\n{done.stderr}")
+        for replica in self.replicas:  # started together: each loads the model and its index
+            replica.start(wait=False)
         for replica in self.replicas:
-            replica.start()
+            replica.wait_ready()
         if with_nginx:
             self.nginx = Nginx(self.root / "nginx", [f"127.0.0.1:{r.port}" for r in self.replicas])
             self.nginx.start()

@@ -21,7 +21,14 @@ from tests.http_server import free_port
 VENV_BIN = Path(sys.executable).parent
 
 
-def _wait(check, what: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 60) -> None:  # type: ignore[no-untyped-def]
+# A server (a replica loads the model and its index) is ready within seconds on an idle machine; this
+# bound only catches one that never will, on however busy a machine.
+READY_WITHIN_S = 180.0
+
+
+def _wait(
+    check, what: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = READY_WITHIN_S
+) -> None:  # type: ignore[no-untyped-def]
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -70,7 +77,12 @@ class ServerProcess:
                 env=self.environment(),
             )
         if wait:
-            _wait(self.ready, self.name, self.proc, self.log)
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Wait until a server started with ``start(wait=False)`` is ready (or fail with its log)."""
+        assert self.proc is not None, f"{self.name} was not started"
+        _wait(self.ready, self.name, self.proc, self.log)
 
     @property
     def cwd(self) -> Path:
