@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.answerability import FUNCTION_CHARS
+from bot.answerability import FUNCTION_CHARS, SIMILE_RE
 from bot.kb.types import Chunk
 from bot.language import Lexicon
 from bot.text import stopwords
@@ -88,7 +88,9 @@ def claim_words(
 def match(
     question: str, check: Chunk, words: Callable[[str], list[str]], lexicon: Lexicon
 ) -> ClaimMatch | None:
-    """The check's claim the question states, or None (no verdict may be given)."""
+    """The check's claim the question states, or None (no verdict may be given). A comparison names
+    what the question is not about: "腌菜跟手机辐射一样都是2B类致癌物" asks about 腌菜."""
+    question = SIMILE_RE.sub(" ", question)
     subject = subject_in(question, check.subjects)
     if subject is None:
         return None

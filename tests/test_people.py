@@ -278,6 +278,7 @@ MSG = Chunk(
         ("鸡精比味精更健康吗", None),  # about 味精, but not a claim the check rules on
         ("味精会让人掉头发吗", None),
         ("吃烧烤烤焦的肉会致癌吗", None),  # the claim's words, but not its subject
+        ("腌菜跟味精一样吃多了会致癌吗", None),  # 味精 only as a comparison: the question is about 腌菜
     ],
 )
 def test_a_verdict_needs_the_subject_and_the_claim(
