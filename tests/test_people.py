@@ -49,6 +49,7 @@ def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Tokenizer:
         ("食物中毒怎么办", "食物中毒怎么办"),  # 食 is Mandarin here: not a Cantonese question
         ("唔好食生嘅食物", "不要吃生的食物"),  # 食物 keeps its 食 even in Cantonese
         ("娃娃发烧了", "娃娃发烧了"),  # a doubled character is a word, not two dialect words
+        ("俺家娃让马蜂蛰了", "我家孩子让马蜂蜇了"),  # 蛰 for 蜇: voice input's homophone
     ],
 )
 def test_dialect_is_rewritten_as_mandarin(lexicon: Lexicon, said: str, mandarin: str) -> None:
