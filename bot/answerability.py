@@ -56,6 +56,14 @@ CLAIM_RE = re.compile(
     r"真的|假的|是不是|对不对|靠得住|是这样|说明|就能|就会|就不会|比.{0,8}(健康|好|强|有营养)|越.{1,6}越|"
     r"能(治|防|预防|杀|降|补|软化|解|清|排|吸)|会(致癌|得|中毒|导致|让|伤|把)|致癌|有毒"
 )
+# A yes/no question ("…能吃不", "…会传染吗") or a bare statement ("地震的时候躲到门框底下最安全") also
+# puts something forward to be checked, even in words CLAIM_RE does not list (states_something).
+YES_NO_END_RE = re.compile(
+    r"((?<![什怎那这多])么|吗|不|没|没有|是吧|对吧|行不行|能不能|会不会|可不可以)[？?。！!~～\s]*$|是不是|对不对"
+)
+QUESTION_WORD_RE = re.compile(
+    r"怎么|怎样|咋|啥|什么|如何|哪|多少|几|为什么|为啥|要不要|能不能|该不该|吗|呢|[？?]"
+)
 # A comparison names something the question is not about: "手肿得跟馒头似的" is about a swollen hand.
 SIMILE_RE = re.compile(r"(跟|像|和|如同|好像|赛过)[^，。,？?！!\s]{1,6}?(似的|一样|一般|那样|那么|这么)")
 # A word jieba guessed (not in its dictionary) is a concept only without these: "肉会", "菜能" are a
@@ -112,6 +120,13 @@ def key_concepts(
         out.append(Concept(w, frozenset(aliases), w in nouns, lexicon.weak(w)))
     # in the order the question says them: the first is what it is about (topic(), below)
     return sorted(out, key=lambda c: text.find(c.word) % (len(text) + 1))
+
+
+def states_something(text: str) -> bool:
+    """Whether a question puts something forward to check: a yes/no question ("山里逮的野兔子能吃不")
+    or a statement with no question word at all ("地震的时候躲到门框底下最安全"), not a how-to
+    question ("崴脚了怎么办")."""
+    return bool(YES_NO_END_RE.search(text)) or not QUESTION_WORD_RE.search(text)
 
 
 def topic(concepts: Iterable[Concept], known: Callable[[str], bool], nouns: bool = True) -> Concept | None:

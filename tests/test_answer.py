@@ -268,6 +268,25 @@ def test_a_claim_is_answered_only_from_an_article_about_its_subject(e5_bot, monk
     assert bot.answer("地震了咋办").mode != "refusal"
 
 
+def test_a_statement_in_other_words_is_answered_only_from_an_article_about_its_topic(
+    e5_bot, monkeypatch
+) -> None:
+    """No claim word CLAIM_RE lists, but a statement all the same: the salt-and-sugar article (血脂高)
+    and the gas-poisoning one (中毒) are not about eggs or masks (GATE_TOPIC_STATEMENTS)."""
+    import bot.answer as answer_module
+
+    bot = e5_bot
+    monkeypatch.setattr(bot, "answers", None)
+    said = ("吃鸡蛋升胆固醇，血脂高的人一个鸡蛋都不能吃", "一直戴口罩会缺氧，还会二氧化碳中毒")
+    for statement in said:
+        assert bot.answer(statement).mode == "refusal", statement
+    monkeypatch.setattr(answer_module, "GATE_TOPIC_STATEMENTS", False)  # the rule is what refuses them
+    assert all(bot.answer(s).mode != "refusal" for s in said)
+    monkeypatch.setattr(answer_module, "GATE_TOPIC_STATEMENTS", True)
+    # a yes/no question whose topic the library has is still answered
+    assert bot.answer("同事是乙肝携带者和他一个桌吃饭会传染吗").citations[0].source_id == "hepatitis-b"
+
+
 def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
     """Sharing only a body part (肚子 with the worms article) or naming a thing the library never
     mentions (洋葱 and the flu article) is not answering; without the two rules both are quoted."""

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot import claims, first_aid
-from bot.answerability import CLAIM_RE, anchored, generic_words, key_concepts, topic, uncovered
+from bot.answerability import (
+    CLAIM_RE,
+    anchored,
+    generic_words,
+    key_concepts,
+    states_something,
+    topic,
+    uncovered,
+)
 from bot.emergency import EmergencyRecognizer, default_recognizer
 from bot.errors import ConfigError
 from bot.kb.types import Chunk
@@ -198,6 +206,23 @@ def test_the_topic_is_the_first_concept_and_a_claims_subject_may_be_a_word_the_l
     # concepts come in the order the question says them
     assert [c.word for c in concepts("胸口疼还出冷汗")][:1] == ["胸口疼"]
     assert topic([], known) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "states"),
+    [
+        ("山里逮的野兔子能吃不", True),  # a yes/no question in people's words
+        ("同事是乙肝携带者和他一个桌吃饭会传染吗", True),
+        ("地震的时候躲到门框底下最安全", True),  # a bare statement: no question word at all
+        ("孩子磨牙是不是肚子里有虫", True),
+        ("崴脚了怎么办", False),  # how-to questions state nothing to check
+        ("被困在电梯里了咋办", False),
+        ("做心肺复苏一分钟要按多少下", False),
+        ("这可怎么", False),  # 么 of 怎么 is no yes/no particle
+    ],
+)
+def test_a_yes_no_question_or_a_bare_statement_puts_something_forward(question: str, states: bool) -> None:
+    assert states_something(question) is states
 
 
 def test_people_body_parts_and_symptoms_are_weak_concepts(lexicon: Lexicon) -> None:
