@@ -33,7 +33,7 @@ from bot.memory import FOLLOW_UP_RE, ConversationStore, rewrite
 from bot.retrieve import Retrieval, Retriever
 from bot.route import Route, route
 from bot.state import AnswerCache
-from bot.text import normalize
+from bot.text import normalize, stopwords
 
 if TYPE_CHECKING:
     from bot.rerank import Reranker
@@ -127,6 +127,8 @@ EXACT_ROUTES += ("members", "compare", "year_missing", "mentions")
 LIGHT_VERB_RE = re.compile(r"^(搞|做|办|抓|干|管|开展|实施|推动|推进|组织|举办|承担|负责)")
 # A yes/no task of this many concepts or more is found in an item that lacks only an inner modifier.
 YES_NO_MIN_CONCEPTS = 3
+# What ends the name of an attribute question's subject besides stopwords: punctuation (Bot._named_phrase).
+PHRASE_BREAK_RE = re.compile(r"[^\w·]")
 # Routes that count or describe the plan document: never the answer to a health question that does
 # not name the plan or its parts.
 COUNTING_ROUTES = ("count", "doc", "unit_total", "ranking")
@@ -459,12 +461,30 @@ class Bot:
         for name in sorted(names, key=len, reverse=True):
             rest = rest.replace(name, " ")
         concepts = self.concepts(rest, ignore=names)
+        named = self.index.named_in(q)  # "中科院科学节" is one subject, not the unit 中科院 and 科学
+        if named:
+            # the name as the question writes it, when the plan does too ("科普中国e站", not "科普中国")
+            run = self._run_with(q.replace(asked.words, " "), named[0]) or named[0]
+            subject = self._longest_written(run, named[0], plan)
+            items = [it for it in plan.items if subject in it.body]
+            # the question's other concepts, when some of these items have them too (科普中国信息员:
+            # item 26 has 科普中国 and 信息员); else the name alone (中科院科学节 and 门票: item 8)
+            others = [c for c in concepts if c.word not in subject]
+            both = [it for it in items if others and not uncovered(others, it.body)]
+            if both:
+                items, subject = both, "、".join([subject, *(c.word for c in others)])
+            if items:
+                text = compose.attribute_text(plan, subject, asked.label, items[:3], self.index)
+                return self._structured(raw, "attribute", text, plan, items[:3])
         if units and not concepts:
             unit = units[0]
             count = len(self.index.items_for_unit(plan, unit).items)
             text = compose.unit_attribute_text(plan, unit, asked.label, count)
             return Answer(raw, text, "structured", [compose.doc_citation(plan, text)], route="attribute")
         items = [it for it in plan.items if concepts and not uncovered(concepts, it.body)]
+        literal = self._named_phrase(rest, concepts)
+        if literal is not None:  # "全国科普讲解大赛": an item with 全国 and 大赛 is about another contest
+            items = [it for it in items if literal in it.body]
         if items:
             subject = "、".join(c.word for c in concepts)
             text = compose.attribute_text(plan, subject, asked.label, items[:3], self.index)
@@ -477,6 +497,52 @@ class Bot:
             ans.answer = f"已审核的材料没有写到{asked.label}方面的内容。下面是相关的内容：\n{ans.answer}"
             ans.passages = []  # the caveat is part of the answer: not rewritten by a model
         return ans
+
+    def _run_with(self, text: str, word: str) -> str | None:
+        """The run of words of text, between punctuation and stopwords (question and function words),
+        that holds ``word``: "全国科普讲解大赛" in "全国科普讲解大赛怎么报名"."""
+        stop = stopwords()
+        for piece in PHRASE_BREAK_RE.split(text):
+            run: list[str] = []
+            for token in [*self.kb.tokenizer.words(piece), None]:
+                if token is not None and token not in stop:
+                    run.append(token)
+                    continue
+                if word in (phrase := "".join(run)):
+                    return phrase
+                run = []
+        return None
+
+    def _named_phrase(self, rest: str, concepts: list[Concept]) -> str | None:
+        """The name a question gives its subject when its concepts are at most half of it
+        ("全国科普讲解大赛" keeps only 全国 and 大赛); None when the concepts are the name."""
+        if not concepts:
+            return None
+        phrase = self._run_with(rest, concepts[0].word)
+        if phrase is None:
+            return None
+        # the name runs from its first concept to its last, the head noun: "当科普信息员一个月" names
+        # 信息员 (当 is "to serve as", 一个月 a time); "全国科普讲解大赛" stays whole
+        inner = [c.word for c in concepts if c.word in phrase]
+        first = min(phrase.find(w) for w in inner)
+        phrase = phrase[first : max(phrase.rfind(w) + len(w) for w in inner)]
+        inside = sum(len(c.word) for c in concepts if c.word in phrase)
+        return phrase if inside * 2 <= len(phrase) else None
+
+    @staticmethod
+    def _longest_written(run: str, name: str, plan: PlanDoc) -> str:
+        """The longest part of ``run`` around ``name`` that some item of the plan writes: "科普中国e站"
+        of "村想建个科普中国e站" (not only the programme 科普中国)."""
+        at = run.find(name)
+        if at < 0:
+            return name
+        bodies = [it.body for it in plan.items]
+        for size in range(len(run), len(name), -1):
+            for start in range(max(0, at + len(name) - size), min(at, len(run) - size) + 1):
+                piece = run[start : start + size]
+                if any(piece in body for body in bodies):
+                    return piece
+        return name
 
     @staticmethod
     def _unit_counts(plan: PlanDoc) -> list[tuple[str, int]]:

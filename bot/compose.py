@@ -28,6 +28,20 @@ def short(text: str, limit: int = 48) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
+def around(text: str, subject: str, limit: int = 60) -> str:
+    """The sentence of an item that names ``subject``, cut to ``limit`` characters around it; the
+    first sentence (``short``) when no sentence names it."""
+    found = next((s.rstrip("。；") for s in sentences(text) if subject in s), None)
+    if found is None:
+        return short(text, limit)
+    if len(found) <= limit:
+        return found
+    at = found.index(subject)
+    start = max(0, min(at - limit // 3, len(found) - limit))
+    piece = found[start : start + limit - 2]
+    return ("…" if start else "") + piece + ("…" if start + len(piece) < len(found) else "")
+
+
 def plan_label(plan: PlanDoc) -> str:
     return f"《{plan.title}》"
 
@@ -79,7 +93,8 @@ def no_text(
 def attribute_text(plan: PlanDoc, subject: str, label: str, items: list[PlanItem], index: PlanIndex) -> str:
     lines = [f"{plan_label(plan)}没有写到{subject}的{label}。工作要点中与此有关的内容是："]
     lines += [
-        f"  第{it.number}条：{short(it.body, 60)}（负责：{responsible_line(it, index)}）" for it in items
+        f"  第{it.number}条：{around(it.body, subject, 60)}（负责：{responsible_line(it, index)}）"
+        for it in items
     ]
     return "\n".join(lines)
 

@@ -297,6 +297,9 @@ def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
     belly, onion = "每天喝一小杯醋能减肥瘦肚子吗", "床头放半个切开的洋葱能把感冒病毒吸走"
     assert bot.answer(belly).mode == "refusal"
     assert bot.answer(onion).mode == "refusal"
+    # both are yes/no questions, so GATE_TOPIC_STATEMENTS refuses them too: off, to see these two rules
+    monkeypatch.setattr(answer_module, "GATE_TOPIC_STATEMENTS", False)
+    assert bot.answer(belly).mode == "refusal" and bot.answer(onion).mode == "refusal"
     monkeypatch.setattr(answer_module, "GATE_ANCHOR", False)
     assert bot.answer(belly).mode != "refusal"
     monkeypatch.setattr(answer_module, "GATE_FOREIGN_THING", False)
@@ -330,3 +333,24 @@ def test_yes_no_and_attribute_questions_answer_what_the_plan_says(e5_bot) -> Non
     contest = e5_bot.answer("怎么给孩子报名青少年科技创新大赛")
     assert contest.route == "attribute" and "报名或申请办法" in contest.answer
     assert "青少年科技创新大赛" in "".join(c.text for c in contest.citations)
+
+
+def test_an_attribute_question_about_a_named_event_cites_where_the_plan_names_it(e5_bot) -> None:
+    """The plan lists its events unquoted (item 8): the event is the subject, not its pieces (全国, 科技)
+    nor the unit in its name (中科院); the item is shown where it names the event. A contest the plan
+    never names is not answered with items that share 全国 and 大赛."""
+    day = e5_bot.answer("全国科普日是几月几号")
+    assert day.route == "attribute" and "没有写到全国科普日的时间" in day.answer
+    assert [c.item for c in day.citations] == [8] and "全国科普日" in day.answer.split("第8条")[1]
+    fest = e5_bot.answer("中科院科学节在哪办，进去要门票吗")
+    assert "没有写到中科院科学节的地址" in fest.answer and [c.item for c in fest.citations] == [8]
+    # the name as the question writes it, where the plan writes it too (not only the programme 科普中国)
+    station = e5_bot.answer("我们村想建个科普中国e站，找哪个部门申请")
+    assert "没有写到科普中国e站" in station.answer and [c.item for c in station.citations] == [26]
+    # a name the plan never writes: 全国 and 大赛 alone are other contests (items 10 and 19)
+    assert e5_bot.answer("全国科普讲解大赛怎么报名").mode == "refusal"
+    # a unit's staff word: 当科普信息员 names 信息员, still found in items 26 and 38
+    aide = e5_bot.answer("当科普信息员一个月能有多少补贴？")
+    assert aide.route == "attribute" and [c.item for c in aide.citations] == [26, 38]
+    # 编制 a plan is drawing it up, not a question about staffing
+    assert e5_bot.answer("编制面向2035年规划纲要那部分有哪几条").route == "section"

@@ -1,6 +1,7 @@
 import pytest
 import yaml
 
+from bot.kb.plan_index import event_names
 from bot.kb.types import ALL_MEMBERS
 from ingest.errors import PlanParseError
 from ingest.plan_parser import parse_plan
@@ -82,3 +83,25 @@ def test_another_plan_in_the_same_style_parses_without_national_assumptions() ->
 def test_text_without_items_is_rejected_with_the_file_named() -> None:
     with pytest.raises(PlanParseError, match="notes.txt.*没有找到编号条目"):
         parse_plan("只是一段说明文字。", {"title": "说明"}, "notes", "notes.txt")
+
+
+def test_named_events_are_read_from_the_plans_enumerations() -> None:
+    """Item 8 lists its events without quotes: the first loses the verb before it, the last what
+    follows 等, a date prefix gives a second name; words that only end like a name (周) are not one."""
+    body = (
+        "统筹开展5·30科技工作者日、全国科普日、科技活动周、中科院科学节、全民健身科技志愿服务神州行等"
+        "科普活动。加强科技、教育、文化工作。"
+    )
+    assert event_names(body) == [
+        "5·30科技工作者日",
+        "科技工作者日",
+        "全国科普日",
+        "科技活动周",
+        "中科院科学节",
+        "全民健身科技志愿服务神州行",
+    ]
+    assert event_names("推动“振兴杯”全国青年职业技能大赛、中国技能大赛") == [
+        "振兴杯全国青年职业技能大赛",
+        "中国技能大赛",
+    ]
+    assert event_names("开展科普日活动，每周一次") == []  # no enumeration

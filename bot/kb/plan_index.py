@@ -13,6 +13,36 @@ from bot.kb.units import Unit, UnitDirectory
 _QUOTED_RE = re.compile(r"[“\"]([^“”\"]{2,30})[”\"]|《([^《》]{2,40})》")
 
 
+# Named events a plan lists without quotes ("统筹开展5·30科技工作者日、全国科普日、科技活动周、中科院科学节…等科普
+# 活动"): the elements of an enumeration (、) that end like the name of a day, week, festival, month, camp,
+# contest, tour or station. The first element loses the verb phrase before it, the last what follows 等.
+_EVENT_SUFFIX_RE = re.compile(r"(日|周|节|月|营|赛|行|站)$")
+_EVENT_LEAD_RE = re.compile(r"^.*(开展|举办|实施|组织|推动|推进|用好|依托|建设)")
+_EVENT_DATE_RE = re.compile(r"^[\d·.]+")  # "5·30科技工作者日" is also asked as "科技工作者日"
+# Shorter than this, an element is a word (周, 赛), not a name.
+MIN_EVENT_LEN = 3
+MAX_EVENT_LEN = 14
+
+
+def event_names(body: str) -> list[str]:
+    """The named events an item lists in an enumeration (see _EVENT_SUFFIX_RE), in order."""
+    out: list[str] = []
+    for clause in re.split(r"[，。；：（）()\n]", body):
+        parts = clause.split("、")
+        if len(parts) < 2:
+            continue
+        for i, part in enumerate(parts):
+            name = re.sub(r"等.*$", "", part)
+            if i == 0:
+                name = _EVENT_LEAD_RE.sub("", name)
+            name = name.replace("“", "").replace("”", "").replace('"', "").strip()
+            if MIN_EVENT_LEN <= len(name) <= MAX_EVENT_LEN and _EVENT_SUFFIX_RE.search(name):
+                for n in dict.fromkeys((name, _EVENT_DATE_RE.sub("", name))):
+                    if len(n) >= MIN_EVENT_LEN and n not in out:
+                        out.append(n)
+    return out
+
+
 # A question names a section or part when it contains one of the title's phrases, or at least this
 # share of a phrase's character pairs ("编制面向2035年规划纲要" for "编制面向2035年的全民科学素质规划纲要").
 # 0.7 was the lowest value that mapped no free question of eval/ to a section by accident.
@@ -113,6 +143,14 @@ class PlanIndex:
                     refs = self.programmes.setdefault(name, [])
                     if (plan.source_id, item.number) not in refs:
                         refs.append((plan.source_id, item.number))
+        # unquoted named events (event_names): what an attribute question about one names
+        self.events: dict[str, list[tuple[str, int]]] = {}
+        for plan in plans.values():
+            for item in plan.items:
+                for name in event_names(item.body):
+                    refs = self.events.setdefault(name, [])
+                    if (plan.source_id, item.number) not in refs:
+                        refs.append((plan.source_id, item.number))
 
     def default_plan(self) -> PlanDoc | None:
         """The national plan of the latest year, else the latest plan of any region."""
@@ -169,6 +207,15 @@ class PlanIndex:
         """Named programmes mentioned in text, longest first (so 科普中国e站 beats 科普中国)."""
         found = [name for name in self.programmes if name in text]
         found.sort(key=len, reverse=True)
+        out: list[str] = []
+        for name in found:
+            if not any(name in longer for longer in out):
+                out.append(name)
+        return out
+
+    def named_in(self, text: str) -> list[str]:
+        """Programmes and named events mentioned in text, longest first, none inside another."""
+        found = sorted({n for n in (*self.programmes, *self.events) if n in text}, key=len, reverse=True)
         out: list[str] = []
         for name in found:
             if not any(name in longer for longer in out):
