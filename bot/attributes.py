@@ -50,8 +50,12 @@ YESNO_RE = re.compile(
 DUTY_WORDS_RE = re.compile(
     r"负责|参与|参加|牵头|承担|主管|管不管|管|有份|有没有份|负不负责|参不参与|参不参加|是不是|是否|有没有|要不要|"
     r"这件事|这个事|这项工作|这事|的工作|工作|负责的|办的|搞的|做的|任务|哪几条|哪些|哪条|几条|工作要点|要点|文件|"
-    r"里面|里头|里|中|有活|活儿|活|事儿|事情|吗|么|呢|啊|的|了|是|由|在|和|与|这个|那个|事|[?？,，。!！、]"
+    r"里面|里头|里|中|有活|活儿|活|事儿|事情|吗|么|呢|啊|嘞|哩|咧|呀|嘛|的|了|是|由|在|和|与|这个|那个|事|[?？,，。!！、]"
 )
+
+
+# "挑战杯那个比赛": a demonstrative and a category word after a name only say what kind of thing it is.
+APPOSITIVE_RE = re.compile(r"(那个|这个|那种|这种)(比赛|大赛|活动|项目|会议|工程|平台)")
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ def yes_no_task(question: str, unit_names: list[str]) -> str | None:
     rest = question
     for name in sorted(unit_names, key=len, reverse=True):
         rest = rest.replace(name, " ")
+    rest = APPOSITIVE_RE.sub(" ", rest)
     task = DUTY_WORDS_RE.sub(" ", rest)
     task = re.sub(r"\s+", " ", task).strip()
     return task if len(task.replace(" ", "")) >= 2 else None

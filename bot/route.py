@@ -12,7 +12,7 @@ from bot.text import item_refs, strip_punct
 
 # Asking who is responsible, or what someone is responsible for.
 RESPONSIBILITY_RE = re.compile(
-    r"负责|牵头|承担|分工|职责|任务|工作|哪些单位|哪个单位|哪些部门|哪个部门|什么单位|什么部门|谁|主管|参与|涉及|管哪|管什么|管啥|干什么|做什么|干啥|干嘛|做啥|要做|要干|哪几条|哪些条|有哪些|有什么|哪些事|什么事|啥事|职能|分到|安排|搞|啥子|有活|活儿|事情|事儿|角色|作用|出力|责任|干些|做些"
+    r"负责|牵头|承担|分工|职责|任务|工作|哪些单位|哪个单位|哪些部门|哪个部门|什么单位|什么部门|谁|主管|参与|涉及|管哪|管什么|管啥|管不管|管没管|干什么|做什么|干啥|干嘛|做啥|要做|要干|哪几条|哪些条|有哪些|有什么|哪些事|什么事|啥事|职能|分到|安排|搞|啥子|有活|活儿|事情|事儿|角色|作用|出力|责任|干些|做些"
 )
 WHO_RE = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|什么单位|什么部门|哪家|负责单位|牵头|由哪|主管")
 # Counting the plan's own things (items, parts, sections, units), not prices or blood pressure.

@@ -335,6 +335,21 @@ def test_yes_no_and_attribute_questions_answer_what_the_plan_says(e5_bot) -> Non
     assert "青少年科技创新大赛" in "".join(c.text for c in contest.citations)
 
 
+def test_a_yes_no_task_missing_a_concrete_thing_is_not_found_and_people_ask_with_guan_bu_guan(
+    e5_bot,
+) -> None:
+    """Item 14 trains farmers but never says 手机: "农民手机培训" is not found there (a thing is never the
+    modifier allowed to be missing, as 技能 is). "管不管" asks the same as "负责…吗", and "挑战杯那个比赛嘞"
+    names 挑战杯 (item 12)."""
+    for q in ("农业农村部负责农民手机培训吗", "农业农村部管不管农民手机培训"):
+        phone = e5_bot.answer(q)
+        assert phone.route == "unit_yes_no" and "没有写到农业农村部负责“农民手机培训”" in phone.answer, q
+    farmers = e5_bot.answer("农业农村部管不管农民培训")
+    assert farmers.answer.startswith("是的") and [c.item for c in farmers.citations] == [14]
+    cup = e5_bot.answer("团中央管不管挑战杯那个比赛嘞")
+    assert cup.answer.startswith("是的") and [c.item for c in cup.citations] == [12]
+
+
 def test_an_attribute_question_about_a_named_event_cites_where_the_plan_names_it(e5_bot) -> None:
     """The plan lists its events unquoted (item 8): the event is the subject, not its pieces (全国, 科技)
     nor the unit in its name (中科院); the item is shown where it names the event. A contest the plan
