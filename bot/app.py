@@ -37,7 +37,11 @@ _FIELD_NAMES = {
     "question": "问题（question）",
     "session_id": "会话（session_id）",
     "channel": "渠道（channel）",
+    "days": "天数（days）",
 }
+
+
+BOUND_WORDS = (("ge", "不小于"), ("gt", "大于"), ("le", "不大于"), ("lt", "小于"))
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -55,7 +59,12 @@ def _validation_message(exc: RequestValidationError) -> str:
         elif kind in ("string_too_short", "too_short"):
             messages.append(f"{name}不能为空")
         elif kind.startswith(("greater_than", "less_than")):
-            messages.append(f"{name}超出允许范围")
+            ctx = err.get("ctx") or {}
+            bound = next(
+                (f"（应{word}{ctx[k]}）" for k, word in BOUND_WORDS if k in ctx),
+                "",
+            )
+            messages.append(f"{name}超出允许范围{bound}")
         else:
             messages.append(f"{name}格式不正确")
     return "；".join(dict.fromkeys(messages)) or "请求格式不正确"

@@ -13,8 +13,9 @@ from typing import Any
 _CN_DIGITS = "零〇一二两三四五六七八九十百"
 # 第二十六条 / 第26项 / 第 9 点 / 26条 -> 第26条 (Chinese numerals only after 第: "一条", "哪一条" are not refs)
 _ITEM_REF_RE = re.compile(
-    rf"第\s*([{_CN_DIGITS}]+|\d+)\s*(条|项|点|款)|(?<![\d.])(\d{{1,3}})\s*(条|项)(?!件)"
+    rf"第\s*([{_CN_DIGITS}]+|-?\d+)\s*(条|项|点|款)|(?<![\d.\-])(\d{{1,3}})\s*(条|项)(?!件)"
 )
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]{2,}")
 
@@ -51,7 +52,8 @@ def _cn_to_int(text: str) -> int | None:
 
 def normalize(question: str) -> str:
     """Traditional -> Simplified, full-width -> half-width, Chinese item numerals -> 第N条."""
-    text = unicodedata.normalize("NFKC", question)
+    # lone surrogates (half a character, e.g. from a broken client) cannot be converted: dropped
+    text = unicodedata.normalize("NFKC", _SURROGATE_RE.sub("", question)).replace("\u2212", "-")
     text = _t2s().convert(text)
     text = re.sub(r"\s+", " ", text).strip()
 
@@ -65,7 +67,7 @@ def normalize(question: str) -> str:
 def item_refs(normalized: str) -> list[int]:
     """Item numbers referenced in a normalised question, in order, without duplicates."""
     seen: list[int] = []
-    for m in re.finditer(r"第(\d+)条", normalized):
+    for m in re.finditer(r"第(-?\d+)条", normalized):  # 第-1条 is no item: answered as missing
         n = int(m.group(1))
         if n not in seen:
             seen.append(n)

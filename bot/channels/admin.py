@@ -24,6 +24,10 @@ def require_admin(request: Request) -> None:
 router = APIRouter(prefix="/api/admin", dependencies=[Depends(require_admin)])
 
 
+# Longest path accepted for a re-ingest: file systems allow 255 bytes a name (about 85 Chinese characters).
+MAX_PATH_CHARS = 255
+
+
 @router.post("/ingest", summary="重新导入知识库（旧索引在新索引完成前继续服务）")
 async def ingest_route(
     holder: HolderDep, settings: SettingsDep, body: IngestRequest | None = None
@@ -35,7 +39,15 @@ async def ingest_route(
     if body and body.paths:
         paths = []
         for raw in body.paths:
-            path = (root / raw).resolve()
+            if "\x00" in raw or len(raw) > MAX_PATH_CHARS:
+                shown = raw.replace("\x00", "\\0")[:40]
+                raise HTTPException(
+                    422, f"路径“{shown}”无效：不能含空字符（\\0），长度不能超过{MAX_PATH_CHARS}个字符"
+                )
+            try:
+                path = (root / raw).resolve()
+            except OSError as exc:  # a name longer than the file system allows, a loop of links
+                raise HTTPException(422, f"路径“{raw[:40]}”无效：{exc.strerror or exc}") from exc
             if not path.is_relative_to(root):
                 raise HTTPException(422, f"路径“{raw}”不在知识库目录 {settings.knowledge_dir} 之内")
             if not path.exists():

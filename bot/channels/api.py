@@ -32,7 +32,24 @@ def answer_limiter(request: Request) -> CapacityLimiter:
 
 
 class QuestionError(ValueError):
-    """A question that cannot be answered as sent (empty, too long)."""
+    """A question that cannot be answered as sent (empty, too long, characters that are no text)."""
+
+
+# An item number longer than this is no item of any plan (and int() of a huge string is costly).
+MAX_ITEM_DIGITS = 6
+
+
+def checked_question(raw: str, limit: int | None = None) -> str:
+    """The question as sent, stripped, or QuestionError naming what is wrong with it."""
+    question = raw.strip()
+    if not question:
+        raise QuestionError("问题不能为空")
+    bad = next((c for c in question if "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:  # a lone surrogate: half of a character, no text can be made of it
+        raise QuestionError(f"问题里有无法识别的字符（U+{ord(bad):04X}），请删掉后重新输入")
+    if limit is not None and len(question) > limit:
+        raise QuestionError(f"问题太长了（{len(question)}字），请控制在{limit}字以内")
+    return question
 
 
 def _plan(bot: Bot, plan: str | None = None) -> PlanDoc:
@@ -102,11 +119,7 @@ def _resolve_unit(bot: Bot, name: str, plan: PlanDoc) -> Unit:
 async def ask(
     request: Request, body: AskRequest, bot: BotDep, settings: SettingsDep, metrics: MetricsDep
 ) -> JSONResponse:
-    question = body.question.strip()
-    if not question:
-        raise QuestionError("问题不能为空")
-    if len(question) > settings.max_question_chars:
-        raise QuestionError(f"问题太长了（{len(question)}字），请控制在{settings.max_question_chars}字以内")
+    question = checked_question(body.question, settings.max_question_chars)
     context = AskContext(channel=body.channel or "web", session_id=body.session_id)
     answer = await to_thread.run_sync(bot.answer, question, context, limiter=answer_limiter(request))
     metrics.answers.labels(answer.mode, context.channel).observe(answer.latency_ms / 1000)
@@ -141,9 +154,7 @@ async def ask_stream(
     q: str = Query(min_length=1, max_length=500),
     session_id: str | None = Query(None, max_length=128),
 ) -> StreamingResponse:
-    question = q.strip()
-    if not question:
-        raise QuestionError("问题不能为空")
+    question = checked_question(q)
     context = AskContext(channel="web", session_id=session_id, allow_llm=False)
     fast = await to_thread.run_sync(bot.answer, question, context, limiter=answer_limiter(request))
     answer_id = str(uuid.uuid4())
@@ -260,10 +271,11 @@ def items(
 @router.get("/items/{n}", summary="一个条目")
 def item(n: str, bot: BotDep, plan: str | None = PlanParam) -> dict[str, Any]:
     plan_doc = _plan(bot, plan)
-    found = plan_doc.item(int(n)) if n.isdigit() else None
+    # ASCII digits only: "²" and "①" are digits to str.isdigit but not to int()
+    found = plan_doc.item(int(n)) if n.isascii() and n.isdigit() and len(n) <= MAX_ITEM_DIGITS else None
     if found is None:
         first, last = plan_doc.items[0].number, plan_doc.items[-1].number
-        raise HTTPException(404, f"没有第{n}条：条目编号为{first}—{last}")
+        raise HTTPException(404, f"没有第{n[:20]}条：条目编号应为{first}—{last}之间的数字")
     return _item_json(found)
 
 

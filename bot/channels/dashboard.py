@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from html import escape
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -77,12 +77,18 @@ def _table(t: Table) -> str:
     )
 
 
+# Longest "last N days" range: a hundred years holds every record; more overflows the calendar.
+MAX_DAYS = 36_500
+
+
 def _since(days: int | None) -> dt.date | None:
     return dt.date.today() - dt.timedelta(days=days) if days else None
 
 
 @router.get("", response_class=HTMLResponse)
-async def dashboard(request: Request, days: int | None = 30) -> HTMLResponse:
+async def dashboard(
+    request: Request, days: int | None = Query(30, ge=0, le=MAX_DAYS, description="最近多少天，0 为全部")
+) -> HTMLResponse:
     if not _authorised(request):
         return _page(
             "管理后台登录",
@@ -124,7 +130,11 @@ def login(request: Request, token: str = Form(...)) -> Response:
 
 
 @router.get("/export/{name}.csv")
-async def export(request: Request, name: str, days: int | None = None) -> Response:
+async def export(
+    request: Request,
+    name: str,
+    days: int | None = Query(None, ge=0, le=MAX_DAYS, description="最近多少天，0 为全部"),
+) -> Response:
     if not _authorised(request):
         raise HTTPException(401, "需要管理员令牌")
     rows = await run_in_threadpool(load, request.app.state.settings.insights_url, _since(days))

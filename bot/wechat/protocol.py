@@ -55,6 +55,8 @@ def safe_fields(xml: bytes | str) -> dict[str, str]:
         root = SafeET.fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except (DefusedXmlException, SafeET.ParseError) as exc:
         raise WeChatRejected(400, "消息格式不正确") from exc
+    except ValueError as exc:  # expat: "multi-byte encodings are not supported" (GBK declared)
+        raise WeChatRejected(400, "消息编码不是 UTF-8") from exc
     if root.tag != "xml":
         raise WeChatRejected(400, "消息格式不正确")
     return {child.tag: (child.text or "") for child in root}
@@ -75,9 +77,13 @@ class Envelope:
         """The plaintext XML of a pushed message and whether it came encrypted."""
         if len(body) > self.settings.wechat_max_body_bytes:
             raise WeChatRejected(400, "消息过大")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:  # GBK or UTF-16: WeChat itself always sends UTF-8
+            raise WeChatRejected(400, "消息编码不是 UTF-8") from exc
         outer = safe_fields(body)  # hostile XML is refused before any other parser sees it
         if q.encrypt_type.lower() != "aes":
-            return body.decode("utf-8"), False
+            return text, False
         if self._crypto is None:
             raise WeChatRejected(
                 400, "收到加密消息，但服务器没有配置 KEPU_WECHAT_AES_KEY 和 KEPU_WECHAT_APP_ID"
@@ -85,7 +91,7 @@ class Envelope:
         if "Encrypt" not in outer:
             raise WeChatRejected(400, "加密消息缺少 Encrypt 字段")
         try:
-            plain = self._crypto.decrypt_message(body.decode("utf-8"), q.msg_signature, q.timestamp, q.nonce)
+            plain = self._crypto.decrypt_message(text, q.msg_signature, q.timestamp, q.nonce)
         except InvalidSignatureException as exc:
             raise WeChatRejected(403, "消息签名校验失败") from exc
         except InvalidAppIdException as exc:
