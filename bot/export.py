@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import io
+
+from defusedcsv import csv
 
 from bot.kb.plan_index import PlanIndex
 from bot.kb.types import ALL_MEMBERS, PlanDoc
@@ -48,6 +49,8 @@ def unit_rows(plan: PlanDoc, index: PlanIndex, unit: Unit) -> list[list[str]]:
 
 
 def to_csv(rows: list[list[str]]) -> bytes:
+    """CSV for Excel; a cell that starts like a formula (=, +, -, @) is quoted by defusedcsv so that a
+    spreadsheet shows it as text (OWASP's CSV-injection guidance)."""
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)
     return buf.getvalue().encode("utf-8-sig")  # BOM: Excel on Windows opens UTF-8 Chinese correctly
@@ -62,6 +65,10 @@ def to_xlsx(rows: list[list[str]], sheet: str) -> bytes:
     ws.title = sheet[:31]
     for row in rows:
         ws.append(row)
+    for cells in ws.iter_rows():
+        for cell in cells:
+            if cell.data_type == "f":  # openpyxl reads "=…" as a formula: it is the text of the plan
+                cell.data_type = "s"
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "B2"

@@ -109,3 +109,52 @@ def test_item_references_in_any_digits_never_crash_and_are_never_negative_items_
     refs = item_refs(normalize(ref))
     signed = any(sign_char in ref for sign_char in "-−－")
     assert not (signed and any(n > 0 for n in refs)), (ref, refs)
+
+
+def test_an_unknown_channel_is_counted_as_other_so_metric_labels_stay_bounded(client) -> None:
+    """5,000 made-up channels grew /metrics to 8 MB: only the known channels become labels."""
+    for i in range(20):
+        r = client.post("/api/ask", json={"question": "第32条由哪个单位负责？", "channel": f"x-{i}"})
+        assert r.status_code == 200
+    client.post("/api/ask", json={"question": "第32条由哪个单位负责？", "channel": "wechat"})
+    metrics = client.get("/metrics").text
+    assert 'channel="x-' not in metrics
+    assert 'channel="other"' in metrics and 'channel="wechat"' in metrics
+
+
+FORMULAS = ['=HYPERLINK("http://evil","点我")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1,1)"]
+
+
+def test_csv_and_xlsx_exports_show_formula_like_text_as_text(tmp_path) -> None:
+    """OWASP CSV injection: a cell that starts with = + - @ is quoted in CSV and stays a string in XLSX."""
+    import csv as plain_csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from bot import export
+    from bot.insights.report import Table
+
+    rows = [["条目", "内容"], *[["1", f] for f in FORMULAS]]
+    read = list(plain_csv.reader(io.StringIO(export.to_csv(rows).decode("utf-8-sig"))))
+    # quoted with a leading ' (defusedcsv also escapes the pipe of a DDE payload)
+    assert [r[1][:2] for r in read[1:]] == [f"'{f[0]}" for f in FORMULAS]
+    table = Table("questions", "问题", [FORMULAS[0], "次数"], [[f, 1] for f in FORMULAS])
+    lines = list(plain_csv.reader(io.StringIO(table.csv().decode("utf-8-sig"))))
+    assert lines[0][0].startswith("'=") and all(line[0].startswith("'") for line in lines[1:])
+    sheet = load_workbook(io.BytesIO(export.to_xlsx(rows, "矩阵"))).active
+    cells = [sheet.cell(row=i, column=2) for i in range(2, 2 + len(FORMULAS))]
+    assert [c.value for c in cells] == FORMULAS and all(c.data_type == "s" for c in cells)
+
+
+def test_the_dashboard_export_quotes_a_question_typed_as_a_formula(client) -> None:
+    client.post("/api/ask", json={"question": '=HYPERLINK("http://evil","科学辟谣平台")'})
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    deadline = time.monotonic() + 30  # insights are written by a background thread: wait for the record
+    body = ""
+    while time.monotonic() < deadline:
+        body = client.get("/admin/export/questions.csv", headers=auth).content.decode("utf-8-sig")
+        if "HYPERLINK" in body:
+            break
+        time.sleep(0.2)
+    assert "'=HYPERLINK" in body and "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body

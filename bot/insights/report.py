@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from defusedcsv import csv
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,8 @@ class Table:
     rows: list[list[Any]]
 
     def csv(self) -> bytes:
+        """The table as CSV; questions people typed (=HYPERLINK(…), +cmd…) are quoted as text by
+        defusedcsv, headers too (a channel name becomes one)."""
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(self.header)
