@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# A WeChat token needs this many characters in production (WeChat itself allows 3 to 32).
+MIN_WECHAT_TOKEN_PRODUCTION = 16
+# A token made of fewer different characters (aaaa, abab) is no secret.
+MIN_DISTINCT_TOKEN_CHARS = 3
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "admin", "token", "your-token-here"}
 
 
@@ -178,6 +182,37 @@ class Settings(BaseSettings):
     wechat_dedupe_ttl_s: int = 60
     wechat_more_ttl_s: int = 1800
     wechat_menu_file: Path = Path("deploy/wechat-menu.json")
+    # plain: only plaintext pushes; compatible: plaintext or encrypted (while switching in the WeChat
+    # console); safe: encrypted only. Unset: safe when an EncodingAESKey is configured, else plain.
+    wechat_mode: Literal["plain", "compatible", "safe"] | None = None
+
+    @property
+    def wechat_effective_mode(self) -> str:
+        return self.wechat_mode or ("safe" if self.wechat_aes_key else "plain")
+
+    @field_validator("wechat_token")
+    @classmethod
+    def _wechat_token(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if value.lower() in PLACEHOLDER_SECRETS or len(set(value)) < MIN_DISTINCT_TOKEN_CHARS:
+            raise ValueError("must be a random string, not a placeholder (changeme, aaaa…)")
+        if not 3 <= len(value) <= 32:
+            raise ValueError(f"WeChat allows tokens of 3 to 32 characters, got {len(value)}")
+        production = (info.data or {}).get("env") == "production"
+        if production and len(value) < MIN_WECHAT_TOKEN_PRODUCTION:
+            raise ValueError(
+                f"must be at least {MIN_WECHAT_TOKEN_PRODUCTION} random characters in production, got {len(value)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _wechat_mode_needs_keys(self) -> Settings:
+        if self.wechat_mode in ("compatible", "safe") and not (self.wechat_aes_key and self.wechat_app_id):
+            raise ValueError(
+                f"KEPU_WECHAT_MODE={self.wechat_mode} needs KEPU_WECHAT_AES_KEY and KEPU_WECHAT_APP_ID"
+            )
+        return self
 
     @field_validator("wechat_aes_key")
     @classmethod

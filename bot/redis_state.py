@@ -27,6 +27,7 @@ from bot.state import (
     MemoryAnswerCache,
     MemoryContinuationStore,
     MemoryFeedbackTargets,
+    MemoryNonceStore,
     MemoryOnceStore,
     MemoryRateLimiter,
     RateDecision,
@@ -180,6 +181,29 @@ class RedisConversationStore:
             self._link.run(write)
         except RedisDown:
             self._local.add(session, question)
+
+
+class RedisNonceStore:
+    """NonceStore shared by every replica: SET NX with the replay window as expiry."""
+
+    def __init__(self, link: RedisLink, ttl_s: int) -> None:
+        self._link = link
+        self._ttl = ttl_s
+        self._local = MemoryNonceStore(ttl_s)
+
+    def conflicts(self, key: str, digest: str) -> bool:
+        name = f"{PREFIX}nonce:{key}"
+
+        def check(r: redis.Redis) -> bool:
+            if r.set(name, digest, nx=True, ex=self._ttl):
+                return False
+            raw = r.get(name)
+            return raw is not None and _bytes(raw) != digest.encode()
+
+        try:
+            return self._link.run(check)
+        except RedisDown:
+            return self._local.conflicts(key, digest)
 
 
 class RedisAnswerCache:

@@ -15,8 +15,10 @@ from bot.state import (
     MemoryAnswerCache,
     MemoryContinuationStore,
     MemoryFeedbackTargets,
+    MemoryNonceStore,
     MemoryOnceStore,
     MemoryRateLimiter,
+    NonceStore,
     OnceStore,
     RateLimiter,
 )
@@ -35,6 +37,7 @@ class SharedState:
     wechat_limiter: RateLimiter  # WeChat per user
     answers: AnswerCache | None  # None: the answer cache is off
     token_storage: Any  # wechatpy SessionStorage: the access token
+    nonces: NonceStore  # WeChat (timestamp, nonce) pairs inside the replay window
     link: Any = None  # the RedisLink, when Redis is configured
 
     def redis_status(self) -> str:
@@ -60,6 +63,7 @@ def build_shared(settings: Settings) -> SharedState:
             if s.answer_cache_size
             else None,
             token_storage=MemoryStorage(),
+            nonces=MemoryNonceStore(s.wechat_replay_window_s * 2),
         )
     from bot import redis_state as rs
 
@@ -75,5 +79,6 @@ def build_shared(settings: Settings) -> SharedState:
         if s.answer_cache_size
         else None,
         token_storage=rs.RedisTokenStorage(link),
+        nonces=rs.RedisNonceStore(link, s.wechat_replay_window_s * 2),
         link=link,
     )

@@ -48,6 +48,28 @@ class OnceStore(Protocol):
     async def run_once(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes: ...
 
 
+class NonceStore(Protocol):
+    """Signed (timestamp, nonce) pairs seen inside the replay window, with a digest of the body each
+    came with. In plaintext mode WeChat's signature does not cover the body, so a captured signature
+    could carry any message for the whole window: a pair is honoured with one body only."""
+
+    def conflicts(self, key: str, digest: str) -> bool:
+        """True when ``key`` was seen with another body; records it otherwise (a retry of the same
+        body is not a conflict)."""
+        ...
+
+
+class MemoryNonceStore:
+    """In-process, TTL-bounded and size-bounded (cachetools.TTLCache)."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 100_000) -> None:
+        self._seen: TTLCache[str, str] = TTLCache(maxsize=max_entries, ttl=ttl_s)
+
+    def conflicts(self, key: str, digest: str) -> bool:
+        first = self._seen.setdefault(key, digest)
+        return first != digest
+
+
 class ContinuationStore(Protocol):
     """What is left of a long answer, per user, for 「更多」."""
 

@@ -158,3 +158,38 @@ def test_the_dashboard_export_quotes_a_question_typed_as_a_formula(client) -> No
             break
         time.sleep(0.2)
     assert "'=HYPERLINK" in body and "\n=HYPERLINK" not in body and ",=HYPERLINK" not in body
+
+
+def test_a_signed_query_carries_one_body_only(client) -> None:
+    """Plaintext mode signs (token, timestamp, nonce), not the body: replaying a captured query with
+    another body or another FromUserName is refused; WeChat's retry of the same body is not."""
+    ts, nonce = str(int(time.time())), "replay-nonce-1"
+    params = {"signature": sign(WX_TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+    first = message_xml(text_fields("教育部负责哪些工作", openid="o_real", msg_id="7001")).encode()
+    forged = message_xml(text_fields("教育部负责哪些工作", openid="o_forged", msg_id="7002")).encode()
+    assert client.post("/wechat", params=params, content=first).status_code == 200
+    r = client.post("/wechat", params=params, content=forged)
+    assert r.status_code == 403 and "请求重复" in r.text
+    assert client.post("/wechat", params=params, content=first).status_code == 200  # a retry
+
+
+@pytest.mark.parametrize("token", ["a", "changeme", "aaaaaaaaaaaaaaaaaaaa", "abababababababab"])
+def test_weak_wechat_tokens_are_refused_at_start_up(token: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="wechat_token"):
+        Settings(wechat_token=token)
+
+
+def test_production_wants_a_long_wechat_token_and_modes_need_their_keys() -> None:
+    from pydantic import ValidationError
+
+    Settings(wechat_token="kepu-dev-token")  # development: WeChat's own 3-32 characters
+    with pytest.raises(ValidationError, match="at least 16"):
+        Settings(env="production", wechat_token="kepu-dev-token")
+    Settings(env="production", wechat_token="Zq8vN2mX4pL7wR1tK9sD")
+    with pytest.raises(ValidationError, match="KEPU_WECHAT_MODE=safe needs"):
+        Settings(wechat_token="kepu-dev-token", wechat_mode="safe")
+    keyed = Settings(wechat_token="kepu-dev-token", wechat_aes_key="k" * 43, wechat_app_id="wx1")
+    assert keyed.wechat_effective_mode == "safe"  # an AES key means encrypted pushes only
+    assert Settings(wechat_token="kepu-dev-token").wechat_effective_mode == "plain"

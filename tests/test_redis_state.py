@@ -17,6 +17,7 @@ from bot.redis_state import (
     RedisConversationStore,
     RedisFeedbackTargets,
     RedisLink,
+    RedisNonceStore,
     RedisOnceStore,
     RedisRateLimiter,
     RedisTokenStorage,
@@ -25,6 +26,7 @@ from bot.state import (
     MemoryAnswerCache,
     MemoryContinuationStore,
     MemoryFeedbackTargets,
+    MemoryNonceStore,
     MemoryOnceStore,
     MemoryRateLimiter,
 )
@@ -236,3 +238,11 @@ def test_memory_follows_a_session_across_replicas(redis_server) -> None:
     session = _user()
     one.add(session, "卫健委负责哪些工作？")
     assert two.last(session) == "卫健委负责哪些工作？"
+
+
+def test_a_signed_pair_is_honoured_with_one_body(kind, link) -> None:
+    store = MemoryNonceStore(60) if link is None else RedisNonceStore(link, 60)
+    key = f"1700000000:{_user()}:sig"
+    assert not store.conflicts(key, "body-a")
+    assert not store.conflicts(key, "body-a")  # WeChat's retry of the same message
+    assert store.conflicts(key, "body-b")  # the same signature with another body: a replay

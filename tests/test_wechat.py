@@ -20,7 +20,7 @@ from bot.wechat import dialog as wxdialog
 from bot.wechat.kf import CustomerService, KepuWeChatClient
 from bot.wechat.simulate import message_xml, outgoing, read_reply, sign, text_fields
 from tests.conftest import use_fake_embedder
-from tests.http_server import serve_app
+from tests.http_server import serve, serve_app
 from tests.wechat_standin import standin_app
 
 # WeChat protocol, dialog and budget over real HTTP; answers from the fake embedder (tests/fakes.py).
@@ -46,6 +46,7 @@ def wx_settings(ingested, kb_settings, standin):
             "wechat_token": TOKEN,
             "wechat_app_id": APP_ID,
             "wechat_aes_key": AES,
+            "wechat_mode": "compatible",  # these tests send plaintext and encrypted pushes
             "wechat_app_secret": "test-secret",
             "wechat_api_base": url + "/cgi-bin/",
             # Long enough for the fast answer on a busy machine (1.0 s was missed once with three
@@ -93,6 +94,18 @@ def test_text_message_gets_a_cited_plain_text_answer(server, aes) -> None:
     assert reply["ToUserName"] == "o_text" and reply["FromUserName"] == "gh_kepu"
     assert "财政部" in reply["Content"] and "「工作要点第32条」" in reply["Content"]
     assert "**" not in reply["Content"] and "《" not in reply["Content"]
+
+
+def test_safe_mode_refuses_plaintext_pushes(wx_settings, embedder) -> None:
+    """With an EncodingAESKey and no KEPU_WECHAT_MODE, only encrypted pushes are accepted: a plaintext
+    one, though correctly signed, could be anyone's."""
+    safe = wx_settings.model_copy(update={"wechat_mode": None})
+    with serve(safe, embedder) as url:
+        plain = outgoing(text_fields("你好"), TOKEN)
+        r = httpx.post(url + "/wechat", params=plain.params, content=plain.body)
+        assert r.status_code == 403 and "只接受加密消息" in r.text
+        sealed = outgoing(text_fields("第32条由哪个单位负责？"), TOKEN, aes_key=AES, app_id=APP_ID)
+        assert httpx.post(url + "/wechat", params=sealed.params, content=sealed.body).status_code == 200
 
 
 def test_safe_mode_rejects_forged_envelopes(server) -> None:

@@ -10,7 +10,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 from wechatpy.replies import TextReply
 
-from bot.wechat.protocol import Envelope, WeChatRejected, dedupe_key, safe_fields, verify
+from bot.wechat.protocol import (
+    Envelope,
+    WeChatRejected,
+    body_digest,
+    dedupe_key,
+    replay_key,
+    safe_fields,
+    verify,
+)
 from bot.wechat.protocol import Query as WxQuery
 
 log = logging.getLogger("kepu.wechat")
@@ -58,6 +66,10 @@ async def receive(request: Request, q: QueryDep) -> Response:
         verify(settings, q)
         plain, encrypted = envelope.open(q, body)
         fields = safe_fields(plain)
+        # The signature covers (token, timestamp, nonce), not the body: one body per signed pair.
+        # Checked once the body is a valid message, so that garbage cannot use up a real pair.
+        if request.app.state.shared.nonces.conflicts(replay_key(q), body_digest(body)):
+            raise WeChatRejected(403, "请求重复：这组签名参数已用于另一条消息")
     except WeChatRejected as exc:
         return _rejected(exc)
 

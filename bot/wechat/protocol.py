@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,15 @@ def verify(settings: Settings, q: Query, now: float | None = None) -> None:
         raise WeChatRejected(403, "请求已过期（时间戳超出允许范围）")
 
 
+def replay_key(q: Query) -> str:
+    """The signed part of a push's query: what a captured request could be replayed with."""
+    return f"{q.timestamp}:{q.nonce}:{q.msg_signature or q.signature}"
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
 def safe_fields(xml: bytes | str) -> dict[str, str]:
     """Top-level fields of a WeChat XML document, refusing DTDs and entities (no expansion attacks)."""
     try:
@@ -83,6 +93,10 @@ class Envelope:
             raise WeChatRejected(400, "消息编码不是 UTF-8") from exc
         outer = safe_fields(body)  # hostile XML is refused before any other parser sees it
         if q.encrypt_type.lower() != "aes":
+            if self.settings.wechat_effective_mode == "safe":
+                raise WeChatRejected(
+                    403, "本服务只接受加密消息（安全模式）：请在公众号后台把消息加解密方式设为安全模式"
+                )
             return text, False
         if self._crypto is None:
             raise WeChatRejected(
