@@ -5,13 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A WeChat token needs this many characters in production (WeChat itself allows 3 to 32).
 MIN_WECHAT_TOKEN_PRODUCTION = 16
 # A token made of fewer different characters (aaaa, abab) is no secret.
 MIN_DISTINCT_TOKEN_CHARS = 3
+# The admin token in production (a password equivalent: `openssl rand -hex 32` gives 64).
+MIN_ADMIN_TOKEN_PRODUCTION = 32
+# A secret with fewer different characters than this, or one short piece repeated, is guessed first.
+MIN_DISTINCT_SECRET_CHARS = 8
+
+
+def low_entropy(secret: str) -> bool:
+    """aaaaaaaaaaaaaaaa, passwordpassword, abcabcabcabcabca: few characters, or a repeated piece."""
+    if len(set(secret)) < MIN_DISTINCT_SECRET_CHARS:
+        return True
+    return any(
+        (secret[:k] * (len(secret) // k + 1))[: len(secret)] == secret for k in range(1, len(secret) // 2 + 1)
+    )
+
+
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "admin", "token", "your-token-here"}
 
 
@@ -79,6 +94,9 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(
         default=None, description="Bearer token of /api/admin/*; unset = admin off"
     )
+    # Failed admin logins and bearer tokens allowed per address before a 429 (brute force).
+    admin_fail_rate: str = Field(default="10/minute", description="Failed admin attempts per address")
+    admin_session_ttl_s: int = Field(default=8 * 3600, description="A staff login lasts this long")
     rate_limit: str = Field(default="60/minute", description="Per-client limit on /api/*, e.g. 60/minute")
     max_question_chars: int = 500
     # Threads that compute answers in one server process (measured with bench/bench_http.py).
@@ -192,19 +210,29 @@ class Settings(BaseSettings):
 
     @field_validator("wechat_token")
     @classmethod
-    def _wechat_token(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _wechat_token(cls, value: str | None) -> str | None:
         if value is None:
             return value
         if value.lower() in PLACEHOLDER_SECRETS or len(set(value)) < MIN_DISTINCT_TOKEN_CHARS:
             raise ValueError("must be a random string, not a placeholder (changeme, aaaa…)")
         if not 3 <= len(value) <= 32:
             raise ValueError(f"WeChat allows tokens of 3 to 32 characters, got {len(value)}")
-        production = (info.data or {}).get("env") == "production"
-        if production and len(value) < MIN_WECHAT_TOKEN_PRODUCTION:
-            raise ValueError(
-                f"must be at least {MIN_WECHAT_TOKEN_PRODUCTION} random characters in production, got {len(value)}"
-            )
         return value
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Settings:
+        """Outside development, secrets long enough that guessing them is hopeless."""
+        if self.env != "production":
+            return self
+        for name, value, least in (
+            ("admin_token", self.admin_token, MIN_ADMIN_TOKEN_PRODUCTION),
+            ("wechat_token", self.wechat_token, MIN_WECHAT_TOKEN_PRODUCTION),
+        ):
+            if value is not None and len(value) < least:
+                raise ValueError(
+                    f"{name} must be at least {least} random characters in production, got {len(value)}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _wechat_mode_needs_keys(self) -> Settings:
@@ -231,11 +259,15 @@ class Settings(BaseSettings):
     @field_validator("admin_token")
     @classmethod
     def _real_secret(cls, value: str | None) -> str | None:
-        if value is not None and (len(value) < 16 or value.lower() in PLACEHOLDER_SECRETS):
+        if value is None:
+            return value
+        if len(value) < 16 or value.lower() in PLACEHOLDER_SECRETS:
             raise ValueError("must be a random string of at least 16 characters (not a placeholder)")
+        if low_entropy(value):
+            raise ValueError("must be random: aaaaaaaaaaaaaaaa or passwordpassword is guessed first")
         return value
 
-    @field_validator("rate_limit", "wechat_user_rate")
+    @field_validator("rate_limit", "wechat_user_rate", "admin_fail_rate")
     @classmethod
     def _rate(cls, value: str) -> str:
         from limits import parse

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,7 @@ from bot.state import (
     MemoryNonceStore,
     MemoryOnceStore,
     MemoryRateLimiter,
+    MemorySessionStore,
     RateDecision,
 )
 
@@ -106,6 +108,45 @@ class RedisRateLimiter:
         except RedisDown:
             return self._local.hit(key)
         return RateDecision(False, max(1, int(stats.reset_time - time.time()) + 1))
+
+    def check(self, key: str) -> RateDecision:
+        try:
+            if self._link.run(lambda _r: self._limiter.test(self._item, key)):
+                return RateDecision(True, 0)
+            stats = self._link.run(lambda _r: self._limiter.get_window_stats(self._item, key))
+        except RedisDown:
+            return self._local.check(key)
+        return RateDecision(False, max(1, int(stats.reset_time - time.time()) + 1))
+
+
+class RedisSessionStore:
+    """SessionStore shared by every replica (a staff member's next request may reach another one)."""
+
+    def __init__(self, link: RedisLink, ttl_s: int) -> None:
+        self._link = link
+        self._ttl = ttl_s
+        self._local = MemorySessionStore(ttl_s)
+
+    def create(self) -> str:
+        sid = secrets.token_urlsafe(32)
+        try:
+            self._link.run(lambda r: r.set(f"{PREFIX}session:{sid}", "1", ex=self._ttl))
+        except RedisDown:
+            return self._local.create()
+        return sid
+
+    def valid(self, sid: str) -> bool:
+        if not sid:
+            return False
+        try:
+            return bool(self._link.run(lambda r: r.exists(f"{PREFIX}session:{sid}")))
+        except RedisDown:
+            return self._local.valid(sid)
+
+    def drop(self, sid: str) -> None:
+        self._local.drop(sid)
+        with contextlib.suppress(RedisDown):
+            self._link.run(lambda r: r.delete(f"{PREFIX}session:{sid}"))
 
 
 class RedisContinuationStore:

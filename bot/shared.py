@@ -18,9 +18,11 @@ from bot.state import (
     MemoryNonceStore,
     MemoryOnceStore,
     MemoryRateLimiter,
+    MemorySessionStore,
     NonceStore,
     OnceStore,
     RateLimiter,
+    SessionStore,
 )
 
 # A replica that claimed a WeChat message and died frees it after the reply budget plus this margin.
@@ -38,6 +40,8 @@ class SharedState:
     answers: AnswerCache | None  # None: the answer cache is off
     token_storage: Any  # wechatpy SessionStorage: the access token
     nonces: NonceStore  # WeChat (timestamp, nonce) pairs inside the replay window
+    sessions: SessionStore  # staff sessions (/admin)
+    auth_failures: RateLimiter  # failed admin logins and tokens, per address
     link: Any = None  # the RedisLink, when Redis is configured
 
     def redis_status(self) -> str:
@@ -64,6 +68,8 @@ def build_shared(settings: Settings) -> SharedState:
             else None,
             token_storage=MemoryStorage(),
             nonces=MemoryNonceStore(s.wechat_replay_window_s * 2),
+            sessions=MemorySessionStore(s.admin_session_ttl_s),
+            auth_failures=MemoryRateLimiter(s.admin_fail_rate),
         )
     from bot import redis_state as rs
 
@@ -80,5 +86,7 @@ def build_shared(settings: Settings) -> SharedState:
         else None,
         token_storage=rs.RedisTokenStorage(link),
         nonces=rs.RedisNonceStore(link, s.wechat_replay_window_s * 2),
+        sessions=rs.RedisSessionStore(link, s.admin_session_ttl_s),
+        auth_failures=rs.RedisRateLimiter(link, s.admin_fail_rate),
         link=link,
     )

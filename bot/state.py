@@ -4,6 +4,7 @@ interfaces in Redis for several replicas (KEPU_REDIS_URL)."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,10 @@ class RateLimiter(Protocol):
         """Count one request for ``key``; say whether it is allowed and, if not, when to retry."""
         ...
 
+    def check(self, key: str) -> RateDecision:
+        """Whether ``key`` is still under the limit, without counting anything."""
+        ...
+
 
 class MemoryRateLimiter:
     """Moving-window limit per key (the `limits` library, in-process storage)."""
@@ -33,10 +38,17 @@ class MemoryRateLimiter:
         self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
 
     def hit(self, key: str) -> RateDecision:
-        import time
 
         if self._limiter.hit(self._item, key):
             return RateDecision(True, 0)
+        return self._refused(key)
+
+    def check(self, key: str) -> RateDecision:
+        return RateDecision(True, 0) if self._limiter.test(self._item, key) else self._refused(key)
+
+    def _refused(self, key: str) -> RateDecision:
+        import time
+
         stats = self._limiter.get_window_stats(self._item, key)
         return RateDecision(False, max(1, int(stats.reset_time - time.time()) + 1))
 
@@ -68,6 +80,32 @@ class MemoryNonceStore:
     def conflicts(self, key: str, digest: str) -> bool:
         first = self._seen.setdefault(key, digest)
         return first != digest
+
+
+class SessionStore(Protocol):
+    """Staff sessions: random ids that expire on the server (the cookie holds nothing else)."""
+
+    def create(self) -> str: ...
+
+    def valid(self, sid: str) -> bool: ...
+
+    def drop(self, sid: str) -> None: ...
+
+
+class MemorySessionStore:
+    def __init__(self, ttl_s: float, max_sessions: int = 10_000) -> None:
+        self._ids: TTLCache[str, bool] = TTLCache(maxsize=max_sessions, ttl=ttl_s)
+
+    def create(self) -> str:
+        sid = secrets.token_urlsafe(32)
+        self._ids[sid] = True
+        return sid
+
+    def valid(self, sid: str) -> bool:
+        return bool(sid) and self._ids.get(sid, False)
+
+    def drop(self, sid: str) -> None:
+        self._ids.pop(sid, None)
 
 
 class ContinuationStore(Protocol):

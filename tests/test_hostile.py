@@ -193,3 +193,61 @@ def test_production_wants_a_long_wechat_token_and_modes_need_their_keys() -> Non
     keyed = Settings(wechat_token="kepu-dev-token", wechat_aes_key="k" * 43, wechat_app_id="wx1")
     assert keyed.wechat_effective_mode == "safe"  # an AES key means encrypted pushes only
     assert Settings(wechat_token="kepu-dev-token").wechat_effective_mode == "plain"
+
+
+@pytest.fixture
+def guarded(ingested, kb_settings: Settings, embedder):
+    """A server of its own: the failed-attempt limit is counted per address and would leak between
+    tests sharing one."""
+    update = {"admin_token": ADMIN, "admin_fail_rate": "5/minute", "rate_limit": "10000/minute"}
+    with serve(kb_settings.model_copy(update=update), embedder) as url:
+        yield url
+
+
+def test_guessing_the_admin_token_is_throttled_per_address(guarded) -> None:
+    """150–220 guesses a second were possible: after KEPU_ADMIN_FAIL_RATE failures from an address,
+    every attempt from it, right or wrong, is a 429 in Chinese with Retry-After."""
+    with httpx.Client(base_url=guarded, timeout=30) as c:
+        for i in range(5):
+            r = c.post("/api/admin/ingest", headers={"Authorization": f"Bearer wrong-{i}"})
+            assert r.status_code == 401, i
+        r = c.post("/admin/login", data={"token": "wrong-again"})
+        assert r.status_code == 429 and "错误次数过多" in _chinese(r) and int(r.headers["Retry-After"]) >= 1
+        right = c.get("/admin", headers={"Authorization": f"Bearer {ADMIN}"})
+        assert right.status_code == 429  # the right token too, until the window passes
+
+
+def test_the_admin_cookie_is_a_server_side_session_that_ends_at_logout(guarded) -> None:
+    """The cookie was sha256 of the token: computable offline, valid until the token changed. Now it is a
+    random id, new at every login, that the server forgets at logout."""
+    import hashlib
+
+    with httpx.Client(base_url=guarded, timeout=30) as c:
+        forged = hashlib.sha256(("kepu-admin:" + ADMIN).encode()).hexdigest()
+        assert "kpi-total" not in c.get("/admin", cookies={"kepu_admin": forged}).text
+        c.post("/admin/login", data={"token": ADMIN})
+        first = c.cookies["kepu_admin"]
+        assert first != forged and len(first) >= 40
+        assert "kpi-total" in c.get("/admin").text
+        c.post("/admin/login", data={"token": ADMIN})
+        assert c.cookies["kepu_admin"] != first  # rotated at login
+        assert "kpi-total" not in c.get("/admin", cookies={"kepu_admin": first}).text
+        kept = c.cookies["kepu_admin"]
+        c.post("/admin/logout")
+        assert "kpi-total" not in c.get("/admin", cookies={"kepu_admin": kept}).text
+
+
+@pytest.mark.parametrize("token", ["aaaaaaaaaaaaaaaa", "passwordpassword", "abcabcabcabcabcabc"])
+def test_low_entropy_admin_tokens_are_refused(token: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="must be random"):
+        Settings(admin_token=token)
+
+
+def test_production_wants_an_admin_token_of_32_characters() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="at least 32"):
+        Settings(env="production", admin_token=ADMIN[:31])
+    assert Settings(env="production", admin_token=ADMIN).admin_token == ADMIN  # 36 characters

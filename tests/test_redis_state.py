@@ -20,6 +20,7 @@ from bot.redis_state import (
     RedisNonceStore,
     RedisOnceStore,
     RedisRateLimiter,
+    RedisSessionStore,
     RedisTokenStorage,
 )
 from bot.state import (
@@ -29,6 +30,7 @@ from bot.state import (
     MemoryNonceStore,
     MemoryOnceStore,
     MemoryRateLimiter,
+    MemorySessionStore,
 )
 from tests.servers import RedisServer
 
@@ -246,3 +248,21 @@ def test_a_signed_pair_is_honoured_with_one_body(kind, link) -> None:
     assert not store.conflicts(key, "body-a")
     assert not store.conflicts(key, "body-a")  # WeChat's retry of the same message
     assert store.conflicts(key, "body-b")  # the same signature with another body: a replay
+
+
+def test_a_session_is_valid_until_dropped_and_ids_are_random(kind, link) -> None:
+    store = MemorySessionStore(60) if link is None else RedisSessionStore(link, 60)
+    a, b = store.create(), store.create()
+    assert a != b and len(a) >= 40
+    assert store.valid(a) and store.valid(b) and not store.valid("") and not store.valid("forged")
+    store.drop(a)
+    assert not store.valid(a) and store.valid(b)
+
+
+def test_a_failed_attempt_limit_can_be_checked_without_counting(kind, link) -> None:
+    limiter = MemoryRateLimiter("2/minute") if link is None else RedisRateLimiter(link, "2/minute")
+    key = _user()
+    assert limiter.check(key).allowed and limiter.check(key).allowed  # checking counts nothing
+    assert limiter.hit(key).allowed and limiter.hit(key).allowed
+    refused = limiter.check(key)
+    assert not refused.allowed and refused.retry_after_s >= 1

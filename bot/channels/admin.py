@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import hmac
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 
+from bot.channels import staff_auth
 from bot.channels.deps import HolderDep, SettingsDep
 from bot.channels.schemas import IngestRequest
 
-
-def require_admin(request: Request) -> None:
-    token = request.app.state.settings.admin_token or ""
-    auth = request.headers.get("authorization", "")
-    scheme, _, given = auth.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise HTTPException(401, "需要管理员令牌：请在请求头中加入 Authorization: Bearer <KEPU_ADMIN_TOKEN>")
-
-
-router = APIRouter(prefix="/api/admin", dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/api/admin", dependencies=[Depends(staff_auth.require_bearer)])
 
 
 # Longest path accepted for a re-ingest: file systems allow 255 bytes a name (about 85 Chinese characters).

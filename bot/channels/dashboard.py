@@ -4,30 +4,20 @@ Server-rendered HTML with inline SVG charts: no scripts, no CDN."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from html import escape
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.channels import staff_auth
 from bot.insights.report import Table, load, tables
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-COOKIE = "kepu_admin"
-
-
-def _cookie_value(token: str) -> str:
-    return hashlib.sha256(("kepu-admin:" + token).encode()).hexdigest()
 
 
 def _authorised(request: Request) -> bool:
-    token = request.app.state.settings.admin_token or ""
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
-        return True
-    return hmac.compare_digest(request.cookies.get(COOKIE, "").encode(), _cookie_value(token).encode())
+    return staff_auth.authorised(request)
 
 
 def _page(title: str, body: str) -> HTMLResponse:
@@ -114,18 +104,26 @@ async def dashboard(
         f"<h2>最需要补充材料的主题</h2>{_bars([r[0] for r in gaps.rows[:10]], [r[1] for r in gaps.rows[:10]])}"
     )
     scope = f"最近 {days} 天" if days else "全部记录"
-    links = '<p>范围：<a href="/admin?days=7">7 天</a> · <a href="/admin?days=30">30 天</a> · <a href="/admin?days=0">全部</a></p>'
+    links = (
+        '<p>范围：<a href="/admin?days=7">7 天</a> · <a href="/admin?days=30">30 天</a> · <a href="/admin?days=0">全部</a></p>'
+        '<form method="post" action="/admin/logout"><button type="submit" class="secondary">退出登录</button></form>'
+    )
     body = f"<p>{scope}</p>{links}{kpi}{charts}" + "".join(_table(t) for t in ts.values())
     return _page("科普问答助手 · 数据看板", body)
 
 
 @router.post("/login")
 def login(request: Request, token: str = Form(...)) -> Response:
-    expected = request.app.state.settings.admin_token or ""
-    if not hmac.compare_digest(token.encode(), expected.encode()):
+    resp: Response = RedirectResponse("/admin", status_code=303)
+    if not staff_auth.log_in(request, token, resp):
         return _page("管理后台登录", '<p>令牌不正确。</p><p><a href="/admin">重新登录</a></p>')
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
     resp = RedirectResponse("/admin", status_code=303)
-    resp.set_cookie(COOKIE, _cookie_value(expected), httponly=True, samesite="strict", max_age=8 * 3600)
+    staff_auth.log_out(request, resp)
     return resp
 
 
