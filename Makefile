@@ -63,6 +63,7 @@ bench: install system-deps
 	$(BIN)/python bench/bench_cli.py
 	$(BIN)/python bench/bench_gate.py
 	$(BIN)/python bench/bench_wait_policy.py
+	$(BIN)/python bench/bench_hostile.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -8,7 +8,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels import admin, api, dashboard, health, pages, wechat
+from bot.channels.admission import Admission, Overloaded
 from bot.channels.deps import RateLimited
 from bot.config import Settings
 from bot.errors import IndexNotReadyError, KepuError, UpstreamError
@@ -137,7 +137,13 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.answer_limiter = anyio.CapacityLimiter(settings.answer_threads)
+        app.state.admission = Admission(
+            settings.answer_threads,
+            settings.client_concurrency,
+            settings.queue_deadline_s,
+            app.state.metrics.queue_wait.observe,
+        )
+        app.state.answer_limiter = app.state.admission.limiter
         shared: SharedState = app.state.shared
         holder = BotHolder(settings, embedder or make_embedder(settings), shared)
         if await to_thread.run_sync(holder.try_load) is None:
@@ -204,6 +210,14 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             generic = {"Not Found": "页面或接口不存在", "Method Not Allowed": "不支持这种请求方法"}
             body = {"detail": generic.get(str(detail), detail)}
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Overloaded)
+    async def on_overloaded(request: Request, exc: Overloaded) -> JSONResponse:
+        return JSONResponse(
+            {"detail": f"服务器正忙，请 {exc.retry_after_s} 秒后再试"},
+            status_code=503,
+            headers={"Retry-After": str(exc.retry_after_s)},
+        )
 
     @app.exception_handler(RateLimited)
     async def on_rate(request: Request, exc: RateLimited) -> JSONResponse:

@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     max_question_chars: int = 500
     # Threads that compute answers in one server process (measured with bench/bench_http.py).
     answer_threads: int = 2
+    # Answer threads one client (address) may hold; its other questions wait in a line of their own
+    # (bot/channels/admission.py), so one client cannot stall the others.
+    client_concurrency: int = Field(default=2, ge=1)
+    # A question that gets no answer thread within this many seconds is answered 503 with Retry-After.
+    queue_deadline_s: float = Field(default=8.0, gt=0)
+    # /readyz says "degraded" while a question waited longer than this in the last 30 seconds.
+    queue_degraded_s: float = Field(default=1.0, gt=0)
     workers: int = 1  # server processes (kepu serve --workers)
     # Reverse proxies whose X-Forwarded-For names the real client (rate limits count per client):
     # comma-separated addresses, or * where only the proxy can reach the service (docker-compose).

@@ -35,6 +35,12 @@ class Metrics:
             "kepu_rate_limited", "Requests refused by the rate limit", registry=self.registry
         )
 
+        self.queue_wait = Histogram(
+            "kepu_answer_queue_wait_seconds",
+            "How long a question waited for an answer thread (its client's line, then the shared pool)",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16),
+            registry=self.registry,
+        )
         self.dependency_up = Gauge(
             "kepu_dependency_up",
             "Whether a shared service answers as this replica last saw it (1) or not (0): "

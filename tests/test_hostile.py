@@ -4,6 +4,7 @@ answers come from the fake embedder. Property-based tests (hypothesis) keep the 
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
@@ -251,3 +252,46 @@ def test_production_wants_an_admin_token_of_32_characters() -> None:
     with pytest.raises(ValidationError, match="at least 32"):
         Settings(env="production", admin_token=ADMIN[:31])
     assert Settings(env="production", admin_token=ADMIN).admin_token == ADMIN  # 36 characters
+
+
+def test_a_question_that_cannot_get_a_thread_is_a_503_and_readiness_says_answers_wait(
+    ingested, kb_settings: Settings, embedder
+) -> None:
+    """One answer thread, held by a question that blocks until released (an in-process stand-in for a
+    slow answer): the next question gets 503 with Retry-After in Chinese after the deadline, the wait
+    is in kepu_answer_queue_wait_seconds, and /readyz reports the queue as slow."""
+    import concurrent.futures
+
+    from bot.app import create_app
+    from tests.http_server import serve_app
+
+    update = {"answer_threads": 1, "queue_deadline_s": 0.5, "queue_degraded_s": 0.2}
+    app = create_app(kb_settings.model_copy(update=update), embedder)
+    release = threading.Event()
+    with serve_app(app) as url, httpx.Client(base_url=url, timeout=60) as c:
+        bot = app.state.holder.bot
+        real = bot.answer
+
+        def answer(question, context=None):  # type: ignore[no-untyped-def]
+            if question == "请稍等":
+                assert release.wait(60)
+            return real(question, context)
+
+        bot.answer = answer
+        try:
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                held = pool.submit(httpx.post, url + "/api/ask", json={"question": "请稍等"}, timeout=60)
+                while app.state.admission.limiter.borrowed_tokens < 1:  # the thread is taken
+                    time.sleep(0.01)
+                r = c.post("/api/ask", json={"question": "第32条由哪个单位负责？"})
+                assert r.status_code == 503 and "服务器正忙" in _chinese(r)
+                assert int(r.headers["Retry-After"]) >= 1
+                ready = c.get("/readyz").json()
+                assert ready["status"] == "degraded" and ready["checks"]["queue"] == "slow"
+                assert "回答排队较久" in ready["detail"]
+                release.set()
+                assert held.result(60).status_code == 200
+            assert "kepu_answer_queue_wait_seconds_count" in c.get("/metrics").text
+        finally:
+            release.set()
+            bot.answer = real

@@ -9,13 +9,14 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from anyio import CapacityLimiter, to_thread
+from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from bot import export
 from bot.answer import MIN_GENERATE_S, AskContext, Bot
+from bot.channels.admission import Admission
 from bot.channels.deps import BotDep, MetricsDep, RateLimitDep, SettingsDep, client_key
 from bot.channels.schemas import AskRequest, FeedbackRequest
 from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanItem
@@ -26,9 +27,9 @@ from bot.text import normalize
 router = APIRouter(prefix="/api", dependencies=[RateLimitDep])
 
 
-def answer_limiter(request: Request) -> CapacityLimiter:
-    """Answers run in at most ``answer_threads`` threads: more only adds contention on a few cores."""
-    return request.app.state.answer_limiter
+def admission(request: Request) -> Admission:
+    """Answers run in at most ``answer_threads`` threads, shared fairly between clients."""
+    return request.app.state.admission  # type: ignore[no-any-return]
 
 
 class QuestionError(ValueError):
@@ -121,7 +122,7 @@ async def ask(
 ) -> JSONResponse:
     question = checked_question(body.question, settings.max_question_chars)
     context = AskContext(channel=body.channel or "web", session_id=body.session_id)
-    answer = await to_thread.run_sync(bot.answer, question, context, limiter=answer_limiter(request))
+    answer = await admission(request).run(client_key(request), bot.answer, question, context)
     metrics.answers.labels(answer.mode, context.channel).observe(answer.latency_ms / 1000)
     if answer.mode == "refusal":
         metrics.refusals.labels(answer.route or "refusal").inc()
@@ -156,7 +157,7 @@ async def ask_stream(
 ) -> StreamingResponse:
     question = checked_question(q)
     context = AskContext(channel="web", session_id=session_id, allow_llm=False)
-    fast = await to_thread.run_sync(bot.answer, question, context, limiter=answer_limiter(request))
+    fast = await admission(request).run(client_key(request), bot.answer, question, context)
     answer_id = str(uuid.uuid4())
 
     async def events() -> AsyncIterator[str]:
@@ -203,9 +204,7 @@ async def search(
     q: str = Query(min_length=1, max_length=500),
     k: int = Query(5, ge=1, le=50),
 ):
-    retrieval = await to_thread.run_sync(
-        bot.retriever.search, normalize(q), k, limiter=answer_limiter(request)
-    )
+    retrieval = await admission(request).run(client_key(request), bot.retriever.search, normalize(q), k)
     return {"question": q, "hits": [h.to_dict() for h in retrieval.hits]}
 
 

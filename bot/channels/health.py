@@ -48,9 +48,12 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
     except Exception as exc:  # readiness must report, not crash: any failure means not ready
         return JSONResponse({"status": "not_ready", "detail": f"索引无法查询：{exc}"}, status_code=503)
     checks["embedder"] = embedder_status(holder.embedder)  # the probe above may have been its last try
+    waited = request.app.state.admission.recent_wait_s()
+    slow = waited > request.app.state.settings.queue_degraded_s
+    checks["queue"] = "slow" if slow else "ok"
     down = [name for name in ("chroma", "embedder", "redis") if checks[name] == "unavailable"]
     body = {
-        "status": "degraded" if down else "ready",
+        "status": "degraded" if down or slow else "ready",
         "version": bot.kb.version,
         "chunks": len(bot.kb.chunks),
         "checks": checks,
@@ -62,6 +65,9 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
             "redis": "Redis 不可用：使用本副本的本地状态",
         }
         body["detail"] = "；".join(words[n] for n in down)
+    if slow:
+        queued = f"回答排队较久：最近 30 秒内最长等了 {waited:.1f} 秒"
+        body["detail"] = f"{body['detail']}；{queued}" if down else queued
     return JSONResponse(body)
 
 
