@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.channels import admin, api, dashboard, health, pages, wechat
 from bot.channels.admission import Admission, Overloaded
 from bot.channels.deps import RateLimited
+from bot.channels.security_headers import SecurityHeadersMiddleware
 from bot.config import Settings
 from bot.errors import IndexNotReadyError, KepuError, UpstreamError
 from bot.holder import BotHolder
@@ -111,6 +112,7 @@ def _wechat_dialog(
         more=shared.more,
         limiter=shared.wechat_limiter,
         feedback=shared.feedback,
+        max_question_chars=settings.max_question_chars,
         menu=MenuConfig.load(settings.wechat_menu_file),
         customer_service=customer_service,
         metrics=metrics,
@@ -170,6 +172,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         description="全民科学素质行动工作要点与已审核科普材料的问答接口。所有错误都以 JSON 返回。",
         version="0.2.0",
         lifespan=lifespan,
+        # swagger-ui and redoc load from a CDN: not offered in production
+        docs_url=None if settings.env == "production" else "/docs",
+        redoc_url=None if settings.env == "production" else "/redoc",
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
@@ -188,6 +193,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         app.include_router(wechat.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware)
 
     @app.exception_handler(RequestValidationError)

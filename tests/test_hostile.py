@@ -295,3 +295,34 @@ def test_a_question_that_cannot_get_a_thread_is_a_503_and_readiness_says_answers
         finally:
             release.set()
             bot.answer = real
+
+
+def test_pages_and_answers_carry_security_headers(client) -> None:
+    for path in ("/", "/units", "/api/units", "/admin"):
+        r = client.get(path)
+        assert r.headers["x-frame-options"] == "DENY", path
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "cdn" not in csp.lower()
+
+
+def test_the_cdn_api_docs_are_off_in_production(kb_settings: Settings, embedder) -> None:
+    from bot.app import create_app
+
+    prod = kb_settings.model_copy(update={"env": "production"})
+    paths = {getattr(r, "path", "") for r in create_app(prod, embedder).routes}
+    assert "/docs" not in paths and "/redoc" not in paths
+    dev = {getattr(r, "path", "") for r in create_app(kb_settings, embedder).routes}
+    assert "/docs" in dev
+
+
+def test_a_wechat_question_over_the_webs_length_limit_is_not_answered(client) -> None:
+    """19,600 characters kept 33 CPU-seconds busy after the reply: WeChat has the web's limit."""
+    from bot.wechat.simulate import outgoing, read_reply
+
+    msg = outgoing(text_fields("教" * 2000, openid="o_long", msg_id="8800770"), WX_TOKEN)
+    r = client.post("/wechat", params=msg.params, content=msg.body)
+    assert r.status_code == 200
+    assert "问题太长了（2000字）" in read_reply(r.content, WX_TOKEN)["Content"]

@@ -85,8 +85,10 @@ class Dialog:
         metrics: Metrics | None = None,
         recorder: Recorder | None = None,
         feedback: FeedbackTargets | None = None,
+        max_question_chars: int = 500,
     ) -> None:
         self.holder = holder
+        self.max_question_chars = max_question_chars
         self.budget_s = budget_s
         self.reply_bytes = reply_bytes
         self.more = more
@@ -118,6 +120,8 @@ class Dialog:
             return HELP
         if not question:
             return HELP
+        if len(question) > self.max_question_chars:  # the web's limit (KEPU_MAX_QUESTION_CHARS)
+            return f"问题太长了（{len(question)}字），请控制在{self.max_question_chars}字以内，只问一件事。"
         if question in wxformat.MORE_WORDS:
             return self._more(user)
         if question in FEEDBACK_WORDS:
