@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels import admin, api, dashboard, health, pages, wechat
 from bot.channels.admission import Admission, Overloaded
+from bot.channels.body_limit import BodyLimitMiddleware
 from bot.channels.deps import RateLimited
 from bot.channels.security_headers import SecurityHeadersMiddleware
 from bot.config import Settings
@@ -42,6 +43,22 @@ _FIELD_NAMES = {
 }
 
 
+# English messages of FastAPI and Starlette, in Chinese (everything a user reads is Chinese).
+FRAMEWORK_TEXT = {
+    "Not Found": "页面或接口不存在",
+    "Method Not Allowed": "不支持这种请求方法",
+    "There was an error parsing the body": "请求体无法解析：请发送 UTF-8 编码、层次不过深的 JSON",
+}
+STATUS_TEXT = {
+    400: "请求格式不正确",
+    401: "需要登录或令牌",
+    403: "没有权限",
+    404: "页面或接口不存在",
+    405: "不支持这种请求方法",
+    413: "请求体太大",
+    415: "不支持这种内容类型，请发送 JSON",
+    429: "请求太频繁，请稍后再试",
+}
 BOUND_WORDS = (("ge", "不小于"), ("gt", "大于"), ("le", "不大于"), ("lt", "小于"))
 
 
@@ -193,6 +210,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         app.include_router(wechat.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limits={"/api/": settings.api_max_body_bytes, "/wechat": settings.wechat_max_body_bytes},
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware)
 
@@ -213,8 +234,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
                 **{k: v for k, v in detail.items() if k != "message"},
             }
         else:
-            generic = {"Not Found": "页面或接口不存在", "Method Not Allowed": "不支持这种请求方法"}
-            body = {"detail": generic.get(str(detail), detail)}
+            text = str(detail)
+            if not any("\u4e00" <= ch <= "\u9fff" for ch in text):  # a framework's English message
+                text = FRAMEWORK_TEXT.get(text) or STATUS_TEXT.get(exc.status_code, "请求无法处理")
+            body = {"detail": text}
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Overloaded)

@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     admin_session_ttl_s: int = Field(default=8 * 3600, description="A staff login lasts this long")
     rate_limit: str = Field(default="60/minute", description="Per-client limit on /api/*, e.g. 60/minute")
     max_question_chars: int = 500
+    # Largest request body /api/* reads (a question of 500 characters is under 2 KB of JSON).
+    api_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Threads that compute answers in one server process (measured with bench/bench_http.py).
     answer_threads: int = 2
     # Answer threads one client (address) may hold; its other questions wait in a line of their own

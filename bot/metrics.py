@@ -41,6 +41,11 @@ class Metrics:
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16),
             registry=self.registry,
         )
+        self.insights_dropped = Gauge(
+            "kepu_insights_dropped_records",
+            "Question records the insights recorder dropped since start (queue full or database errors)",
+            registry=self.registry,
+        )
         self.dependency_up = Gauge(
             "kepu_dependency_up",
             "Whether a shared service answers as this replica last saw it (1) or not (0): "

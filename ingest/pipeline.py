@@ -273,7 +273,13 @@ def _ingest_locked(
         if not root.exists():
             report.results.append(FileResult(str(root), root.stem, "error", "路径不存在"))
             continue
-        files.extend(_discover(root))
+        for path in _discover(root):
+            if not path.resolve().is_relative_to(root):
+                # a link out of the folder being ingested (the admin route refuses such paths too)
+                reason = f"是指向 {root} 之外的链接（{path.resolve()}），不导入"
+                report.results.append(FileResult(str(path), _source_id(path), "error", reason))
+                continue
+            files.append(path)
 
     seen: dict[str, str] = {}
     for path in tqdm(files, desc="导入", unit="个文件", disable=not progress):

@@ -326,3 +326,59 @@ def test_a_wechat_question_over_the_webs_length_limit_is_not_answered(client) ->
     r = client.post("/wechat", params=msg.params, content=msg.body)
     assert r.status_code == 200
     assert "问题太长了（2000字）" in read_reply(r.content, WX_TOKEN)["Content"]
+
+
+def test_a_large_body_is_refused_before_it_is_read_declared_or_chunked(client) -> None:
+    """100 MB were parsed before the 422; /wechat read a chunked body whole before its signature."""
+    big = b'{"question": "' + b"a" * (2 * 1024 * 1024) + b'"}'
+    r = client.post("/api/ask", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "请求体太大" in _chinese(r)
+
+    def chunks():  # no Content-Length: sent chunked
+        for _ in range(200):
+            yield b"x" * 4096
+
+    r = client.post("/api/ask", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    r = client.post("/wechat", params={"signature": "0", "timestamp": "0", "nonce": "0"}, content=chunks())
+    assert r.status_code == 413
+    # a normal question after that, on the same connection
+    assert client.post("/api/ask", json={"question": "第32条由哪个单位负责？"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"question": "\xff\xfe"}',
+        b"[" * 50_000,
+        b'{"question": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+        b"\x00\x01",
+    ],
+    ids=["invalid-utf8", "deep-array", "deep-question", "binary"],
+)
+def test_malformed_json_gets_a_chinese_error(client, body: bytes) -> None:
+    r = client.post("/api/ask", content=body, headers={"content-type": "application/json"})
+    assert 400 <= r.status_code < 500
+    _chinese(r)
+
+
+def test_a_form_body_where_json_is_expected_gets_a_chinese_error(client) -> None:
+    r = client.post("/api/ask", files={"question": ("q.txt", b"hello")})
+    assert 400 <= r.status_code < 500
+    _chinese(r)
+
+
+def test_records_the_insights_database_refuses_are_counted_in_metrics(
+    ingested, kb_settings: Settings, embedder, tmp_path
+) -> None:
+    from bot.app import create_app
+    from tests.http_server import serve_app
+
+    broken = f"sqlite:///{tmp_path}/no-such-dir/insights.sqlite"  # every write fails
+    app = create_app(kb_settings.model_copy(update={"database_url": broken}), embedder)
+    with serve_app(app) as url, httpx.Client(base_url=url, timeout=30) as c:
+        assert c.post("/api/ask", json={"question": "第32条由哪个单位负责？"}).status_code == 200
+        app.state.recorder.flush()
+        metrics = c.get("/metrics").text
+    line = next(x for x in metrics.splitlines() if x.startswith("kepu_insights_dropped_records "))
+    assert float(line.split()[1]) >= 1

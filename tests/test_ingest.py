@@ -183,3 +183,17 @@ def test_gbk_plan_with_sidecar(fresh_settings: Settings, embedder, tmp_path: Pat
     plan = kb.manifest.plans["city-2025"]
     assert plan.item(2).units == ("市教育局",)
     assert "2020-work-points" in kb.manifest.plans
+
+
+def test_a_link_out_of_the_knowledge_folder_is_reported_not_ingested(
+    fresh_settings: Settings, embedder, tmp_path: Path
+) -> None:
+    """A full ingest followed symlinks out of knowledge/ (the admin path check already refused them)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = _write(outside / "leaked.md", marker="（不应导入）")
+    (fresh_settings.knowledge_dir / "science" / "leaked.md").symlink_to(secret)
+    report = ingest(fresh_settings, embedder)
+    errors = {r.source_id: r.message for r in report.by_status("error")}
+    assert "leaked" in errors and "之外的链接" in errors["leaked"]
+    assert "leaked" not in KnowledgeBase.open(fresh_settings, embedder).manifest.documents

@@ -83,4 +83,7 @@ def metrics(m: MetricsDep, request: Request) -> Response:
     embedder = embedder_status(holder.embedder) if holder is not None else "embedded"
     if embedder != "embedded":
         m.dependency_up.labels("embedder").set(1 if embedder == "ok" else 0)
+    recorder = getattr(request.app.state, "recorder", None)
+    if recorder is not None:
+        m.insights_dropped.set(recorder.dropped)
     return Response(m.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
