@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.channels import admin, api, dashboard, health, pages, wechat
+from bot.channels import admin, api, dashboard, health, openapi_doc, pages, wechat
 from bot.channels.admission import Admission, Overloaded
 from bot.channels.body_limit import BodyLimitMiddleware
 from bot.channels.deps import RateLimited
@@ -210,6 +210,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         app.include_router(wechat.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
+    openapi_doc.install(app)
     app.add_middleware(
         BodyLimitMiddleware,
         limits={"/api/": settings.api_max_body_bytes, "/wechat": settings.wechat_max_body_bytes},
