@@ -382,3 +382,20 @@ def test_records_the_insights_database_refuses_are_counted_in_metrics(
         metrics = c.get("/metrics").text
     line = next(x for x in metrics.splitlines() if x.startswith("kepu_insights_dropped_records "))
     assert float(line.split()[1]) >= 1
+
+
+def test_readiness_says_so_when_the_index_directory_is_deleted_while_serving(
+    fresh_settings: Settings, embedder
+) -> None:
+    import shutil
+
+    from ingest.pipeline import ingest
+
+    ingest(fresh_settings, embedder)
+    with serve(fresh_settings, embedder) as url, httpx.Client(base_url=url, timeout=30) as c:
+        assert c.get("/readyz").json()["status"] == "ready"
+        shutil.rmtree(fresh_settings.index_dir)
+        r = c.get("/readyz")
+        assert (
+            r.status_code == 503 and "索引目录" in r.json()["detail"] and "kepu ingest" in r.json()["detail"]
+        )

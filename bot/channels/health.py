@@ -42,6 +42,11 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
         return JSONResponse(
             {"status": "not_ready", "detail": "知识库索引尚未加载", "checks": checks}, status_code=503
         )
+    index_dir = request.app.state.settings.index_dir
+    if holder.catalog.location_kind == "embedded" and not index_dir.exists():
+        # deleted while serving: the open files still answer, the next restart or re-ingest cannot
+        detail = f"索引目录 {index_dir} 不存在（可能被删除了）：请重新运行 kepu ingest"
+        return JSONResponse({"status": "not_ready", "detail": detail, "checks": checks}, status_code=503)
     bot = holder.bot
     try:
         bot.retriever.search("科普", 1)
