@@ -22,7 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,25 +30,12 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_http import free_port  # noqa: E402
+from bench.bench_http import free_port, wait_ready  # noqa: E402
 from tests.loadgen import distinct_questions  # noqa: E402
 
 ATTACK_CONNECTIONS = 60  # the finding: 60 questions at once fit the default 60/minute
 ATTACK_CHARS = 500  # KEPU_MAX_QUESTION_CHARS
 NORMAL_P95_GOAL_S = 1.0
-
-
-def _wait_ready(url: str, seconds: float = 300) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/readyz", timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("服务没有就绪")
 
 
 def _normal_user(url: str, questions: list[str], seconds: float) -> list[float]:
@@ -88,7 +74,7 @@ def measure(env: dict[str, str], questions: list[str], seconds: float) -> dict[s
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url)
+        wait_ready(url, 300)
         alone = _normal_user(url, questions, seconds)
         stop = threading.Event()
         codes: list[int] = []

@@ -35,6 +35,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_ready(base: str, seconds: float) -> None:
+    """Poll /readyz until the server answers 200, or give up after ``seconds``."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.time() > deadline:
+            raise SystemExit("服务没有就绪（/readyz 一直不是 200）")
+        time.sleep(0.2)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description="kepu HTTP benchmark (wrk)")
     ap.add_argument("--seconds", type=int, default=10, help="duration of each run")
@@ -60,17 +75,7 @@ def main() -> int:
         server = subprocess.Popen([*kepu, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.time() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/readyz", timeout=2) as resp:
-                        if resp.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.time() > deadline:
-                    raise SystemExit("server did not become ready")
-                time.sleep(0.2)
+            wait_ready(base, 60)
             wrk(base + "/api/ask", ask_lua, 4, 2)  # warm-up
             results = {
                 "ask c=1": wrk(base + "/api/ask", ask_lua, 1, args.seconds),

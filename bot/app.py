@@ -151,6 +151,11 @@ async def _watch_index(holder: BotHolder, every_s: float) -> None:
             log.warning("index check failed", extra={"error": str(exc)})
 
 
+def _retry_later(status: int, detail: str, retry_after_s: int) -> JSONResponse:
+    """A refusal the client may retry: the Chinese reason and Retry-After."""
+    return JSONResponse({"detail": detail}, status_code=status, headers={"Retry-After": str(retry_after_s)})
+
+
 def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     """Build the app. Models and indexes load in the lifespan, once, not here."""
 
@@ -243,19 +248,11 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     @app.exception_handler(Overloaded)
     async def on_overloaded(request: Request, exc: Overloaded) -> JSONResponse:
-        return JSONResponse(
-            {"detail": f"服务器正忙，请 {exc.retry_after_s} 秒后再试"},
-            status_code=503,
-            headers={"Retry-After": str(exc.retry_after_s)},
-        )
+        return _retry_later(503, f"服务器正忙，请 {exc.retry_after_s} 秒后再试", exc.retry_after_s)
 
     @app.exception_handler(RateLimited)
     async def on_rate(request: Request, exc: RateLimited) -> JSONResponse:
-        return JSONResponse(
-            {"detail": f"请求太频繁了，请{exc.retry_after_s}秒后再试。"},
-            status_code=429,
-            headers={"Retry-After": str(exc.retry_after_s)},
-        )
+        return _retry_later(429, f"请求太频繁了，请{exc.retry_after_s}秒后再试。", exc.retry_after_s)
 
     @app.exception_handler(IndexNotReadyError)
     async def on_not_ready(request: Request, exc: IndexNotReadyError) -> JSONResponse:
