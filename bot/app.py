@@ -16,11 +16,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.channels import admin, api, dashboard, health, openapi_doc, pages, wechat
+from bot.channels import admin, api, dashboard, health, openapi_doc, pages, server_errors, wechat
 from bot.channels.admission import Admission, Overloaded
 from bot.channels.body_limit import BodyLimitMiddleware
 from bot.channels.deps import RateLimited
 from bot.channels.security_headers import SecurityHeadersMiddleware
+from bot.channels.server_errors import ServerErrorMiddleware
 from bot.config import Settings
 from bot.errors import IndexNotReadyError, KepuError, UpstreamError
 from bot.holder import BotHolder
@@ -216,6 +217,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
 
     openapi_doc.install(app)
+    # innermost: an unexpected error becomes a 500 here, so the connection stays open
+    app.add_middleware(
+        ServerErrorMiddleware, count=lambda route: app.state.metrics.errors.labels(route).inc()
+    )
     app.add_middleware(
         BodyLimitMiddleware,
         limits={"/api/": settings.api_max_body_bytes, "/wechat": settings.wechat_max_body_bytes},
@@ -269,9 +274,12 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        # only errors outside ServerErrorMiddleware (in the outer middlewares) get here
         log.exception("unhandled error", extra={"path": request.url.path})
-        request.app.state.metrics.errors.labels(request.url.path).inc()
-        return JSONResponse({"detail": "服务器内部错误，请稍后再试"}, status_code=500)
+        request.app.state.metrics.errors.labels(
+            getattr(request.scope.get("route"), "path", "unmatched")
+        ).inc()
+        return JSONResponse({"detail": server_errors.MESSAGE}, status_code=500)
 
     return app
 

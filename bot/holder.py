@@ -15,6 +15,8 @@ from bot.startup import load_bot
 
 log = logging.getLogger("kepu.holder")
 
+NOT_BUILT = "知识库索引尚未建立，请管理员先运行 kepu ingest"
+
 
 class BotHolder:
     def __init__(self, settings: Settings, embedder: Embedder, shared: SharedState | None = None) -> None:
@@ -26,11 +28,18 @@ class BotHolder:
         self.ingest_lock = threading.Lock()
         self._reload_lock = threading.Lock()
         self.store_ok = True  # the index store answered the last time it was asked (watcher, searches)
+        # why no index serves, in words for the operator: the reason of the last failed load (an index
+        # that exists but cannot be opened is not "not built yet")
+        self.not_ready_reason = NOT_BUILT
 
     def load(self) -> Bot:
         """Open the current index version and start serving it; the previous Bot serves until then."""
         with self._reload_lock:
-            bot = load_bot(self.settings, self.embedder, catalog=self.catalog, shared=self.shared)
+            try:
+                bot = load_bot(self.settings, self.embedder, catalog=self.catalog, shared=self.shared)
+            except IndexNotReadyError as exc:
+                self.not_ready_reason = str(exc)
+                raise
             self._bot = bot
         return bot
 
@@ -64,5 +73,5 @@ class BotHolder:
     @property
     def bot(self) -> Bot:
         if self._bot is None:
-            raise IndexNotReadyError("知识库索引尚未建立，请管理员先运行 kepu ingest")
+            raise IndexNotReadyError(self.not_ready_reason)
         return self._bot

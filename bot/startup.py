@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 from pydantic import ValidationError
 
@@ -23,6 +24,26 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = "；".join(f"KEPU_{'_'.join(map(str, e['loc'])).upper()}：{e['msg']}" for e in exc.errors())
         raise ConfigError(f"配置有误：{problems}") from exc
+
+
+def check_data_dir_writable(settings: Settings) -> None:
+    """Serving writes to KEPU_DATA_DIR unless everything lives elsewhere: the embedded Chroma writes
+    even to open an index, and the insights keep their salt and (without KEPU_DATABASE_URL) their
+    database there. A read-only directory is said so at start-up, instead of a stack trace or an
+    index reported as "not built"."""
+    insights_local = settings.insights_enabled and not (settings.insights_salt and settings.database_url)
+    if settings.chroma_url and not insights_local:
+        return
+    directory = settings.data_dir
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"数据目录 {directory} 不可写（{exc.strerror or exc}）：服务要在这里打开索引、保存问题记录。"
+            "请让运行 kepu 的用户可以写这个目录，或用 KEPU_DATA_DIR 指向一个可写的目录。"
+        ) from exc
 
 
 def deferred_embedder(settings: Settings) -> Embedder:

@@ -9,7 +9,8 @@ through it again. ``app.state.mode`` chooses the behaviour:
 - ``error500``: answers 500;
 - ``rate_limited``: answers 429 with ``Retry-After: 1`` to the first ``app.state.limit_first``
   requests, then as ``ok``;
-- ``big_hangs``: hangs on requests of more than ``app.state.big`` texts, answers smaller ones.
+- ``big_hangs``: hangs on requests of more than ``app.state.big`` texts, answers smaller ones;
+- ``hang_after``: answers the first ``app.state.answer_first`` requests, then hangs.
 
 ``app.state.sizes`` records the number of texts of every request received, ``app.state.times`` when it
 arrived (time.monotonic).
@@ -47,6 +48,7 @@ def standin_embeddings() -> FastAPI:
     app.state.big = 4
     app.state.limit_first = 1
     app.state.limited = 0
+    app.state.answer_first = 1
     app.state.sizes = []
     app.state.times = []
     app.state.release = threading.Event()
@@ -64,7 +66,8 @@ def standin_embeddings() -> FastAPI:
         app.state.sizes.append(len(texts))
         app.state.times.append(time.monotonic())
         mode = app.state.mode
-        if mode == "hang" or (mode == "big_hangs" and len(texts) > app.state.big):
+        hangs_now = mode == "hang_after" and len(app.state.sizes) > app.state.answer_first
+        if mode == "hang" or hangs_now or (mode == "big_hangs" and len(texts) > app.state.big):
             await hang()
             return JSONResponse({"error": {"message": "released", "type": "server_error"}}, status_code=503)
         if mode == "error500":
@@ -118,6 +121,7 @@ class StandinServer:
         self.app.state.sizes.clear()
         self.app.state.times.clear()
         self.app.state.limited = 0
+        self.app.state.answer_first = 1
         self.app.state.release = threading.Event()
 
     def start(self) -> None:

@@ -27,10 +27,11 @@ def serve(settings: Settings, embedder) -> Iterator[str]:  # type: ignore[no-unt
 
 
 @contextmanager
-def serve_app(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Any ASGI app under uvicorn on a free loopback port; the app is reachable as ``url`` inside."""
+def serve_app(app, **options) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Any ASGI app under uvicorn on a free loopback port; the app is reachable as ``url`` inside.
+    ``options`` are more uvicorn settings (``bot.cli.serve_options`` for those of `kepu serve`)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, **{"log_level": "warning", **options})
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

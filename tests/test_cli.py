@@ -119,3 +119,17 @@ def test_errors_are_chinese_not_tracebacks(tmp_path: Path) -> None:
 def test_help_shows_examples() -> None:
     out = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "--help"], capture_output=True, text=True)
     assert "示例" in out.stdout and "kepu ask --json" in out.stdout
+
+
+def test_serve_says_when_the_data_directory_cannot_be_written(tmp_path: Path) -> None:
+    """A data directory the service cannot write (read-only, or a path through a file) is said so at
+    start-up with exit status 2, naming the directory; no stack trace, no server half up."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    env = {**os.environ, "KEPU_DATA_DIR": str(blocker / "data"), "KEPU_PORT": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert out.returncode == 2, out.stderr
+    assert "数据目录" in out.stderr and "不可写" in out.stderr and str(blocker / "data") in out.stderr
+    assert "Traceback" not in out.stderr

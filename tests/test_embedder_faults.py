@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -315,6 +316,54 @@ def test_the_cli_reports_a_hung_endpoint_with_the_file_names(
     assert out.returncode == 2, out.stderr
     assert "请求超时" in out.stderr and added.name in out.stderr and "Traceback" not in out.stderr
     assert (settings.index_dir / CURRENT).read_text(encoding="utf-8") == before
+
+
+def test_ctrl_c_stops_an_ingest_between_batches_and_keeps_what_was_computed(
+    standin: StandinServer, tmp_path: Path
+) -> None:
+    """Ctrl+C (SIGINT) while a batch is being embedded: `kepu ingest` stops at once with a Chinese
+    message and exit status 130, no version is written, and the batch already computed is in the cache,
+    so the next ingest computes only the rest."""
+    knowledge = tmp_path / "knowledge"
+    (knowledge / "science").mkdir(parents=True)
+    _add_article(knowledge, "interrupted.md", sections=6)  # three batches of two
+    settings = _settings(
+        standin, tmp_path / "data", knowledge, tmp_path / "cache", embeddings_batch=2, embeddings_retries=0
+    )
+    standin.reset("hang_after")  # the first batch is answered, the second hangs
+    env = {
+        **os.environ,
+        "KEPU_DATA_DIR": str(settings.data_dir),
+        "KEPU_KNOWLEDGE_DIR": str(knowledge),
+        "KEPU_EMBEDDING_CACHE_DIR": str(settings.cache_dir),
+        "KEPU_EMBEDDER": "openai",
+        "KEPU_EMBEDDINGS_BASE_URL": standin.url,
+        "KEPU_EMBEDDINGS_MODEL": "standin",
+        "KEPU_EMBEDDINGS_BATCH": "2",
+        "KEPU_EMBEDDINGS_RETRIES": "0",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "ingest"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        # a shell that started the test runner in the background may have set SIGINT to "ignore", and
+        # a child inherits that: restore what a terminal's Ctrl+C reaches
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert wait_for(lambda: len(standin.sizes) >= 2), "the second batch never reached the stand-in"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)  # the hung request would keep it for HANG_S = 60 s
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "已中断导入" in err and "当前索引没有改变" in err and "Traceback" not in err
+    assert not (settings.index_dir / CURRENT).exists() and not list(settings.index_dir.glob("v*"))
+    standin.reset("ok")
+    report = ingest(settings, make_embedder(settings))
+    assert report.chunks == 6 and report.embedded == 4  # the first batch came from the cache
 
 
 # --- questions (serving) -------------------------------------------------------------------------

@@ -399,3 +399,114 @@ def test_readiness_says_so_when_the_index_directory_is_deleted_while_serving(
         assert (
             r.status_code == 503 and "索引目录" in r.json()["detail"] and "kepu ingest" in r.json()["detail"]
         )
+
+
+def test_an_index_that_exists_but_cannot_be_opened_is_not_called_not_built(
+    fresh_settings: Settings, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only data directory on restart: the embedded Chroma cannot open the index (it writes even
+    to open one). /readyz and every answer say that, naming the directory, instead of "尚未建立". As
+    root (the tests' user) a directory cannot be made read-only, so Chroma's own error stands in."""
+    import sqlite3
+
+    from bot.kb.versions import IndexLayout
+    from ingest.pipeline import ingest
+
+    ingest(fresh_settings, embedder)
+
+    def read_only(self, version, embedder_id):  # type: ignore[no-untyped-def]
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(IndexLayout, "open_store", read_only)
+    with serve(fresh_settings, embedder) as url, httpx.Client(base_url=url, timeout=30) as c:
+        ready = c.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["index"] == "not_loaded"
+        for detail in (
+            ready.json()["detail"],
+            _chinese(c.post("/api/ask", json={"question": "被狗咬了怎么办"})),
+        ):
+            assert "只读" in detail and str(fresh_settings.index_dir) in detail and "尚未建立" not in detail
+
+
+def _raw_exchange(sock, request: bytes) -> bytes:
+    """One HTTP/1.1 request on an open socket; the response head and body (Content-Length framed)."""
+    sock.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data  # the server closed the connection
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def test_an_unexpected_error_is_a_500_in_chinese_and_the_connection_stays_open(
+    ingested, kb_settings: Settings, embedder
+) -> None:
+    """A bug anywhere in answering (an in-process stand-in raises) is a 500 with a Chinese message, is
+    counted in kepu_errors, and the same keep-alive connection answers the next request: uvicorn used
+    to drop it silently, so the client's next request failed."""
+    import json
+    import socket
+    from urllib.parse import urlsplit
+
+    from bot.app import create_app
+    from tests.http_server import serve_app
+
+    app = create_app(kb_settings, embedder)
+
+    def broken(question, context=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug the tests put here")
+
+    body = json.dumps({"question": "第32条由哪个单位负责？"}).encode()
+    ask = (
+        b"POST /api/ask HTTP/1.1\r\nHost: kepu\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    with serve_app(app) as url:
+        app.state.holder.bot.answer = broken  # the bot is loaded at start-up
+        parts = urlsplit(url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+            first = _raw_exchange(sock, ask)
+            assert first.startswith(b"HTTP/1.1 500"), first[:200]
+            assert "服务器内部错误" in first.decode("utf-8"), first
+            second = _raw_exchange(sock, b"GET /healthz HTTP/1.1\r\nHost: kepu\r\n\r\n")
+            assert second.startswith(b"HTTP/1.1 200"), second[:200]
+        assert 'kepu_errors_total{route="/api/ask"} 1.0' in httpx.get(url + "/metrics").text
+
+
+def test_the_rate_limit_counts_the_right_most_address_a_trusted_proxy_did_not_add(
+    ingested, kb_settings: Settings, embedder
+) -> None:
+    """Behind nginx (a trusted peer), a client that writes its own X-Forwarded-For cannot pick its
+    rate-limit key: the right-most entry the trusted proxy appended is the client. Served with the
+    options `kepu serve` uses."""
+    from bot.app import create_app
+    from bot.cli import serve_options
+    from tests.http_server import serve_app
+
+    settings = kb_settings.model_copy(update={"rate_limit": "3/minute", "forwarded_allow_ips": "127.0.0.1"})
+    with (
+        serve_app(create_app(settings, embedder), **serve_options(settings)) as url,
+        httpx.Client(base_url=url, timeout=30) as c,
+    ):
+        ask = {"question": "第32条由哪个单位负责？"}
+        for i in range(3):  # a new made-up address in front each time
+            forwarded = {"X-Forwarded-For": f"10.0.0.{i}, 203.0.113.7"}
+            assert c.post("/api/ask", json=ask, headers=forwarded).status_code == 200, i
+        r = c.post("/api/ask", json=ask, headers={"X-Forwarded-For": "10.0.0.99, 203.0.113.7"})
+        assert r.status_code == 429 and "请求太频繁" in _chinese(r)
+        other = c.post("/api/ask", json=ask, headers={"X-Forwarded-For": "203.0.113.8"})
+        assert other.status_code == 200  # another client behind the same proxy has its own share

@@ -40,7 +40,7 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
     }
     if not holder.ready:
         return JSONResponse(
-            {"status": "not_ready", "detail": "知识库索引尚未加载", "checks": checks}, status_code=503
+            {"status": "not_ready", "detail": holder.not_ready_reason, "checks": checks}, status_code=503
         )
     index_dir = request.app.state.settings.index_dir
     if holder.catalog.location_kind == "embedded" and not index_dir.exists():

@@ -99,7 +99,7 @@ class KnowledgeBase:
         except KepuError:
             raise
         except Exception as exc:  # the Chroma server is down or answered with an error
-            raise IndexNotReadyError(f"无法从 {catalog.location} 读取索引：{exc}") from exc
+            raise _unreadable(catalog, exc) from exc
         plan_index = PlanIndex(manifest.plans, manifest.units)
 
         def store() -> VectorStore:
@@ -108,7 +108,7 @@ class KnowledgeBase:
             except KepuError:
                 raise
             except Exception as exc:
-                raise IndexNotReadyError(f"无法从 {catalog.location} 读取索引：{exc}") from exc
+                raise _unreadable(catalog, exc) from exc
 
         def tokenizer() -> Tokenizer:
             from bot.kb import reuse
@@ -124,3 +124,12 @@ class KnowledgeBase:
         chunks = list(manifest.chunks.values())
         kb = cls(manifest, chunks, plan_index, store=store, tokenizer=tokenizer, lexical=lexical)
         return kb if lazy else kb.load()
+
+
+def _unreadable(catalog: IndexCatalog, exc: Exception) -> IndexNotReadyError:
+    """The index exists but cannot be opened: say why, and what to do when it is read-only (the
+    embedded Chroma writes even to open an index)."""
+    message = f"无法从 {catalog.location} 读取索引：{exc}"
+    if isinstance(exc, PermissionError) or "readonly" in str(exc).lower().replace(" ", ""):
+        message += f"。索引目录是只读的：请让运行 kepu 的用户可以写 {catalog.location}"
+    return IndexNotReadyError(message)
