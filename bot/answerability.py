@@ -149,3 +149,25 @@ def anchored(concepts: list[Concept], text: str, known: Callable[[str], bool] | 
 def uncovered(concepts: Iterable[Concept], text: str) -> list[Concept]:
     """The concepts a text does not address (empty: it addresses them all)."""
     return [c for c in concepts if not c.covered_by(text)]
+
+
+# The benefit a yes/no question claims of something ("…醋能减肥瘦肚子吗", "喝酒能暖身子不"): the health
+# effects rumors promise, as people say them. A document about the thing that names none of them is
+# about the thing, not about the claim.
+EFFECT_RE = re.compile(
+    r"(?:能|会|可以|能够|就能|就会)(?:不能|不会)?[^，。,？?！!\s]{0,4}?"
+    r"(减肥|瘦身|瘦|长高|长个|排毒|解毒|美白|防癌|抗癌|壮阳|补肾|长寿|延寿|暖身|解酒|醒酒|通血管|软化血管|"
+    r"降血压|降压|降血糖|降糖|降血脂|降脂|降三高|养胃|护肝|养肝|明目|安神|助眠|补脑|增强免疫|提高免疫|"
+    r"杀菌|杀病毒|消炎|去火|下火|祛湿|补血|补钙)"
+)
+
+
+def claimed_effect(text: str, lexicon: Lexicon) -> list[Concept]:
+    """The health benefit a yes/no question claims, with the language layer's aliases; empty for any
+    other question (and when it claims none of EFFECT_RE's)."""
+    if not YES_NO_END_RE.search(text):
+        return []
+    return [
+        Concept(m.group(1), frozenset(lexicon.aliases(m.group(1)) | {m.group(1)}))
+        for m in EFFECT_RE.finditer(text)
+    ]
