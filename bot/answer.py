@@ -23,6 +23,8 @@ from bot.answerability import (
 )
 from bot.config import Settings
 from bot.emergency import Emergency, default_recognizer
+from bot.errors import EmbedderUnavailableError, UpstreamError
+from bot.faq import FaqMatch, FaqMatcher
 from bot.kb.base import KnowledgeBase
 from bot.kb.embedders import Embedder
 from bot.kb.types import ALL_MEMBERS, Answer, Chunk, Citation, PlanDoc, PlanItem
@@ -122,16 +124,23 @@ GATE_ANCHOR = True
 GATE_FOREIGN_THING = True
 # A yes/no question that claims a health benefit ("每天喝一小杯醋能减肥瘦肚子吗", "喝酒能暖身子不":
 # answerability.EFFECT_RE) is not answered by an article that shares the thing (醋, 酒) but never names
-# the benefit: it is about the thing, not about the claim. Measured with /tmp-style runs of the eval
-# sets on an e5 index (closing note of issue 19, 2026-12-05): answer precision 0.853 -> 0.856 on
-# eval/hard_negatives.yaml, unchanged on heldout_hard (0.930) and heldout_hard3 (0.857); in-scope
-# refusals unchanged (classic 10 of 392, held-out 1 of 117). A broader rule — any content word after
-# 能/会 must be named — refused 糖尿病人能吃西瓜吗 and four typhoon and straw questions (classic 12).
+# the benefit: it is about the thing, not about the claim. Measured on an e5 index with the eval sets
+# (run_trust_eval / run_eval, as `kepu eval` runs them; closing note of issue 19, 2026-12-05): answer
+# precision 0.853 -> 0.856 on eval/hard_negatives.yaml, unchanged on heldout_hard (0.930) and
+# heldout_hard3 (0.857); in-scope refusals unchanged (classic 10 of 392, held-out 1 of 117). A broader
+# rule — every content word after 能/会 must be named — refused 糖尿病人能吃西瓜吗 and four typhoon and
+# straw-burning questions (classic 12 of 392).
 GATE_EFFECT = True
 # Routes that answer exactly what they were asked (an item, a count, the document's facts …): an
 # attribute word in them ("第8条是什么时候的工作") is not a question about something the plan lacks.
 EXACT_ROUTES: tuple[str, ...] = ("doc", "item", "count", "unit_count", "unit_alone", "ranking", "unit_total")
 EXACT_ROUTES += ("members", "compare", "year_missing", "mentions")
+# Routes that answer exactly from the plan's structure (an item by number, a unit's items, who is
+# responsible, counts per unit, a section, the document's facts): a Q&A pair is not tried for them,
+# unless the question asks an attribute the plan does not hold (官网, 电话 …: bot/attributes.py), which
+# staff may well have answered in a pair. The counting route also catches "…是第几条": a pair may answer.
+FAQ_AFTER_ROUTES: tuple[str, ...] = ("item", "unit", "unit_count", "unit_total", "ranking", "members")
+FAQ_AFTER_ROUTES += ("compare", "responsibility", "section", "doc")
 # Verbs that only say "do" before a yes/no task ("搞系列防灾科普讲座"): not part of the plan's wording.
 LIGHT_VERB_RE = re.compile(r"^(搞|做|办|抓|干|管|开展|实施|推动|推进|组织|举办|承担|负责)")
 # A yes/no task of this many concepts or more is found in an item that lacks only an inner modifier.
@@ -208,6 +217,17 @@ class Bot:
         self.rumor_checks = [
             chunks[0] for chunks in kb.by_source.values() if chunks[0].verdict and chunks[0].claims
         ]
+        self.faq = FaqMatcher(
+            [p for pairs in kb.manifest.faq.values() for p in pairs],
+            embedder,
+            settings.cache_dir / "embeddings.sqlite",
+            self.retriever.query_vector,
+            lambda q, text: not uncovered(self.concepts(q), text),
+            lambda q: a.label if (a := attributes.asked_attribute(q)) else None,
+            lambda text: {
+                u.name for p in self.index.plans.values() for u in self.index.directory(p).find(text)
+            },
+        )
 
     @cached_property
     def lexicon(self) -> Lexicon:
@@ -334,6 +354,8 @@ class Bot:
         q = self.people(q)
         emergency = self.emergencies.recognize(q)
         if emergency is not None:
+            # the first-aid route, not a pair: a pair written for one situation ("叫不醒也没有呼吸":
+            # CPR) would be given for a near one ("喝多了叫不醒") at any closeness a paraphrase has
             return self._emergency(raw, q, emergency)
         if safety.DOSE_RE.search(q):
             # never a dose; but approved advice on the medicine (遵医嘱, 不要自己加量) is still quoted
@@ -345,6 +367,10 @@ class Bot:
         if safety.DIAGNOSIS_RE.search(q):
             return self._refuse(raw, "diagnosis", safety.DIAGNOSIS_TEXT)
         r = route(q, self.index)
+        if r.kind not in FAQ_AFTER_ROUTES or attributes.asked_attribute(q) is not None:
+            pair = self._faq_match(q)
+            if pair is not None:
+                return self._faq_answer(raw, q, pair)
         plan = r.plan
         if r.kind in COUNTING_ROUTES and safety.HEALTH_RE.search(q) and not PLAN_WORDS_RE.search(q):
             r = Route("free", plan)  # "微波炉热的菜吃几次会得病" asks about health, not the plan's counts
@@ -654,6 +680,27 @@ class Bot:
             )
             lines.append(f"负责单位：{compose.responsible_line(it, self.index)}。")
         return self._structured(raw, "responsibility", "\n".join(lines), plan, items)
+
+    def _faq_match(self, q: str) -> FaqMatch | None:
+        try:
+            return self.faq.match(q)
+        except (EmbedderUnavailableError, UpstreamError):
+            return None  # without vectors only a pair's own wording matches (tried first, in match)
+
+    def _faq_answer(self, raw: str, q: str, match: FaqMatch) -> Answer:
+        """A reviewed pair's answer, verbatim, citing the pair; health answers keep the doctor line.
+        (Emergencies never get here: they take the first-aid route, 120 first.)"""
+        pair = match.pair
+        item = compose.basis_item(pair.basis)
+        cite = Citation(pair.pair_id, pair.question, "faq", item, None, [], pair.answer, basis=pair.basis)
+        article = self.kb.by_source.get(pair.basis)
+        health = bool(article and article[0].health) or bool(safety.HEALTH_RE.search(q))
+        text = pair.answer
+        if health and safety.DOCTOR_LINE not in text:
+            text = f"{text}\n{safety.DOCTOR_LINE}"
+        ans = Answer(raw, text, "faq", [cite], route="faq")
+        ans.health = health
+        return ans
 
     def _emergency(self, raw: str, q: str, emergency: Emergency) -> Answer:
         """120 first, whatever the library holds; then the approved helper steps, if any."""

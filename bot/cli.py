@@ -20,7 +20,7 @@ EXAMPLES = {
     "ingest": "示例：kepu ingest            # 导入 knowledge/ 全部材料\n      kepu ingest 新文章.md 资料/  # 增加或更新指定文件、文件夹",
     "ask": '示例：kepu ask "第32条由哪个单位负责？"\n      kepu ask --json "教育部负责哪些工作？"\n      kepu ask      # 交互式提问\n      cat 问题.txt | kepu ask -',
     "search": '示例：kepu search --json --k 5 "科学辟谣平台"\n      cat 问题.txt | kepu search -',
-    "sources": "示例：kepu sources\n      kepu sources --json",
+    "sources": "示例：kepu sources\n      kepu sources --json\n      kepu sources --due        # 30 天内要复审或到期的材料",
     "serve": "示例：kepu serve                      # http://127.0.0.1:8000\n      kepu serve --host 0.0.0.0 --port 8080",
     "wechat": '示例：kepu wechat simulate "被狗咬了怎么办"\n      kepu wechat simulate --aes --url https://example.gov.cn/wechat "第32条由哪个单位负责？"\n      kepu wechat menu',
     "insights": "示例：kepu insights report --since 2026-11-01\n      kepu insights purge --before 2025-12-01",
@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
 
     src = add("sources", "列出知识库中的文档及其审核状态")
     src.add_argument("--json", action="store_true", help="输出 JSON")
+    src.add_argument(
+        "--due", action="store_true", help="只列出 30 天内需要复审（review_by）或到期（expires）的材料"
+    )
 
     srv = add("serve", "启动 HTTP 服务（问答页面、单位分工查询与 JSON 接口）")
     srv.add_argument("--host", default=None, help="监听地址（默认 KEPU_HOST 或 127.0.0.1）")
@@ -185,7 +188,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for r in report.results:
             if r.status == "error":
                 print(f"✗ 出错  {r.path}：{r.message}", file=sys.stderr)
-            elif r.status in ("draft", "retired", "removed"):
+            elif r.status in ("draft", "retired", "removed", "expired"):
                 print(f"- {r.message}  {r.path}")
         state = f"已生成新索引版本 {report.version}" if report.changed else "内容没有变化，沿用当前索引"
         print(
@@ -195,6 +198,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"停用 {len(report.by_status('retired'))}，删除 {len(report.by_status('removed'))}，"
             f"出错 {len(report.by_status('error'))}；新计算向量 {report.embedded} 个，用时 {report.seconds:.2f} 秒。"
         )
+        if report.faq_read or report.faq_pairs:
+            print(
+                f"标准问答：本次读取 {report.faq_read} 行，收录 {report.faq_accepted}，拒绝 {report.faq_rejected}；"
+                f"索引中共 {report.faq_pairs} 对。"
+            )
     return 0 if report.ok else 1
 
 
@@ -266,7 +274,19 @@ def cmd_sources(args: argparse.Namespace) -> int:
     if version is None:
         print("还没有建立索引：请先运行 kepu ingest", file=sys.stderr)
         return 2
-    report = sources_report(layout.load_manifest(version), with_paths=True)
+    manifest = layout.load_manifest(version)
+    if args.due:
+        import datetime as dt
+
+        from bot.sources import due_report, due_text
+
+        rows = due_report(manifest, dt.date.today())
+        if args.json:
+            _print_json(rows)
+        else:
+            print(due_text(rows))
+        return 0
+    report = sources_report(manifest, with_paths=True)
     if args.json:
         _print_json(report)
     else:

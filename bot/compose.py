@@ -17,6 +17,9 @@ HELP_TEXT = (
 )
 
 
+BASIS_ITEM_RE = re.compile(r"第?\s*(\d{1,3})\s*条?")
+
+
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_RE.findall(text) if s.strip()]
 
@@ -104,6 +107,12 @@ def unit_attribute_text(plan: PlanDoc, unit: Unit, label: str, count: int) -> st
         f"{plan_label(plan)}没有写到{unit.display()}的{label}。工作要点只写了各单位负责哪些工作："
         f"{unit.display()}列为负责单位的共{count}条，可以问“{unit.name}负责哪些工作？”。"
     )
+
+
+def basis_item(basis: str) -> int | None:
+    """The plan item a Q&A pair's basis names ("第32条"), or None (an article, the notice …)."""
+    m = BASIS_ITEM_RE.fullmatch(basis.strip())
+    return int(m.group(1)) if m else None
 
 
 def doc_citation(plan: PlanDoc, text: str) -> Citation:

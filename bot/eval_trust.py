@@ -22,13 +22,17 @@ from typing import Any
 
 from bot import safety
 from bot.answer import Bot
+from bot.eval_faq import faq_report_text, run_faq_eval
 from bot.kb.types import Answer
 
 VERDICT_RE = re.compile(r"^【(谣言|不准确|属实)】")
 
 
 def kind_of(questions: list[dict[str, Any]]) -> str:
-    """Which scoring a question set gets: hard_negatives, people (emergency flags), or classic."""
+    """Which scoring a question set gets: faq (Q&A pairs), hard_negatives, people (emergency flags),
+    or classic."""
+    if questions and all("pair" in q for q in questions):
+        return "faq"
     if questions and all("expect" in q and "subject" in q for q in questions):
         return "hard_negatives"
     if questions and all("emergency" in q or "kind" in q or "style" in q for q in questions):
@@ -46,7 +50,8 @@ def _first_source_ok(q: dict[str, Any], ans: Answer) -> bool | None:
     if not ans.citations:
         return False
     c = ans.citations[0]
-    return (c.source_id in (q.get("sources_any") or [])) or (c.item in (q.get("items_any") or []))
+    sources = q.get("sources_any") or []  # a Q&A pair counts as its basis (an article or a plan item)
+    return c.source_id in sources or c.basis in sources or (c.item in (q.get("items_any") or []))
 
 
 def starts_with_120(ans: Answer) -> bool:
@@ -91,6 +96,8 @@ def score_hard_negative(q: dict[str, Any], ans: Answer) -> dict[str, Any]:
 def run_trust_eval(bot: Bot, questions: list[dict[str, Any]]) -> dict[str, Any]:
     kind = kind_of(questions)
     failures: list[dict[str, Any]] = []
+    if kind == "faq":
+        return run_faq_eval(bot, questions)
     if kind == "hard_negatives":
         rows = []
         per_cat: dict[str, list[bool]] = defaultdict(list)
@@ -159,6 +166,8 @@ def _pct(v: float | None) -> str:
 
 
 def trust_report_text(name: str, r: dict[str, Any], show_failures: bool = False) -> str:
+    if r["set"] == "faq":
+        return faq_report_text(name, r, _pct, show_failures)
     if r["set"] == "hard_negatives":
         lines = [
             f"{name}：{r['questions']} 题，符合预期 {r['correct']} 题；回答 {r['answered']} 题",

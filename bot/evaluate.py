@@ -36,7 +36,9 @@ def check(q: dict[str, Any], ans: Answer) -> tuple[bool, str]:
     # "Which item mentions X?" asked as a free question may be answered by the exact list of items that
     # mention X: a structured answer is as right as a quote when it cites the expected item.
     listed = q["mode"] == "extractive" and ans.mode == "structured" and "items_any" in q
-    if ans.mode != q["mode"] and not listed:
+    # a reviewed Q&A pair stands for its basis: right when the basis is what the question expects
+    paired = ans.mode == "faq" and q["mode"] in ("extractive", "structured")
+    if ans.mode != q["mode"] and not listed and not paired:
         return False, f"mode {ans.mode} != {q['mode']}"
     items = _items(ans)
     if "items_exact" in q:
@@ -55,7 +57,8 @@ def check(q: dict[str, Any], ans: Answer) -> tuple[bool, str]:
         return False, f"first item {items[:1]} not in {q['items_any']}"
     if "sources_any" in q:
         first = ans.citations[0].source_id if ans.citations else None
-        if first not in q["sources_any"]:
+        basis = ans.citations[0].basis if ans.citations else None
+        if first not in q["sources_any"] and basis not in q["sources_any"]:
             return False, f"first source {first} not in {q['sources_any']}"
     for s in q.get("answer_contains", []):
         if str(s) not in ans.answer:

@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
+import numpy as np
+
 from bot.config import Settings
 from bot.errors import EmbedderUnavailableError, StoreUnavailableError
 from bot.kb.base import KnowledgeBase
@@ -54,6 +56,10 @@ class Retriever:
             if settings.query_cache_size
             else embedder.embed_query
         )
+
+    def query_vector(self, question: str) -> np.ndarray:
+        """The question's vector (its first QUERY_EMBED_CHARS characters), kept for hot questions."""
+        return self._embed_query(question[:QUERY_EMBED_CHARS])  # type: ignore[no-any-return]
 
     @cached_property
     def _chunk_words(self) -> list[set[str]]:
@@ -130,7 +136,7 @@ class Retriever:
             return quick
         lexical = self.kb.lexical.search(self.lexical_query(lexical_text, tokens), s.candidates)
         try:
-            dense = self.kb.store.search(self._embed_query(question[:QUERY_EMBED_CHARS]), s.candidates)
+            dense = self.kb.store.search(self.query_vector(question), s.candidates)
         except (StoreUnavailableError, EmbedderUnavailableError) as exc:
             # The Chroma server or the embeddings endpoint is away: a clear lexical winner is still an
             # answer, anything less is not (the answer says the service is degraded rather than guess).

@@ -10,6 +10,7 @@ from typing import Any
 import frontmatter
 from charset_normalizer import from_bytes
 
+from ingest import wechat_article
 from ingest.errors import FileRejected, UnsupportedFileType
 
 SUPPORTED = (".md", ".txt", ".docx", ".pdf", ".html", ".htm")
@@ -63,6 +64,9 @@ def _load_html(path: Path) -> Loaded:
 
     text, enc = decode(path.read_bytes(), path)
     soup = BeautifulSoup(text, "html.parser")
+    if wechat_article.is_wechat_article(soup):  # a saved mp.weixin.qq.com page
+        body_text, page = wechat_article.read(soup)
+        return Loaded(text=body_text, front_matter=page, encoding=enc)
     for tag in soup(["script", "style", "noscript"]):
         tag.decompose()
     body = soup.body or soup

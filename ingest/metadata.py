@@ -110,6 +110,9 @@ def validate(path: Path, meta: dict[str, Any]) -> DocMeta:
     for key, value in list(clean.items()):
         if isinstance(value, (dt.date, dt.datetime)):
             clean[key] = _date(path, value, key)
+    for key in ("expires", "review_by"):  # optional: the day material stops being served / is due for review
+        if clean.get(key) not in (None, ""):
+            clean[key] = _date(path, clean[key], key)
     if status != "approved":
         return DocMeta(kind=kind, status=status, title=title, raw=clean)
     if kind == "rumor":

@@ -23,13 +23,15 @@ from tqdm import tqdm
 
 from bot.config import Settings
 from bot.errors import EmbedderMismatchError, UpstreamError
+from bot.faq import pair_texts, question_vectors
 from bot.kb.catalog import IndexCatalog, open_catalog
 from bot.kb.embed_cache import EmbeddingCache
 from bot.kb.embedders import Embedder
-from bot.kb.types import ALL_MEMBERS, Chunk, DocumentRecord, PlanDoc
+from bot.kb.types import ALL_MEMBERS, Chunk, DocumentRecord, FaqPair, PlanDoc
 from bot.kb.versions import Manifest
 from ingest.chunking import plan_chunks, text_chunks
 from ingest.errors import FileRejected, IngestError
+from ingest.faq import is_faq_file, load_faq
 from ingest.loaders import load
 from ingest.metadata import SIDECAR_SUFFIX, DocMeta, read_sidecar, sidecar_path, validate
 from ingest.plan_parser import parse_plan
@@ -38,14 +40,14 @@ log = logging.getLogger(__name__)
 
 SKIP_NAMES = {"units.yaml", "synonyms.yaml", "README.md"}  # data read by name, not documents
 # Bump when parsing or chunking changes: every file is then re-parsed on the next ingest.
-PIPELINE_VERSION = "5"  # 5: rumor checks carry their claims and subjects
+PIPELINE_VERSION = "6"  # 6: expires and review_by are dates
 
 
 @dataclass
 class FileResult:
     path: str
     source_id: str
-    status: str  # added | updated | unchanged | draft | retired | removed | error
+    status: str  # added | updated | unchanged | draft | retired | removed | expired | error
     message: str = ""
 
 
@@ -60,6 +62,11 @@ class IngestReport:
     units: int = 0
     embedded: int = 0
     seconds: float = 0.0
+    # Q&A pairs (标准问答) of the files read this time: rows read, pairs accepted, rows rejected
+    faq_read: int = 0
+    faq_accepted: int = 0
+    faq_rejected: int = 0
+    faq_pairs: int = 0  # pairs the new version serves, from every file
 
     def by_status(self, status: str) -> list[FileResult]:
         return [r for r in self.results if r.status == status]
@@ -78,6 +85,12 @@ class IngestReport:
             "units": self.units,
             "embedded": self.embedded,
             "seconds": round(self.seconds, 3),
+            "faq": {
+                "read": self.faq_read,
+                "accepted": self.faq_accepted,
+                "rejected": self.faq_rejected,
+                "pairs": self.faq_pairs,
+            },
             "files": [r.__dict__ for r in self.results],
         }
 
@@ -223,17 +236,32 @@ def ingest(
     *,
     rebuild: bool = False,
     progress: bool = False,
+    today: dt.date | None = None,
 ) -> IngestReport:
-    """Ingest ``paths`` (default: the knowledge dir) into a new index version beside what is there."""
+    """Ingest ``paths`` (default: the knowledge dir) into a new index version beside what is there.
+    ``today`` decides what has expired (default: the system's date; tests pass their own)."""
     started = time.perf_counter()
     with _lock(settings.data_dir), _shared_lock(settings):
-        report = _ingest_locked(settings, embedder, paths, rebuild=rebuild, progress=progress)
+        report = _ingest_locked(
+            settings, embedder, paths, rebuild=rebuild, progress=progress, today=today or dt.date.today()
+        )
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _expired(meta: dict[str, Any], today: dt.date) -> bool:
+    value = meta.get("expires")
+    return bool(value) and dt.date.fromisoformat(str(value)) < today
+
+
 def _ingest_locked(
-    settings: Settings, embedder: Embedder, paths: list[Path] | None, *, rebuild: bool, progress: bool
+    settings: Settings,
+    embedder: Embedder,
+    paths: list[Path] | None,
+    *,
+    rebuild: bool,
+    progress: bool,
+    today: dt.date,
 ) -> IngestReport:
     report = IngestReport()
     layout = open_catalog(settings)
@@ -249,6 +277,7 @@ def _ingest_locked(
     chunks: dict[str, Chunk] = dict(prev.chunks) if prev else {}
     plans: dict[str, PlanDoc] = dict(prev.plans) if prev else {}
     skipped: dict[str, dict[str, Any]] = dict(prev.skipped) if prev else {}
+    faq: dict[str, list[FaqPair]] = dict(prev.faq) if prev else {}
     skipped_before = dict(skipped)
     changed = prev is None
 
@@ -258,6 +287,7 @@ def _ingest_locked(
             for cid in rec.chunk_ids:
                 chunks.pop(cid, None)
         plans.pop(source_id, None)
+        faq.pop(source_id, None)
 
     units_data, units_hash = (prev.units, prev.units_hash) if prev else ({}, "")
     try:
@@ -297,8 +327,15 @@ def _ingest_locked(
         seen[source_id] = str(path)
         try:
             file_hash = _file_hash(path)
+            if is_faq_file(path):
+                changed = (
+                    _ingest_faq(path, source_id, file_hash, today, documents, faq, drop, report) or changed
+                )
+                skipped.pop(source_id, None)
+                continue
             old = documents.get(source_id)
-            if old and old.file_hash == file_hash and old.path == str(path.resolve()):
+            unchanged = old and old.file_hash == file_hash and old.path == str(path.resolve())
+            if unchanged and not _expired(old.meta, today):  # type: ignore[union-attr]
                 report.results.append(FileResult(str(path), source_id, "unchanged"))
                 continue
             meta, parsed = _parse(path, file_hash, settings)
@@ -320,6 +357,23 @@ def _ingest_locked(
                 "kind": meta.kind,
                 "reviewed_by": meta.raw.get("reviewed_by"),
                 "approved_at": meta.raw.get("approved_at"),
+                "message": note,
+            }
+            continue
+        if _expired(meta.raw, today):
+            if source_id in documents:
+                drop(source_id)
+                changed = True
+            note = f"已过期（有效期至 {meta.raw['expires']}），未收录"
+            report.results.append(FileResult(str(path), source_id, "expired", note))
+            skipped[source_id] = {
+                "path": str(path.resolve()),
+                "status": "expired",
+                "title": meta.title,
+                "kind": meta.kind,
+                "reviewed_by": meta.raw.get("reviewed_by"),
+                "approved_at": meta.raw.get("approved_at"),
+                "expires": meta.raw.get("expires"),
                 "message": note,
             }
             continue
@@ -360,6 +414,7 @@ def _ingest_locked(
             units_data,
             units_hash,
             skipped,
+            faq,
             report,
             progress=progress,
         )
@@ -368,7 +423,53 @@ def _ingest_locked(
     report.chunks = len(chunks)
     report.items = sum(len(p.items) for p in plans.values())
     report.units = len({u for p in plans.values() for it in p.items for u in it.units} - {ALL_MEMBERS})
+    report.faq_pairs = sum(len(pairs) for pairs in faq.values())
     return report
+
+
+def _ingest_faq(  # type: ignore[no-untyped-def]
+    path: Path,
+    source_id: str,
+    file_hash: str,
+    today: dt.date,
+    documents: dict[str, DocumentRecord],
+    faq: dict[str, list[FaqPair]],
+    drop,
+    report: IngestReport,
+) -> bool:
+    """A Q&A file, row by row through the gate; read every time (what has expired depends on the day).
+    True when what the index serves from it changed."""
+    loaded = load_faq(path, source_id, today)
+    report.faq_read += loaded.read
+    report.faq_accepted += len(loaded.pairs)
+    report.faq_rejected += len(loaded.rejected)
+    old = documents.get(source_id)
+    same = (
+        old is not None
+        and old.file_hash == file_hash
+        and old.path == str(path.resolve())
+        and faq.get(source_id) == loaded.pairs
+    )
+    if not same:
+        drop(source_id)
+        documents[source_id] = DocumentRecord(
+            source_id=source_id,
+            path=str(path.resolve()),
+            title=path.name,
+            kind="faq",
+            status="approved",
+            file_hash=file_hash,
+            meta={"kind": "faq", "pairs": len(loaded.pairs), "rows": loaded.read},
+        )
+        faq[source_id] = loaded.pairs
+    status = "unchanged" if same else ("updated" if old is not None else "added")
+    report.results.append(FileResult(str(path), source_id, status, loaded.summary()))
+    for _, reason in loaded.rejected:
+        report.results.append(FileResult(str(path), source_id, "error", reason))
+    for row, question in loaded.expired:
+        note = f"第{row}行“{question}”已过期，未收录"
+        report.results.append(FileResult(str(path), source_id, "expired", note))
+    return not same
 
 
 def _write_version(
@@ -381,6 +482,7 @@ def _write_version(
     units_data: dict[str, Any],
     units_hash: str,
     skipped: dict[str, dict[str, Any]],
+    faq: dict[str, list[FaqPair]],
     report: IngestReport,
     *,
     progress: bool = False,
@@ -389,7 +491,10 @@ def _write_version(
     try:
         ordered = list(chunks.values())
         vectors, computed = _embed_chunks(settings, embedder, ordered, documents, progress)
-        report.embedded = computed
+        # the pairs' questions too, so that no replica computes them at start-up (bot/faq.py)
+        pairs = [p for ps in faq.values() for p in ps]
+        _, asked = question_vectors(embedder, settings.cache_dir / "embeddings.sqlite", pair_texts(pairs))
+        report.embedded = computed + asked
         store = layout.create_store(name, embedder.id)
         if ordered:
             store.add(ordered, vectors)
@@ -404,6 +509,7 @@ def _write_version(
             units=units_data,
             units_hash=units_hash,
             skipped=skipped,
+            faq=faq,
         )
         layout.commit(name, manifest)
     except BaseException:

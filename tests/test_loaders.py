@@ -118,3 +118,77 @@ def test_drafts_need_no_reviewer_and_dates_are_normalised() -> None:
 def test_plan_needs_a_year() -> None:
     with pytest.raises(MetadataError, match="year"):
         validate(Path("p.txt"), {"kind": "plan", "title": "要点", "status": "approved", "year": "二〇二〇"})
+
+
+# --- WeChat official-account articles (issue 15) ----------------------------------------------------
+
+WECHAT = Path(__file__).resolve().parent / "fixtures" / "wechat" / "heat-article.html"
+
+
+def test_a_saved_wechat_article_gives_its_title_account_date_and_body_only() -> None:
+    """A page saved from mp.weixin.qq.com (the structure of the real pages: #activity-name, #js_name,
+    #publish_time filled in by script from `var ct`, #js_content): the body's paragraphs in order,
+    without scripts, styles, images, mini-programs, reading counters or the QR-code box."""
+    from ingest.loaders import load
+
+    loaded = load(WECHAT)
+    assert loaded.front_matter == {
+        "title": "三伏天下地干活，这样防中暑",
+        "source": "微信公众号“示例县科协”",
+        "account": "示例县科协",
+        "published_at": "2026-08-05",
+    }
+    lines = loaded.text.splitlines()
+    assert lines[0] == "天气最热的时候，下地干活的人最容易中暑。"
+    assert "如果有人晕倒、叫不醒，立即拨打120。" in lines
+    for noise in ("window.__second_open__", "visibility", "阅读", "扫一扫", "报名小程序", "mmbiz"):
+        assert noise not in loaded.text
+
+
+def test_a_wechat_article_with_the_date_in_the_page_and_no_heading(tmp_path: Path) -> None:
+    """Some saved pages have the date written into #publish_time and the title only in og:title."""
+    from ingest.loaders import load
+
+    html = WECHAT.read_text(encoding="utf-8")
+    html = html.replace(
+        '<em id="publish_time" class="rich_media_meta rich_media_meta_text"></em>',
+        '<em id="publish_time">2025年3月7日 09:30</em>',
+    )
+    html = html.replace('id="activity-name"', 'id="other-heading"').replace('var ct = "1785888000";', "")
+    page = tmp_path / "saved.html"
+    page.write_text(html, encoding="utf-8")
+    loaded = load(page)
+    assert loaded.front_matter["published_at"] == "2025-03-07"
+    assert loaded.front_matter["title"] == "三伏天下地干活，这样防中暑"
+
+
+def test_a_wechat_article_goes_through_the_approval_gate_with_its_sidecar(
+    tmp_path: Path, fake_embedder
+) -> None:
+    """Ingested with the sidecar's approval (the page gives title and source): a draft sidecar keeps it
+    out, an approved one puts it in with the account as its source."""
+    import shutil
+
+    from bot.config import Settings
+    from ingest.pipeline import ingest
+
+    knowledge = tmp_path / "knowledge"
+    (knowledge / "science").mkdir(parents=True)
+    shutil.copy(WECHAT, knowledge / "science" / WECHAT.name)
+    sidecar = WECHAT.with_name(WECHAT.name + ".meta.yaml").read_text(encoding="utf-8")
+    side = knowledge / "science" / (WECHAT.name + ".meta.yaml")
+    side.write_text(sidecar.replace("status: approved", "status: draft"), encoding="utf-8")
+    settings = Settings(
+        data_dir=tmp_path / "data", knowledge_dir=knowledge, embedding_cache_dir=tmp_path / "c"
+    )
+    report = ingest(settings, fake_embedder)
+    assert [r.status for r in report.results] == ["draft"]
+    side.write_text(sidecar, encoding="utf-8")
+    report = ingest(settings, fake_embedder)
+    assert report.ok and report.documents == 1
+    from bot.kb.catalog import open_catalog
+
+    catalog = open_catalog(settings)
+    record = catalog.load_manifest(catalog.current_version()).documents["heat-article"]  # type: ignore[arg-type]
+    assert record.title == "三伏天下地干活，这样防中暑"
+    assert record.meta["source"] == "微信公众号“示例县科协”" and record.meta["published_at"] == "2026-08-05"

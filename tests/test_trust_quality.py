@@ -22,6 +22,8 @@ from bot.evaluate import load_questions, run_eval
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 EVAL = Path(__file__).resolve().parent.parent / "eval"
+KNOWLEDGE = EVAL.parent / "knowledge"
+EXAMPLE_FAQ = EVAL.parent / "examples" / "faq"
 ANSWER_PRECISION_GOAL = 0.97  # issue 19's goal: not reached yet (see the module docstring)
 # Measured with `kepu eval eval/hard_negatives.yaml`: 0.737 when this test was added, 0.783 once
 # science articles must cover what a claim is about (bot/answer.py GATE_TOPIC).
@@ -86,3 +88,52 @@ def test_in_scope_recall_on_the_existing_sets(bot) -> None:
     heldout = run_eval(bot, load_questions([EVAL / "heldout.yaml"]))
     assert in_scope_recall(classic) >= BEFORE_IN_SCOPE_RECALL["classic"] - 0.01, classic["failures"]
     assert in_scope_recall(heldout) >= BEFORE_IN_SCOPE_RECALL["heldout"] - 0.01, heldout["failures"]
+
+
+# Q&A pairs (issue 15), on eval/faq_pairs.yaml (110 questions written apart from the code: paraphrases
+# of examples/faq/'s pairs and look-alikes that must not get them). The issue's goals are precision
+# 0.98 and recall 0.90 (FAQ_PRECISION_GOAL, FAQ_RECALL_GOAL): not reached. Measured 2026-12-05 with
+# bot/faq.py's rules fitted on eval/faq_dev.yaml (1.000 / 0.700 there, 1.000 / 0.475 at the end): 0.841 / 0.617 on the first,
+# blind run; then the emergency path got the same checks as the others (a fix made after reading that
+# run's failures) and exact document-fact questions ("这个文件是谁转发的") stay with the plan's exact
+# answer (bot/answer.py FAQ_AFTER_ROUTES): 0.854 / 0.583. Last, emergencies were left to the first-aid
+# route (a CPR pair was given for "喝多了叫不醒"): 0.852 (27 answered) / 0.383 (60 expected; the set
+# expects pairs for 13 emergency descriptions, which now get 120 and the article's steps instead).
+# The floors keep one answer's margin.
+FAQ_PRECISION_GOAL, FAQ_RECALL_GOAL = 0.98, 0.90
+FAQ_PRECISION_FLOOR = 0.81
+FAQ_RECALL_FLOOR = 0.36
+# eval/faq_dev.yaml, the set the thresholds were fitted on: no pair answers a look-alike there.
+FAQ_DEV_PRECISION = 1.0
+
+
+@pytest.fixture(scope="module")
+def faq_bot(tmp_path_factory, shared_cache, e5_embedder):  # type: ignore[no-untyped-def]
+    """knowledge/ plus the example pairs of examples/faq/ (the pairs the faq sets were written for);
+    every passage's vector is in the run's cache already, only the pairs' questions are embedded."""
+    import shutil
+
+    from bot.config import Settings
+    from bot.startup import load_bot
+    from ingest.pipeline import ingest
+
+    root = tmp_path_factory.mktemp("faq-eval")
+    shutil.copytree(KNOWLEDGE, root / "knowledge")
+    shutil.copytree(EXAMPLE_FAQ, root / "knowledge" / "faq")
+    settings = Settings(
+        data_dir=root / "data", knowledge_dir=root / "knowledge", embedding_cache_dir=shared_cache
+    )
+    report = ingest(settings, e5_embedder)
+    assert report.ok and report.faq_pairs == 34, report.to_dict()["faq"]
+    bot = load_bot(settings, e5_embedder)
+    bot.answers = None
+    return bot
+
+
+def test_qa_pairs_answer_their_paraphrases_and_not_their_look_alikes(faq_bot) -> None:
+    bot = faq_bot
+    held = run_trust_eval(bot, load_questions([EVAL / "faq_pairs.yaml"]))
+    assert held["precision"] >= FAQ_PRECISION_FLOOR, held["failures"]
+    assert held["recall"] >= FAQ_RECALL_FLOOR, held["failures"]
+    dev = run_trust_eval(bot, load_questions([EVAL / "faq_dev.yaml"]))
+    assert dev["precision"] >= FAQ_DEV_PRECISION, dev["failures"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["plan", "science"]
-Mode = Literal["structured", "extractive", "generative", "refusal"]
+Kind = Literal["plan", "science", "faq"]
+Mode = Literal["structured", "extractive", "generative", "refusal", "faq"]
 ALL_MEMBERS = "各成员单位"
 
 
@@ -133,6 +133,35 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class FaqPair:
+    """One approved question–answer pair (标准问答): its answer is given verbatim when a question asks
+    what ``question`` or one of ``similar`` asks, and never for one of ``negative``."""
+
+    pair_id: str  # "<file stem>#<row key>": the citation's source_id
+    source_id: str  # the file's
+    row: int
+    question: str
+    similar: tuple[str, ...]
+    negative: tuple[str, ...]
+    answer: str
+    basis: str  # a plan item ("第32条") or a source document
+    reviewed_by: str
+    approved_at: str | None
+    expires: str | None = None
+    review_by: str | None = None
+
+    def questions(self) -> tuple[str, ...]:
+        return (self.question, *self.similar)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FaqPair:
+        return cls(**{**data, "similar": tuple(data["similar"]), "negative": tuple(data["negative"])})
+
+
+@dataclass(frozen=True)
 class DocumentRecord:
     """What the index knows of one ingested file (``kind`` "science" covers rumor checks too;
     ``meta["kind"]`` keeps "rumor")."""
@@ -158,6 +187,9 @@ class DocumentRecord:
             "status": self.status,
             "reviewed_by": self.meta.get("reviewed_by"),
             "approved_at": self.meta.get("approved_at"),
+            "review_by": self.meta.get("review_by"),
+            "expires": self.meta.get("expires"),
+            **({"pairs": self.meta.get("pairs")} if self.kind == "faq" else {}),
         }
 
     @classmethod
@@ -176,6 +208,7 @@ class Citation:
     text: str
     part: str | None = None
     verdict: str | None = None  # set when the source is a rumor check (谣言 / 不准确 / 属实)
+    basis: str | None = None  # a Q&A pair's basis (a plan item or a source document)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.errors import IndexNotReadyError
 from bot.kb.store import ChromaStore, VectorStore
-from bot.kb.types import Chunk, DocumentRecord, PlanDoc
+from bot.kb.types import Chunk, DocumentRecord, FaqPair, PlanDoc
 
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
@@ -35,6 +35,8 @@ class Manifest:
     units_hash: str = ""
     # files left out of the index: drafts, retired material and files that failed, by source_id
     skipped: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # approved Q&A pairs, by the source_id of the file that holds them
+    faq: dict[str, list[FaqPair]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -48,6 +50,7 @@ class Manifest:
                 "documents": [d.to_dict() for d in self.documents.values()],
                 "chunks": [c.to_dict() for c in self.chunks.values()],
                 "plans": [p.to_dict() for p in self.plans.values()],
+                "faq": {sid: [p.to_dict() for p in pairs] for sid, pairs in self.faq.items()},
             },
             ensure_ascii=False,
         )
@@ -65,6 +68,7 @@ class Manifest:
             documents={d["source_id"]: DocumentRecord.from_dict(d) for d in data["documents"]},
             chunks={c["chunk_id"]: Chunk.from_dict(c) for c in data["chunks"]},
             plans={p["source_id"]: PlanDoc.from_dict(p) for p in data["plans"]},
+            faq={sid: [FaqPair.from_dict(p) for p in pairs] for sid, pairs in data.get("faq", {}).items()},
         )
 
 

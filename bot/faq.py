@@ -1,0 +1,194 @@
+"""Approved Q&A pairs (标准问答): does this question ask what a pair answers?
+
+A pair answers a question when (all of):
+- the question is one of the pair's questions word for word (punctuation and spacing aside), or its
+  meaning is close to one of them: the cosine of their e5 query vectors reaches FAQ_MIN_SIM;
+- it is closer to that pair's questions than to any of the pair's negative questions (负向问法) by
+  FAQ_NEGATIVE_MARGIN: what staff said the pair must not answer it does not answer;
+- every key concept of the question (bot/answerability.py), including words the library never uses
+  (痛经, 蜱虫), is in the pair's questions or answer: a look-alike about another food, illness, unit
+  or programme is not answered by this pair;
+- an amount it asks ("几个", "多少", "多久") is asked by a question of the pair too;
+- an attribute it asks (开门时间, 预算, 怎么申请: bot/attributes.py) is one a question of the pair asks;
+- the numbers and the plan's units it names are the pair's: "第31条" is not "第32条";
+- it is about the people the pair is for: a pair on adults does not answer for a child.
+
+A pair that expired (``expires`` before today) is never served, even before the next ingest removes it.
+Vectors of the pairs' questions are computed at ingest into the embedding cache, so a replica starts
+without computing them; a question's vector is the retriever's (computed once per question).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from bot.kb.embed_cache import EmbeddingCache
+from bot.kb.embedders import Embedder
+from bot.kb.types import FaqPair
+from bot.text import normalize
+
+# Cosine of e5 query vectors from which a question asks what a pair's question asks. Fitted on
+# eval/faq_dev.yaml (paraphrases and look-alikes of knowledge/faq/, written apart from this code):
+# see FAQ_FIT in the README's "标准问答" for the sweep; tests/test_faq.py checks the boundary.
+FAQ_MIN_SIM = 0.93
+# How much closer to the pair's own questions than to its negative questions a question must be.
+FAQ_NEGATIVE_MARGIN = 0.0
+PUNCT_RE = re.compile(r"[\s\W_]+")
+NUMBER_RE = re.compile(r"\d+")
+# Who a question is about, where first aid and advice differ: a pair for adults does not answer a
+# question about a child, nor the other way round.
+CHILD_RE = re.compile(r"娃|孩子|小孩|宝宝|婴儿|婴幼儿|幼儿|儿童|\d+岁|[一两二三四五六七八九十]岁|几个月")
+ADULT_RE = re.compile(r"大人|成人|成年人")
+# A question for an amount, a time or a duration ("要修满几个学分", "打几针", "几点开门")
+AMOUNT_RE = re.compile(
+    r"几(个|次|针|天|岁|点|年|条|种|位|号)|多少|多久|多长|多大|多深|多高|多重|哪天|哪一天|什么时候"
+)
+
+
+def plain(text: str) -> str:
+    """A question with punctuation, spaces and the final particles of a question removed."""
+    return PUNCT_RE.sub("", normalize(text)).rstrip("吗呢啊呀")
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    pair: FaqPair
+    score: float  # 1.0 for a question written in the pair, else the cosine
+    matched: str  # the pair's question it matched
+
+
+class _AsQueries:
+    """An embedder whose passages are embedded as queries: pair questions are compared with user
+    questions, question to question (e5's symmetric use). Its own cache key."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.id = f"{inner.id}+query"
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.vstack([self.inner.embed_query(t) for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)
+
+
+def question_vectors(embedder: Embedder, cache_path: Path, texts: list[str]) -> tuple[np.ndarray, int]:
+    """Query vectors of ``texts`` through the embedding cache, and how many had to be computed."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0
+    cache = EmbeddingCache(cache_path)
+    try:
+        hashes = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in texts]
+        return cache.embed(_AsQueries(embedder), hashes, texts)  # type: ignore[arg-type]
+    finally:
+        cache.close()
+
+
+def pair_texts(pairs: list[FaqPair]) -> list[str]:
+    """Every question and negative question of ``pairs``, normalised, in a fixed order."""
+    return [normalize(t) for p in pairs for t in (*p.questions(), *p.negative)]
+
+
+class FaqMatcher:
+    def __init__(
+        self,
+        pairs: list[FaqPair],
+        embedder: Embedder,
+        cache_path: Path,
+        query_vector: Callable[[str], np.ndarray],
+        addresses: Callable[[str, str], bool],
+        attribute: Callable[[str], str | None],
+        units_named: Callable[[str], set[str]],
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.pairs = pairs
+        self._embedder = embedder
+        self._cache_path = cache_path
+        self._query_vector = query_vector
+        self._addresses = addresses  # (question, text) -> whether text covers the question's concepts
+        self._attribute = attribute  # what a question asks of its subject (官网, 电话, 时间 …), or None
+        self._units_named = units_named
+        self.today = today
+        # (pair index, text, negative?) for every question of every pair, in pair_texts order
+        self._rows = [
+            (i, normalize(t), neg)
+            for i, p in enumerate(pairs)
+            for t, neg in [*((q, False) for q in p.questions()), *((n, True) for n in p.negative)]
+        ]
+        self._exact = {plain(t): i for i, t, neg in self._rows if not neg}
+        self._negative_exact = {plain(t) for _, t, neg in self._rows if neg}
+
+    @cached_property
+    def _vectors(self) -> np.ndarray:
+        vectors, _ = question_vectors(self._embedder, self._cache_path, [t for _, t, _ in self._rows])
+        return vectors
+
+    def _live(self, pair: FaqPair) -> bool:
+        return not pair.expires or dt.date.fromisoformat(pair.expires) >= self.today()
+
+    def match(self, question: str) -> FaqMatch | None:
+        if not self.pairs:
+            return None
+        q = normalize(question)
+        key = plain(q)
+        if key in self._negative_exact:
+            return None
+        if key in self._exact:
+            pair = self.pairs[self._exact[key]]
+            return FaqMatch(pair, 1.0, q) if self._live(pair) else None
+        sims = self._vectors @ self._query_vector(q)
+        best: dict[int, float] = {}
+        nearest: dict[int, tuple[float, str]] = {}
+        negative: dict[int, float] = {}
+        for (i, text, neg), s in zip(self._rows, sims.tolist(), strict=True):
+            if neg:
+                negative[i] = max(negative.get(i, -1.0), s)
+            elif s > best.get(i, -1.0):
+                best[i], nearest[i] = s, (s, text)
+        for i in sorted(best, key=best.__getitem__, reverse=True):
+            score = best[i]
+            if score < FAQ_MIN_SIM:
+                return None
+            pair = self.pairs[i]
+            if not self._live(pair) or score <= negative.get(i, -1.0) + FAQ_NEGATIVE_MARGIN:
+                continue
+            if self.agrees(q, pair):
+                return FaqMatch(pair, score, nearest[i][1])
+        return None
+
+    @staticmethod
+    def same_people(q: str, pair: FaqPair) -> bool:
+        """Whether the question is about the people the pair is for (a child, an adult), as far as
+        either says."""
+        own = "".join(pair.questions())
+        adult_only = ADULT_RE.search(own) and not CHILD_RE.search(own)
+        child_only = CHILD_RE.search(own) and not ADULT_RE.search(own)
+        if adult_only and CHILD_RE.search(q):  # "宝宝噎住了，大人该怎么救": the child is the patient
+            return False
+        return not (child_only and ADULT_RE.search(q) and not CHILD_RE.search(q))
+
+    def agrees(self, q: str, pair: FaqPair) -> bool:
+        """Whether the question asks about what the pair is about: its numbers, people, amounts,
+        attributes, units and concepts."""
+        text = "".join((*pair.questions(), pair.answer))
+        if not set(NUMBER_RE.findall(q)) <= set(NUMBER_RE.findall(text)):
+            return False  # "2021年的工作要点…" is not answered by a pair on 2020
+        if not self.same_people(q, pair):
+            return False
+        if AMOUNT_RE.search(q) and not any(AMOUNT_RE.search(t) for t in pair.questions()):
+            return False  # "研究生要修满几个学分" is not answered by a pair on where the pilot runs
+        asked = self._attribute(q)  # "科技馆早上几点开门" is not answered by a pair on 免费开放
+        if asked is not None and asked not in {self._attribute(t) for t in pair.questions()}:
+            return False
+        if not self._units_named(q) <= self._units_named(text):
+            return False
+        text = normalize(text)
+        return self._addresses(q, text)

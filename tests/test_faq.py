@@ -1,0 +1,278 @@
+"""Approved Q&A pairs (issue 15): the three file formats and their Chinese headers, the gate row by row,
+stable ids, expiry on an injectable day, and answering — verbatim, cited, never for a negative
+question, beating a passage, never rewritten by a model. Over the real path: files on disk, a real
+ingest into Chroma with the e5 model, the real Bot."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from openpyxl import Workbook
+
+from bot import faq as faq_module
+from bot.config import Settings
+from bot.faq import FAQ_MIN_SIM, plain
+from bot.kb.embedders import Embedder
+from bot.safety import DOCTOR_LINE
+from bot.startup import load_bot
+from ingest.faq import load_faq
+from ingest.pipeline import ingest
+
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+TODAY = dt.date(2026, 12, 5)
+REVIEWED = {"status": "approved", "reviewed_by": "测试审核人", "approved_at": "2026-12-01"}
+
+REGISTER = {
+    "question": "青少年科技创新大赛怎么报名？",
+    "similar": ["娃想参加科技创新大赛咋报名", "科技创新大赛在哪报名"],
+    "negative": ["青少年科技创新大赛是哪个单位负责的"],
+    "answer": "测试答案：请关注当地科协和教育部门发布的比赛通知，按通知通过学校报名。",
+    "basis": "第10条",
+    **REVIEWED,
+}
+DOG = {
+    "question": "被狗咬伤以后伤口要冲洗多久？",
+    "similar": ["狗咬了伤口冲多长时间"],
+    "answer": "测试答案：用肥皂水和流动清水交替冲洗伤口约15分钟。",
+    "basis": "rabies-dog-bite",
+    **REVIEWED,
+}
+
+
+def write_yaml(path: Path, pairs: list[dict]) -> Path:  # type: ignore[type-arg]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"pairs": pairs}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+# --- files and the gate (no model) -------------------------------------------------------------
+
+
+def test_a_csv_with_chinese_headers_splits_similar_questions_on_bars_and_lines(tmp_path: Path) -> None:
+    path = tmp_path / "问答.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["问题", "相似问法", "负向问法", "答案", "依据", "状态", "审核人", "审核日期", "有效期至"])
+        w.writerow(
+            [
+                "中暑了怎么办",
+                "中暑咋整|热晕了怎么办\n天太热人晕倒了",
+                "中暑会传染吗",
+                "测试答案",
+                "heatstroke",
+            ]
+            + ["approved", "测试审核人", "2026-12-01", "2027-06-30"]
+        )
+    loaded = load_faq(path, "问答", TODAY)
+    assert loaded.read == 1 and not loaded.rejected
+    (pair,) = loaded.pairs
+    assert pair.similar == ("中暑咋整", "热晕了怎么办", "天太热人晕倒了")
+    assert pair.negative == ("中暑会传染吗",) and pair.expires == "2027-06-30" and pair.basis == "heatstroke"
+    assert pair.pair_id.startswith("问答#")
+
+
+def test_an_xlsx_sheet_with_a_title_line_above_the_header(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["科普标准问答（示例）"])
+    sheet.append(["问题", "相似问法", "答案", "依据", "状态", "审核人", "审核日期"])
+    sheet.append(
+        [
+            "科技馆免费开放吗",
+            "科技馆要不要门票",
+            "测试答案",
+            "第32条",
+            "approved",
+            "测试审核人",
+            dt.datetime(2026, 12, 1),
+        ]
+    )
+    sheet.append([None, None, None, None, None, None, None])  # an empty row is no row
+    sheet.append(["草稿问题", None, "测试答案", "第1条", "draft", None, None])
+    path = tmp_path / "场馆.xlsx"
+    book.save(path)
+    loaded = load_faq(path, "场馆", TODAY)
+    assert loaded.read == 2 and loaded.drafts == 1 and not loaded.rejected
+    (pair,) = loaded.pairs
+    assert (pair.question, pair.row, pair.approved_at) == ("科技馆免费开放吗", 3, "2026-12-01")
+
+
+def test_bad_rows_are_rejected_naming_the_row_and_field_and_the_others_go_on(tmp_path: Path) -> None:
+    rows = [
+        dict(REGISTER),
+        {**DOG, "approved_at": "明年"},
+        {**DOG, "question": "另一个问题", "reviewed_by": ""},
+        {**DOG, "question": "第三个问题", "status": "ok"},
+        {**DOG, "question": "第四个问题", "colour": "红"},
+    ]
+    loaded = load_faq(write_yaml(tmp_path / "faq.yaml", rows), "faq", TODAY)
+    assert loaded.read == 5 and len(loaded.pairs) == 1
+    reasons = [r for _, r in loaded.rejected]
+    assert reasons[0].startswith("第2行 字段 approved_at（审核日期）") and "YYYY-MM-DD" in reasons[0]
+    assert reasons[1].startswith("第3行 字段 reviewed_by（审核人）：不能为空")
+    assert reasons[2].startswith("第4行 字段 status（状态）") and "approved" in reasons[2]
+    assert reasons[3].startswith("第5行 字段 colour")
+    assert loaded.summary() == "问答对：读取 5 行，收录 1，拒绝 4"
+
+
+def test_ids_are_stable_when_rows_move_and_an_explicit_id_wins(tmp_path: Path) -> None:
+    first = load_faq(write_yaml(tmp_path / "a.yaml", [REGISTER, DOG]), "a", TODAY).pairs
+    moved = load_faq(write_yaml(tmp_path / "a.yaml", [DOG, REGISTER]), "a", TODAY).pairs
+    assert {p.question: p.pair_id for p in first} == {p.question: p.pair_id for p in moved}
+    named = load_faq(write_yaml(tmp_path / "a.yaml", [{**DOG, "id": "dog-wash"}]), "a", TODAY).pairs
+    assert named[0].pair_id == "a#dog-wash"
+
+
+def test_expiry_is_inclusive_of_its_day(tmp_path: Path) -> None:
+    path = write_yaml(tmp_path / "f.yaml", [{**DOG, "expires": "2026-12-06"}])
+    assert len(load_faq(path, "f", dt.date(2026, 12, 6)).pairs) == 1  # its last day
+    later = load_faq(path, "f", dt.date(2026, 12, 7))
+    assert not later.pairs and later.expired == [(1, DOG["question"])]
+
+
+def test_a_yaml_file_without_pairs_is_rejected_as_a_whole(tmp_path: Path) -> None:
+    from ingest.errors import FileRejected
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("question: 只有一个问题\n", encoding="utf-8")
+    with pytest.raises(FileRejected, match="pairs"):
+        load_faq(path, "bad", TODAY)
+
+
+def test_plain_drops_punctuation_spaces_and_final_particles() -> None:
+    assert plain("科技馆 免费开放吗？") == plain("科技馆免费开放") == "科技馆免费开放"
+
+
+# --- answering (e5, real ingest) ---------------------------------------------------------------
+
+
+@pytest.fixture
+def faq_settings(tmp_path: Path, shared_cache: Path) -> Settings:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE / "plan", knowledge / "plan")
+    shutil.copy(KNOWLEDGE / "units.yaml", knowledge / "units.yaml")
+    for name in ("rabies-dog-bite.md", "heatstroke.md"):
+        (knowledge / "science").mkdir(exist_ok=True)
+        shutil.copy(KNOWLEDGE / "science" / name, knowledge / "science" / name)
+    write_yaml(knowledge / "faq" / "test-faq.yaml", [{**REGISTER, "expires": "2026-12-06"}, DOG])
+    return Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge, embedding_cache_dir=shared_cache)
+
+
+def test_a_pair_answers_verbatim_cited_and_beats_a_passage(
+    faq_settings: Settings, e5_embedder: Embedder
+) -> None:
+    report = ingest(faq_settings, e5_embedder, today=TODAY)
+    assert report.ok and report.faq_pairs == 2 and report.to_dict()["faq"]["accepted"] == 2
+    bot = load_bot(faq_settings, e5_embedder)
+    ans = bot.answer("狗咬了伤口冲多长时间")  # the article addresses it too: the pair wins
+    assert ans.mode == "faq" and ans.route == "faq"
+    assert ans.answer.startswith(DOG["answer"]) and ans.answer.endswith(DOCTOR_LINE)  # a health answer
+    (cite,) = ans.citations
+    assert (cite.kind, cite.title, cite.basis) == ("faq", DOG["question"], "rabies-dog-bite")
+    assert cite.source_id.startswith("test-faq#")
+    out = bot.answer("娃想参加科技创新大赛咋报名").to_dict()
+    assert out["mode"] == "faq" and out["citations"][0]["kind"] == "faq" and out["citations"][0]["item"] == 10
+
+
+def test_a_negative_question_is_never_answered_by_the_pair(
+    faq_settings: Settings, e5_embedder: Embedder
+) -> None:
+    ingest(faq_settings, e5_embedder, today=TODAY)
+    bot = load_bot(faq_settings, e5_embedder)
+    ans = bot.answer("青少年科技创新大赛是哪个单位负责的")
+    assert ans.mode != "faq" and "第10条" in ans.answer  # the plan answers it exactly
+
+
+def test_a_pair_that_expires_tomorrow_is_served_today_and_not_after_the_next_days_ingest(
+    faq_settings: Settings, e5_embedder: Embedder
+) -> None:
+    ingest(faq_settings, e5_embedder, today=TODAY)
+    bot = load_bot(faq_settings, e5_embedder)
+    bot.faq.today = lambda: TODAY
+    assert bot.answer("青少年科技创新大赛怎么报名").mode == "faq"
+    bot.faq.today = lambda: dt.date(2026, 12, 7)  # past its date, not yet re-ingested: not served
+    assert bot.answer("青少年科技创新大赛怎么报名").mode != "faq"
+    report = ingest(faq_settings, e5_embedder, today=dt.date(2026, 12, 7))
+    assert report.faq_pairs == 1 and [r.message for r in report.by_status("expired")] == [
+        "第1行“青少年科技创新大赛怎么报名？”已过期，未收录"
+    ]
+    assert len(load_bot(faq_settings, e5_embedder).faq.pairs) == 1
+    # the day after: nothing changed, so no new version
+    again = ingest(faq_settings, e5_embedder, today=dt.date(2026, 12, 8))
+    assert not again.changed
+
+
+def test_an_expired_article_leaves_the_index_at_the_next_ingest(
+    faq_settings: Settings, e5_embedder: Embedder
+) -> None:
+    path = faq_settings.knowledge_dir / "science" / "heatstroke.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("status: approved", "status: approved\nexpires: 2026-12-06", 1), encoding="utf-8"
+    )
+    assert "heatstroke" in load_bot_after(faq_settings, e5_embedder, TODAY).kb.by_source
+    report = ingest(faq_settings, e5_embedder, today=dt.date(2026, 12, 7))
+    (expired,) = [r for r in report.by_status("expired") if r.source_id == "heatstroke"]
+    assert "已过期（有效期至 2026-12-06）" in expired.message
+    assert "heatstroke" not in load_bot(faq_settings, e5_embedder).kb.by_source
+    assert not ingest(faq_settings, e5_embedder, today=dt.date(2026, 12, 8)).changed
+
+
+def load_bot_after(settings: Settings, embedder: Embedder, today: dt.date):  # type: ignore[no-untyped-def]
+    ingest(settings, embedder, today=today)
+    return load_bot(settings, embedder)
+
+
+def test_a_model_never_rewrites_a_pair(faq_settings: Settings, e5_embedder: Embedder) -> None:
+    """With a model configured (the local OpenAI-compatible stand-in, through the real client), a
+    pair's answer is given as written and the model is not even asked."""
+    from tests.http_server import serve_app
+    from tests.llm_standin import standin_llm
+
+    ingest(faq_settings, e5_embedder, today=TODAY)
+    app = standin_llm()
+    app.state.mode = "good"
+    with serve_app(app) as url:
+        settings = faq_settings.model_copy(update={"llm_base_url": url + "/v1", "llm_model": "stand-in"})
+        bot = load_bot(settings, e5_embedder)
+        assert bot.generator is not None
+        ans = bot.answer("狗咬了伤口冲多长时间")
+        assert ans.mode == "faq" and ans.answer.startswith(DOG["answer"])
+        assert app.state.requests == []
+        assert bot.answer("中暑了怎么办").mode == "generative"  # the model is live for passages
+
+
+def test_the_similarity_boundary(faq_settings: Settings, e5_embedder: Embedder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A paraphrase is answered at FAQ_MIN_SIM and not when the threshold is just above its score."""
+    ingest(faq_settings, e5_embedder, today=TODAY)
+    bot = load_bot(faq_settings, e5_embedder)
+    match = bot.faq.match("科技创新大赛到哪里去报名")
+    assert match is not None and FAQ_MIN_SIM <= match.score < 1.0
+    monkeypatch.setattr(faq_module, "FAQ_MIN_SIM", match.score + 1e-6)
+    assert bot.faq.match("科技创新大赛到哪里去报名") is None
+
+
+def test_sources_show_the_reviewer_and_list_what_is_due(
+    faq_settings: Settings, e5_embedder: Embedder
+) -> None:
+    """`kepu sources` says what the metadata says about review (never a bare "已审核"), and `--due`
+    lists what must be reviewed or expires within 30 days: here the pair that expires tomorrow."""
+    from bot.kb.catalog import open_catalog
+    from bot.sources import due_report, sources_report, sources_text
+
+    ingest(faq_settings, e5_embedder, today=TODAY)
+    catalog = open_catalog(faq_settings)
+    manifest = catalog.load_manifest(catalog.current_version())  # type: ignore[arg-type]
+    text = sources_text(sources_report(manifest))
+    assert "已审核" not in text and "审核人：示例材料，未经专业机构审核" in text
+    assert "test-faq.yaml（2 对）" in text
+    due = due_report(manifest, TODAY)
+    assert [(r["kind"], r["title"], r["label"], r["date"]) for r in due] == [
+        ("faq", REGISTER["question"], "到期", "2026-12-06")
+    ]
+    assert due_report(manifest, TODAY - dt.timedelta(days=31)) == []  # 32 days ahead: not yet due
