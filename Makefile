@@ -9,11 +9,11 @@ export ANONYMIZED_TELEMETRY := False
 
 .PHONY: install system-deps run ask ingest test test-fast lint bench eval clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@command -v $(PY) >/dev/null 2>&1 || { echo "需要 Python 3.11（找不到 $(PY)）"; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' -c constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
