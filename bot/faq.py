@@ -92,9 +92,19 @@ def question_vectors(embedder: Embedder, cache_path: Path, texts: list[str]) -> 
         cache.close()
 
 
+def pair_rows(pairs: list[FaqPair]) -> list[tuple[int, str, bool]]:
+    """(pair index, text normalised, negative?) for every question and negative question of
+    ``pairs``, in one fixed order: the order their vectors are computed and cached in."""
+    return [
+        (i, normalize(t), neg)
+        for i, p in enumerate(pairs)
+        for t, neg in [*((q, False) for q in p.questions()), *((n, True) for n in p.negative)]
+    ]
+
+
 def pair_texts(pairs: list[FaqPair]) -> list[str]:
-    """Every question and negative question of ``pairs``, normalised, in a fixed order."""
-    return [normalize(t) for p in pairs for t in (*p.questions(), *p.negative)]
+    """The texts of pair_rows, for computing their vectors at ingest."""
+    return [t for _, t, _ in pair_rows(pairs)]
 
 
 class FaqMatcher:
@@ -117,12 +127,7 @@ class FaqMatcher:
         self._attribute = attribute  # what a question asks of its subject (官网, 电话, 时间 …), or None
         self._units_named = units_named
         self.today = today
-        # (pair index, text, negative?) for every question of every pair, in pair_texts order
-        self._rows = [
-            (i, normalize(t), neg)
-            for i, p in enumerate(pairs)
-            for t, neg in [*((q, False) for q in p.questions()), *((n, True) for n in p.negative)]
-        ]
+        self._rows = pair_rows(pairs)
         self._exact = {plain(t): i for i, t, neg in self._rows if not neg}
         self._negative_exact = {plain(t) for _, t, neg in self._rows if neg}
 
@@ -146,13 +151,13 @@ class FaqMatcher:
             return FaqMatch(pair, 1.0, q) if self._live(pair) else None
         sims = self._vectors @ self._query_vector(q)
         best: dict[int, float] = {}
-        nearest: dict[int, tuple[float, str]] = {}
+        nearest: dict[int, str] = {}  # each pair's question closest to this one
         negative: dict[int, float] = {}
         for (i, text, neg), s in zip(self._rows, sims.tolist(), strict=True):
             if neg:
                 negative[i] = max(negative.get(i, -1.0), s)
             elif s > best.get(i, -1.0):
-                best[i], nearest[i] = s, (s, text)
+                best[i], nearest[i] = s, text
         for i in sorted(best, key=best.__getitem__, reverse=True):
             score = best[i]
             if score < FAQ_MIN_SIM:
@@ -161,7 +166,7 @@ class FaqMatcher:
             if not self._live(pair) or score <= negative.get(i, -1.0) + FAQ_NEGATIVE_MARGIN:
                 continue
             if self.agrees(q, pair):
-                return FaqMatch(pair, score, nearest[i][1])
+                return FaqMatch(pair, score, nearest[i])
         return None
 
     @staticmethod

@@ -24,7 +24,7 @@ from bot.kb.types import FaqPair
 from bot.text import normalize
 from ingest.errors import FileRejected
 from ingest.loaders import decode
-from ingest.metadata import STATUSES
+from ingest.metadata import STATUSES, iso_date
 
 FAQ_SUFFIXES = (".yaml", ".yml", ".csv", ".xlsx")
 FIELDS = (
@@ -227,12 +227,8 @@ def _date(raw: dict[str, Any], name: str, required: bool) -> str | None:
         if required:
             raise RowRejected(name, "不能为空，应写成 YYYY-MM-DD，例如 2026-12-05")
         return None
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
     try:
-        return dt.date.fromisoformat(str(value).strip()).isoformat()
+        return iso_date(value)
     except ValueError:
         raise RowRejected(name, f"“{value}”不是日期，应写成 YYYY-MM-DD，例如 2026-12-05") from None
 

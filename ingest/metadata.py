@@ -45,13 +45,18 @@ class DocMeta:
     raw: dict[str, Any]
 
 
-def _date(path: Path, value: Any, field: str) -> str:
+def iso_date(value: Any) -> str:
+    """A date as YYYY-MM-DD, from a YAML or Excel date or from text; ValueError when it is none."""
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
+    return dt.date.fromisoformat(str(value).strip()).isoformat()
+
+
+def _date(path: Path, value: Any, field: str) -> str:
     try:
-        return dt.date.fromisoformat(str(value).strip()).isoformat()
+        return iso_date(value)
     except ValueError as exc:
         raise MetadataError(
             path, f"字段 {field} 的值“{value}”不是日期，应写成 YYYY-MM-DD，例如 2026-11-29"

@@ -53,15 +53,20 @@ class BodyLimitMiddleware:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    payload = json.dumps({"detail": f"请求体太大：最多 {limit} 字节"}, ensure_ascii=False).encode()
+    await send_json(send, 413, {"detail": f"请求体太大：最多 {limit} 字节"})
+
+
+async def send_json(send: Send, status: int, payload: dict[str, object]) -> None:
+    """A whole JSON response, sent from ASGI middleware (below the framework's response classes)."""
+    body = json.dumps(payload, ensure_ascii=False).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
+                (b"content-length", str(len(body)).encode()),
             ],
         }
     )
-    await send({"type": "http.response.body", "body": payload})
+    await send({"type": "http.response.body", "body": body})

@@ -8,11 +8,12 @@ stream) cannot become a 500; it is re-raised and the connection closes, as it mu
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.channels.body_limit import send_json
 
 log = logging.getLogger("kepu.app")
 
@@ -43,15 +44,4 @@ class ServerErrorMiddleware:
             self.count(getattr(scope.get("route"), "path", "unmatched"))
             if started:
                 raise
-            body = json.dumps({"detail": MESSAGE}, ensure_ascii=False).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_json(send, 500, {"detail": MESSAGE})
