@@ -67,7 +67,9 @@ QUESTION_WORD_RE = re.compile(
 # A comparison names something the question is not about: "手肿得跟馒头似的" is about a swollen hand.
 SIMILE_RE = re.compile(r"(跟|像|和|如同|好像|赛过)[^，。,？?！!\s]{1,6}?(似的|一样|一般|那样|那么|这么)")
 # A word jieba guessed (not in its dictionary) is a concept only without these: "肉会", "菜能" are a
-# noun glued to a function word, "官网", "脚肿" are words the dictionary lacks.
+# noun glued to a function word, "官网", "脚肿" are words the dictionary lacks. A guessed word the
+# library also has counts even with one inside (a programme's name), but never with one at its edge: the
+# rumor check "烤焦的肉会致癌" gives the library the same guessed "肉会".
 FUNCTION_CHARS = set("会能要是的了吗呢吧在和与就都也还又很太把被给让去来过着么啊呀")
 
 
@@ -98,7 +100,12 @@ def key_concepts(
     for word, flag in tokenizer.tagged(rest):
         if not flag.startswith(CONCEPT_POS):
             continue
-        if tokenizer.in_dictionary(word) or (known and known(word)) or not FUNCTION_CHARS & set(word):
+        glued = word[0] in FUNCTION_CHARS or word[-1] in FUNCTION_CHARS  # "肉会": a noun and a function word
+        if (
+            tokenizer.in_dictionary(word)
+            or (known and known(word) and not glued)
+            or not FUNCTION_CHARS & set(word)
+        ):
             words.append(word)
             if flag in NOUN_POS and tokenizer.in_dictionary(word):
                 nouns.add(word.strip().lower())

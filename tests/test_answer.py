@@ -171,7 +171,7 @@ def test_plan_year_not_held(bot) -> None:
 
 
 def test_uncovered_health_question_says_so(bot) -> None:
-    ans = bot.answer("痛风吃什么好")
+    ans = bot.answer("甲亢吃什么好")
     assert ans.mode == "refusal"
     assert "暂无经过审核的内容" in ans.answer and "120" in ans.answer
 
@@ -255,15 +255,16 @@ def test_plan_title_words_do_not_pick_a_section(bot) -> None:
 
 
 def test_a_claim_is_answered_only_from_an_article_about_its_subject(e5_bot, monkeypatch) -> None:
-    """螃蟹 is in no article: the food-poisoning article shares 中毒, not the claim's subject."""
+    """榴莲 and 山竹 are in no article: the food-poisoning article shares 中毒, not the claim's subject.
+    (螃蟹 was the example until the crab-and-persimmon rumor check joined the library.)"""
     import bot.answer as answer_module
 
     bot = e5_bot
     monkeypatch.setattr(bot, "answers", None)  # no cached answers: each ask goes through the gate
-    for claim in ("螃蟹跟柿子一块儿吃会中毒", "多吃大蒜能杀死新冠病毒"):
+    for claim in ("榴莲跟山竹一块儿吃会中毒", "多吃大蒜能杀死新冠病毒"):
         assert bot.answer(claim).mode == "refusal", claim
     monkeypatch.setattr(answer_module, "GATE_TOPIC", False)  # the rule is what refuses them
-    assert bot.answer("螃蟹跟柿子一块儿吃会中毒").mode != "refusal"
+    assert bot.answer("榴莲跟山竹一块儿吃会中毒").mode != "refusal"
     # a how-to question is not a claim: its first word may be the setting (脖子, 地里)
     assert bot.answer("地震了咋办").mode != "refusal"
 

@@ -36,8 +36,9 @@ def _exercise(url: str) -> list[dict]:
                 "第32条由哪个单位负责？",
                 "被狗咬了怎么办",
                 "听说吃醋能软化血管",
-                "痛风吃什么好",
-                "痛风能吃海鲜吗",
+                "天天喝醋能软化血管是真的吗",
+                "甲亢吃什么好",
+                "甲亢能吃海带吗",
             )
         ]
         assert (
@@ -75,15 +76,16 @@ def app_sqlite(ingested, kb_settings, embedder, tmp_path):
 def test_answers_and_feedback_are_recorded(app_sqlite) -> None:
     app, url, settings = app_sqlite
     answers = _exercise(url)
-    _wait_for(app.state.recorder, 6)
+    _wait_for(app.state.recorder, 7)
     rows = load(settings.insights_url)
-    assert len(rows) == 5
+    assert len(rows) == 6
     by_q = {r.question: r for r in rows}
     assert by_q["第32条由哪个单位负责？"].items == "2020-work-points#32"
     assert by_q["第32条由哪个单位负责？"].units == "中国科协|财政部"
     assert by_q["被狗咬了怎么办"].sources == "rabies-dog-bite" and by_q["被狗咬了怎么办"].feedback == -1
     assert by_q["听说吃醋能软化血管"].rumor
-    assert by_q["痛风吃什么好"].refused and by_q["痛风吃什么好"].topic == "痛风"
+    assert by_q["天天喝醋能软化血管是真的吗"].rumor
+    assert by_q["甲亢吃什么好"].refused and by_q["甲亢吃什么好"].topic == "甲亢"
     assert all(r.user_hash and "secret" not in r.user_hash and len(r.user_hash) == 64 for r in rows)
     assert {r.answer_id for r in rows} == {a["answer_id"] for a in answers}
 
@@ -113,26 +115,34 @@ def test_wechat_feedback_words(app_sqlite) -> None:
 def test_dashboard_and_csv(app_sqlite) -> None:
     app, url, _settings = app_sqlite
     _exercise(url)
-    _wait_for(app.state.recorder, 6)
+    _wait_for(app.state.recorder, 7)
     with httpx.Client(base_url=url) as c:
         login = c.get("/admin")
         assert "管理员令牌" in login.text and "kpi-total" not in login.text
         assert "令牌不正确" in c.post("/admin/login", data={"token": "wrong"}).text
         r = c.post("/admin/login", data={"token": ADMIN}, follow_redirects=True)
-        assert '<b id="kpi-total">5</b>' in r.text
+        assert '<b id="kpi-total">6</b>' in r.text
         for title in (
             "每天的提问量",
             "问得最多的问题",
             "被引用最多的条目",
             "没能回答或评价不好的问题",
             "谣言类问题的变化",
+            "各条辟谣被问到的次数",
         ):
             assert title in r.text
         assert "<svg" in r.text and "cdn" not in r.text.lower()
         gaps = list(csv.reader(io.StringIO(c.get("/admin/export/gaps.csv").content.decode("utf-8-sig"))))
         assert gaps[0][0] == "主题"
         top = {row[0]: int(row[1]) for row in gaps[1:]}
-        assert top["痛风"] == 2  # two questions grouped under one topic
+        assert top["甲亢"] == 2  # two questions grouped under one topic
+        checks = list(
+            csv.reader(io.StringIO(c.get("/admin/export/rumor_checks.csv").content.decode("utf-8-sig")))
+        )
+        assert checks[0] == ["辟谣", "次数", "提问人数", "最近一次", "最近的问法"]
+        # two wordings of one rumor by one web user: one check, asked twice, by one person
+        assert [row[1:3] for row in checks[1:]] == [["2", "1"]]
+        assert checks[1][4] == "天天喝醋能软化血管是真的吗"
         assert c.get("/admin/export/nope.csv").status_code == 404
     assert httpx.get(url + "/admin/export/gaps.csv").status_code == 401  # no cookie, no token
 
@@ -140,7 +150,7 @@ def test_dashboard_and_csv(app_sqlite) -> None:
 def test_cli_report_and_purge(app_sqlite) -> None:
     app, url, settings = app_sqlite
     _exercise(url)
-    _wait_for(app.state.recorder, 6)
+    _wait_for(app.state.recorder, 7)
     env = {**os.environ, "KEPU_DATABASE_URL": settings.insights_url, "KEPU_DATA_DIR": str(settings.data_dir)}
     out = subprocess.run(
         [sys.executable, "-m", "bot.cli", "insights", "report", "--since", "2020-01-01"],
@@ -148,7 +158,7 @@ def test_cli_report_and_purge(app_sqlite) -> None:
         text=True,
         env=env,
     )
-    assert out.returncode == 0 and "共 5 个问题" in out.stdout and "痛风" in out.stdout
+    assert out.returncode == 0 and "共 6 个问题" in out.stdout and "甲亢" in out.stdout
     bad = subprocess.run(
         [sys.executable, "-m", "bot.cli", "insights", "purge", "--before", "去年"],
         capture_output=True,
@@ -256,6 +266,6 @@ def test_postgresql(ingested, kb_settings, embedder, postgres) -> None:
     app = create_app(settings, embedder)
     with serve_app(app) as url:
         _exercise(url)
-        _wait_for(app.state.recorder, 6)
+        _wait_for(app.state.recorder, 7)
     rows = load(postgres)
-    assert len(rows) == 5 and any(r.feedback == -1 for r in rows)
+    assert len(rows) == 6 and any(r.feedback == -1 for r in rows)

@@ -143,11 +143,11 @@ def test_feedback_and_dashboard(browser, ingested, kb_settings, embedder, tmp_pa
         context = browser.new_context(viewport={"width": 390, "height": 844})
         page = context.new_page()
         page.goto(url + "/")
-        for q in ("被狗咬了怎么办", "痛风吃什么好", "教育部负责哪些工作？"):
+        for q in ("被狗咬了怎么办", "甲亢吃什么好", "教育部负责哪些工作？"):
             page.fill("#question", q)
             page.click("#send")
             page.locator(".a").nth(
-                ("被狗咬了怎么办", "痛风吃什么好", "教育部负责哪些工作？").index(q)
+                ("被狗咬了怎么办", "甲亢吃什么好", "教育部负责哪些工作？").index(q)
             ).wait_for()
         page.locator(".a").first.locator("button[data-useful=false]").click()
         page.wait_for_selector(".thanks")
@@ -157,7 +157,7 @@ def test_feedback_and_dashboard(browser, ingested, kb_settings, embedder, tmp_pa
         page.click("button[type=submit]")
         page.wait_for_selector("#kpi-total")
         assert page.inner_text("#kpi-total") == "3"
-        assert "痛风" in page.inner_text("#gaps") or "痛风" in page.content()
+        assert "甲亢" in page.inner_text("#gaps")
         page.screenshot(path=str(OUTPUT / "dashboard.png"), full_page=True)
         context.close()
 

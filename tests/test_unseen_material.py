@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "unseen_science"
 
 # Measured with this test's own run (see the closing note of the science issue): recall@1 0.89 and
-# recall@5 1.0 on the unseen material against 0.92 / 1.0 for the shipped starter questions.
+# recall@5 1.0 on the unseen material against 0.92 / 1.0 for the shipped starter questions. With the 62
+# rumor checks of issue 15 in the library: 0.83 / 1.0 (the burns article now outranks the frostbite
+# fixture for "手指头冻僵了…用多热的水泡", rank 3).
 MIN_RECALL_AT_1 = 0.8
 MIN_RECALL_AT_5 = 0.9
 

@@ -138,7 +138,9 @@ async def export(
     rows = await run_in_threadpool(load, request.app.state.settings.insights_url, _since(days))
     found = next((t for t in tables(rows) if t.name == name), None)
     if found is None:
-        raise HTTPException(404, f"没有名为“{name}”的表，可选：daily、questions、cited、gaps、rumors")
+        raise HTTPException(
+            404, f"没有名为“{name}”的表，可选：daily、questions、cited、gaps、rumors、rumor_checks"
+        )
     return Response(
         found.csv(),
         media_type="text/csv; charset=utf-8",

@@ -109,7 +109,33 @@ def tables(rows: list[Asked], top: int = 20) -> list[Table]:
     rumors = Table(
         "rumors", "谣言类问题的变化", ["日期", "次数"], [[d, n] for d, n in sorted(rumor_days.items())]
     )
-    return [daily, questions, cited, gaps, rumors]
+    return [daily, questions, cited, gaps, rumors, rumor_checks(rows, top)]
+
+
+def rumor_checks(rows: list[Asked], top: int = 20) -> Table:
+    """How many people asked about each rumor check (as Cofacts counts requests): answers that gave a
+    verdict, by the check cited, with the distinct askers (salted ids; WeChat and signed-in users) and
+    the latest wording people used."""
+    by_check: dict[str, list[Asked]] = defaultdict(list)
+    for r in rows:
+        if r.rumor and r.sources:
+            by_check[r.sources.split("|")[0]].append(r)
+    ranked = sorted(by_check.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:top]
+    return Table(
+        "rumor_checks",
+        "各条辟谣被问到的次数",
+        ["辟谣", "次数", "提问人数", "最近一次", "最近的问法"],
+        [
+            [
+                g[-1].topic or check,
+                len(g),
+                len({r.user_hash for r in g if r.user_hash}),
+                g[-1].at.date().isoformat(),
+                g[-1].question,
+            ]
+            for check, g in ranked
+        ],
+    )
 
 
 def _item_label(ref: str) -> str:
