@@ -171,7 +171,7 @@ def test_plan_year_not_held(bot) -> None:
 
 
 def test_uncovered_health_question_says_so(bot) -> None:
-    ans = bot.answer("甲亢吃什么好")
+    ans = bot.answer("甲亢病人吃什么好")
     assert ans.mode == "refusal"
     assert "暂无经过审核的内容" in ans.answer and "120" in ans.answer
 

@@ -172,7 +172,7 @@ def test_cli_report_and_purge(app_sqlite) -> None:
         text=True,
         env=env,
     )
-    assert purge.returncode == 0 and "5 条" in purge.stdout
+    assert purge.returncode == 0 and "6 条" in purge.stdout
     assert load(settings.insights_url) == []
 
 

@@ -139,7 +139,7 @@ def test_no_diagnosis(bot) -> None:
     assert ans.mode == "refusal" and "不能判断" in ans.answer and "医院" in ans.answer
 
 
-@pytest.mark.parametrize("question", ["甲亢吃什么好", "孕妇能不能喝咖啡", "牙疼怎么办"])
+@pytest.mark.parametrize("question", ["甲亢病人吃什么好", "孕妇能不能喝咖啡", "牙疼怎么办"])
 def test_uncovered_health_questions_get_an_honest_reply(bot, question) -> None:
     ans = bot.answer(question)
     assert ans.mode == "refusal"
