@@ -276,3 +276,21 @@ def test_sources_show_the_reviewer_and_list_what_is_due(
         ("faq", REGISTER["question"], "到期", "2026-12-06")
     ]
     assert due_report(manifest, TODAY - dt.timedelta(days=31)) == []  # 32 days ahead: not yet due
+
+
+def test_the_dashboard_lists_what_is_due(faq_settings: Settings, e5_embedder: Embedder) -> None:
+    """/admin shows the same list as `kepu sources --due`: the pair that expires on 2026-12-06 (past
+    dates stay listed, so the test holds on any day it runs)."""
+    from fastapi.testclient import TestClient
+
+    from bot.app import create_app
+
+    ingest(faq_settings, e5_embedder, today=TODAY)
+    token = "due-dashboard-token-0123456789"
+    app = create_app(faq_settings.model_copy(update={"admin_token": token}), e5_embedder)
+    with TestClient(app) as c:
+        page = c.post("/admin/login", data={"token": token}, follow_redirects=True).text
+    section = page[page.index('id="due"') : page.index("</table>", page.index('id="due"'))]
+    assert "30 天内需要复审或到期的材料" in section
+    assert "2026-12-06" in section and "到期" in section and "标准问答" in section
+    assert REGISTER["question"] in section and DOG["question"] not in section

@@ -143,7 +143,9 @@ def test_dashboard_and_csv(app_sqlite) -> None:
         # two wordings of one rumor by one web user: one check, asked twice, by one person
         assert [row[1:3] for row in checks[1:]] == [["2", "1"]]
         assert checks[1][4] == "天天喝醋能软化血管是真的吗"
-        assert c.get("/admin/export/nope.csv").status_code == 404
+        missing = c.get("/admin/export/nope.csv")
+        assert missing.status_code == 404
+        assert "nope" in missing.text and "rumor_checks" in missing.text  # the names that would be valid
     assert httpx.get(url + "/admin/export/gaps.csv").status_code == 401  # no cookie, no token
 
 

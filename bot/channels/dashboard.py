@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.channels import staff_auth
 from bot.insights.report import Table, load, tables
+from bot.sources import DUE_WITHIN_DAYS, KIND_LABELS, due_report
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -108,8 +109,28 @@ async def dashboard(
         '<p>范围：<a href="/admin?days=7">7 天</a> · <a href="/admin?days=30">30 天</a> · <a href="/admin?days=0">全部</a></p>'
         '<form method="post" action="/admin/logout"><button type="submit" class="secondary">退出登录</button></form>'
     )
-    body = f"<p>{scope}</p>{links}{kpi}{charts}" + "".join(_table(t) for t in ts.values())
+    body = f"<p>{scope}</p>{links}{kpi}{charts}{_due(request)}" + "".join(_table(t) for t in ts.values())
     return _page("科普问答助手 · 数据看板", body)
+
+
+def _due(request: Request) -> str:
+    """Material whose review date or expiry falls within DUE_WITHIN_DAYS (what `kepu sources --due`
+    lists), soonest first: the serving index's documents and Q&A pairs."""
+    rows = due_report(request.app.state.holder.bot.kb.manifest, dt.date.today())
+    title = f"{DUE_WITHIN_DAYS} 天内需要复审或到期的材料"
+    if not rows:
+        return f'<h2 id="due">{title}</h2><p>（没有）</p>'
+    body = "".join(
+        f"<tr><td>{escape(r['date'])}</td><td>{escape(r['label'])}</td>"
+        f"<td>{escape(KIND_LABELS.get(r['kind'], r['kind']))}</td><td>{escape(r['title'])}</td>"
+        f"<td>{escape(r['source_id'])}</td><td>{escape(r['reviewed_by'] or '—')}</td></tr>"
+        for r in rows
+    )
+    head = "".join(f"<th>{h}</th>" for h in ("日期", "事项", "类别", "标题", "编号", "审核人"))
+    return (
+        f'<h2 id="due">{title}</h2><div class="table-wrap"><table class="data"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 @router.post("/login")
@@ -136,11 +157,10 @@ async def export(
     if not _authorised(request):
         raise HTTPException(401, "需要管理员令牌")
     rows = await run_in_threadpool(load, request.app.state.settings.insights_url, _since(days))
-    found = next((t for t in tables(rows) if t.name == name), None)
+    every = tables(rows)
+    found = next((t for t in every if t.name == name), None)
     if found is None:
-        raise HTTPException(
-            404, f"没有名为“{name}”的表，可选：daily、questions、cited、gaps、rumors、rumor_checks"
-        )
+        raise HTTPException(404, f"没有名为“{name}”的表，可选：{'、'.join(t.name for t in every)}")
     return Response(
         found.csv(),
         media_type="text/csv; charset=utf-8",
