@@ -363,8 +363,8 @@ class Bot:
         q = self.people(q)
         emergency = self.emergencies.recognize(q)
         if emergency is not None:
-            # the first-aid route, not a pair: a pair written for one situation ("叫不醒也没有呼吸":
-            # CPR) would be given for a near one ("喝多了叫不醒") at any closeness a paraphrase has
+            # the first-aid route: 120 first, then only a pair written for the recognised situation
+            # (its basis is the situation's first-aid article), never the general pair matching
             return self._emergency(raw, q, emergency)
         if safety.DOSE_RE.search(q):
             # never a dose; but approved advice on the medicine (遵医嘱, 不要自己加量) is still quoted
@@ -696,25 +696,35 @@ class Bot:
         except (EmbedderUnavailableError, UpstreamError):
             return None  # without vectors only a pair's own wording matches (tried first, in match)
 
-    def _faq_answer(self, raw: str, q: str, match: FaqMatch) -> Answer:
+    def _faq_answer(self, raw: str, q: str, match: FaqMatch, doctor_line: bool = True) -> Answer:
         """A reviewed pair's answer, verbatim, citing the pair; health answers keep the doctor line.
-        (Emergencies never get here: they take the first-aid route, 120 first.)"""
+        (In an emergency _emergency puts 120 first.)"""
         pair = match.pair
         item = compose.basis_item(pair.basis)
         cite = Citation(pair.pair_id, pair.question, "faq", item, None, [], pair.answer, basis=pair.basis)
         article = self.kb.by_source.get(pair.basis)
         health = bool(article and article[0].health) or bool(safety.HEALTH_RE.search(q))
         text = pair.answer
-        if health and safety.DOCTOR_LINE not in text:
+        if doctor_line and health and safety.DOCTOR_LINE not in text:
             text = f"{text}\n{safety.DOCTOR_LINE}"
         ans = Answer(raw, text, "faq", [cite], route="faq")
         ans.health = health
         return ans
 
     def _emergency(self, raw: str, q: str, emergency: Emergency) -> Answer:
-        """120 first, whatever the library holds; then the approved helper steps, if any."""
+        """120 first, whatever the library holds; then a reviewed pair written for this situation
+        (bot/faq.py match_emergency) or else the approved helper steps, if any."""
         article = next((self.kb.by_source[s] for s in emergency.articles if s in self.kb.by_source), None)
-        if article is None:
+        pair = None
+        if article is not None and self.faq.pairs:
+            try:
+                pair = self.faq.match_emergency(q, article[0].source_id)
+            except (EmbedderUnavailableError, UpstreamError):
+                pair = None  # the article's steps, as without pairs
+        if pair is not None:  # 120 first; no "see a doctor if it persists" after an emergency
+            ans = self._faq_answer(raw, q, pair, doctor_line=False)
+            ans.answer = f"{safety.EMERGENCY_LINE}\n{ans.answer}"
+        elif article is None:
             ans = self._refuse(raw, "emergency", safety.UNCOVERED_EMERGENCY_TEXT)
         else:
             text, quoted = first_aid.emergency_text(article, q, safety.EMERGENCY_LINE)

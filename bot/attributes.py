@@ -1,7 +1,7 @@
 """Questions about things the plan does not hold, and yes/no questions about a unit and a task.
 
 The plan says who is responsible for what; it does not give a unit's head, phone numbers, web sites,
-addresses, opening hours, event dates, budgets or how to apply. Such a question gets an honest
+addresses, opening hours, event dates, budgets, how to apply, or what has come of the work since. Such a question gets an honest
 partial answer — what the plan does say about the subject, labelled as such, and that it does not say
 the asked thing — or a refusal when it says nothing about the subject (bot/answer.py).
 """
@@ -42,6 +42,12 @@ ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         ("人数", r"(多少|几)(个)?(工作人员|人员|人|家|所|座)(?!民)|一共有多少(家|所|人)"),
         ("主题", r"主题是"),
+        # whether something has happened by now: the plan sets out 2020's work, it reports no outcome
+        (
+            "进展或结果",
+            r"已经.{0,16}了(吗|没|没有)[？?]*$|(出台|建成|落实|完成|实现|纳入|开通|上线|办成)了(吗|没|没有)[？?]*$|"
+            r"进展(如何|怎么样|到哪)|最新一期|现在.{0,6}(怎么样了|到哪一步)",
+        ),
         ("名单", r"都有谁|名单|评上了?谁|获奖的"),
         ("工资待遇", r"工资|待遇|薪水|编制(?!面向|工作|规划|纲要)"),  # 编制规划 is drawing up a plan
     )

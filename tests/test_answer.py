@@ -352,6 +352,10 @@ def test_yes_no_and_attribute_questions_answer_what_the_plan_says(e5_bot) -> Non
     assert "没有写到" in contest_no.answer and "写到这项工作的条目" not in contest_no.answer
     site = e5_bot.answer("中国科协的官网是什么")
     assert site.route == "attribute" and "没有写到中国科协" in site.answer and "网址" in site.answer
+    # what has come of the work since: the plan sets out 2020's work and reports no outcome
+    done = e5_bot.answer("科学辟谣平台建成了没")
+    assert done.route == "attribute" and "没有写到科学辟谣平台的进展或结果" in done.answer
+    assert [c.item for c in done.citations] == [4]
     contest = e5_bot.answer("怎么给孩子报名青少年科技创新大赛")
     assert contest.route == "attribute" and "报名或申请办法" in contest.answer
     assert "青少年科技创新大赛" in "".join(c.text for c in contest.citations)

@@ -16,9 +16,9 @@ from openpyxl import Workbook
 
 from bot import faq as faq_module
 from bot.config import Settings
-from bot.faq import FAQ_MIN_SIM, plain
+from bot.faq import FAQ_EMERGENCY_MIN_SIM, FAQ_MIN_SIM, plain
 from bot.kb.embedders import Embedder
-from bot.safety import DOCTOR_LINE
+from bot.safety import DOCTOR_LINE, EMERGENCY_LINE
 from bot.startup import load_bot
 from ingest.faq import load_faq
 from ingest.pipeline import ingest
@@ -294,3 +294,38 @@ def test_the_dashboard_lists_what_is_due(faq_settings: Settings, e5_embedder: Em
     assert "30 天内需要复审或到期的材料" in section
     assert "2026-12-06" in section and "到期" in section and "标准问答" in section
     assert REGISTER["question"] in section and DOG["question"] not in section
+
+
+BITE = {
+    "question": "被狗咬伤了怎么办？",
+    "similar": ["被狗咬了咋办"],
+    "negative": ["被狗咬了要打几针狂犬疫苗"],
+    "answer": "测试答案：用肥皂水和流动清水交替冲洗伤口约15分钟，尽快去打狂犬疫苗。",
+    "basis": "rabies-dog-bite",
+    **REVIEWED,
+}
+
+
+def test_an_emergency_gets_120_first_then_the_pair_written_for_it(
+    faq_settings: Settings, e5_embedder: Embedder, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A recognised emergency (a dog bite) is answered 120 first, then the pair whose basis is the
+    situation's first-aid article, at FAQ_EMERGENCY_MIN_SIM and not just above the question's score;
+    a question that does not ask what to do gets no pair."""
+    write_yaml(faq_settings.knowledge_dir / "faq" / "bite.yaml", [BITE])
+    ingest(faq_settings, e5_embedder, today=TODAY)
+    bot = load_bot(faq_settings, e5_embedder)
+    question = "在村口让野狗咬了腿咋整"
+    ans = bot.answer(question)
+    assert ans.emergency and ans.mode == "faq" and ans.citations[0].title == BITE["question"]
+    assert ans.answer == f"{EMERGENCY_LINE}\n{BITE['answer']}"  # 120 first; no doctor line after it
+    match = bot.faq.match_emergency(bot.people(question), "rabies-dog-bite")
+    assert match is not None and FAQ_EMERGENCY_MIN_SIM <= match.score < 1.0
+    monkeypatch.setattr(faq_module, "FAQ_EMERGENCY_MIN_SIM", match.score + 1e-6)
+    steps = bot.answer(question)  # the article's steps instead, still 120 first
+    assert (
+        steps.mode == "extractive" and steps.route == "emergency" and steps.answer.startswith(EMERGENCY_LINE)
+    )
+    monkeypatch.undo()
+    shots = bot.answer("让狗咬了血流不止要打几针狂犬疫苗")
+    assert shots.emergency and shots.mode != "faq"

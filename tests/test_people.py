@@ -125,6 +125,11 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("饭桌上老头突然不吭声了两手掐着脖子脸都憋紫了", "choking"),
         ("开水泼到娃身上了", "burn"),
         ("手上的口子血止不住", "bleeding"),
+        # drunk and cannot be woken: on his side, watched (the alcohol article), not CPR; but a drunk
+        # person who has stopped breathing gets CPR
+        ("俺家老头子喝多了躺地上叫不醒咋整", "alcohol_poisoning"),
+        ("喝醉了叫不醒也没有呼吸了", "not_breathing"),
+        ("早上发现婆婆在生炉子的屋里昏着叫不醒", "poisoning_gas"),
     ],
 )
 def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: str) -> None:
@@ -179,6 +184,9 @@ def test_key_concepts_leave_out_generic_words(lexicon: Lexicon, tokenizer: Token
     assert "烤焦" in words and "致癌" not in words and "吃" not in words
     assert {"致癌", "身体", "吃"} <= generic_words()
     assert [c.word for c in key_concepts("隔夜菜能吃吗", tokenizer, lexicon, known=known)] == ["隔夜菜"]
+    # how a question refers to the plan (部署, 单位) is not what it asks about
+    plan = key_concepts("要点对科学辟谣平台作了哪些部署，由哪些单位负责", tokenizer, lexicon, known=known)
+    assert "平台" in [c.word for c in plan] and not {"部署", "单位"} & {c.word for c in plan}
 
 
 def test_a_concept_is_covered_directly_or_through_an_alias(lexicon: Lexicon, tokenizer: Tokenizer) -> None:

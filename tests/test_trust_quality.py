@@ -99,10 +99,15 @@ def test_in_scope_recall_on_the_existing_sets(bot) -> None:
 # answer (bot/answer.py FAQ_AFTER_ROUTES): 0.854 / 0.583. Last, emergencies were left to the first-aid
 # route (a CPR pair was given for "喝多了叫不醒"): 0.852 (27 answered) / 0.383 (60 expected; the set
 # expects pairs for 13 emergency descriptions, which now get 120 and the article's steps instead).
-# The floors keep one answer's margin.
+# 2026-12-06 (fixes made after reading this set's failures, so no longer blind): 120 first and then
+# the pair written for the recognised situation (bot/faq.py match_emergency, fitted on faq_dev):
+# 0.895 / 0.567; questions on what has come of the work (已经…了吗, 出台了吗: the attribute 进展或结果)
+# are not answered by a pair on the plan's arrangement: 0.971 / 0.567; words that say how a question
+# refers to the plan (部署, 单位, 态度) are not concepts: 0.976 (41 answered) / 0.667 (faq_dev: 1.000 /
+# 0.750). The floors keep two answers' margin (runs have differed by one answer between processes).
 FAQ_PRECISION_GOAL, FAQ_RECALL_GOAL = 0.98, 0.90
-FAQ_PRECISION_FLOOR = 0.81
-FAQ_RECALL_FLOOR = 0.36
+FAQ_PRECISION_FLOOR = 0.93
+FAQ_RECALL_FLOOR = 0.63
 # eval/faq_dev.yaml, the set the thresholds were fitted on: no pair answers a look-alike there.
 FAQ_DEV_PRECISION = 1.0
 
