@@ -53,9 +53,7 @@ FAQ_MIN_SIM = 0.93
 # tests/test_faq.py checks the boundary.
 FAQ_EMERGENCY_MIN_SIM = 0.90
 # A question asking what to do now (the emergency pairs answer that, not 要不要做高压氧 or 多少钱).
-HOW_TO_RE = re.compile(
-    r"怎么办|咋办|咋整|咋弄|咋救|怎么救|怎么处理|咋处理|如何处理|怎么急救|如何急救|怎么抢救|怎么做|做些?啥|做什么"
-)
+HOW_TO_RE = re.compile(r"(怎么|咋|如何|怎样|该咋)(办|整|弄|搞|救|处理|急救|抢救|做)|做些?啥|做什么")
 # How much closer to the pair's own questions than to its negative questions a question must be.
 FAQ_NEGATIVE_MARGIN = 0.0
 PUNCT_RE = re.compile(r"[\s\W_]+")

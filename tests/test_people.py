@@ -130,6 +130,8 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("俺家老头子喝多了躺地上叫不醒咋整", "alcohol_poisoning"),
         ("喝醉了叫不醒也没有呼吸了", "not_breathing"),
         ("早上发现婆婆在生炉子的屋里昏着叫不醒", "poisoning_gas"),
+        ("下地的时候让蛇给咬了", "snakebite"),
+        ("炒菜的时候热油溅了一手", "burn"),
     ],
 )
 def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: str) -> None:

@@ -104,10 +104,14 @@ def test_in_scope_recall_on_the_existing_sets(bot) -> None:
 # 0.895 / 0.567; questions on what has come of the work (已经…了吗, 出台了吗: the attribute 进展或结果)
 # are not answered by a pair on the plan's arrangement: 0.971 / 0.567; words that say how a question
 # refers to the plan (部署, 单位, 态度) are not concepts: 0.976 (41 answered) / 0.667 (faq_dev: 1.000 /
-# 0.750). The floors keep two answers' margin (runs have differed by one answer between processes).
+# 0.750); "咋整" read as "怎么整" asks what to do too: 0.977 / 0.717 (faq_dev 1.000 / 0.800); pairs tried
+# before every structured route but an item by number (bot/answer.py FAQ_AFTER_ROUTES): 0.980 / 0.817
+# (faq_dev 1.000 / 0.925); snakes that 给咬 and hot oil that 溅 are emergencies: 0.981 (52 answered) /
+# 0.850. Precision meets its goal, recall does not. The floors keep two answers' margin (runs have
+# differed by one answer between processes).
 FAQ_PRECISION_GOAL, FAQ_RECALL_GOAL = 0.98, 0.90
-FAQ_PRECISION_FLOOR = 0.93
-FAQ_RECALL_FLOOR = 0.63
+FAQ_PRECISION_FLOOR = 0.94
+FAQ_RECALL_FLOOR = 0.81
 # eval/faq_dev.yaml, the set the thresholds were fitted on: no pair answers a look-alike there.
 FAQ_DEV_PRECISION = 1.0
 
