@@ -718,6 +718,15 @@ class Bot:
         """120 first, whatever the library holds; then a reviewed pair written for this situation
         (bot/faq.py match_emergency) or else the approved helper steps, if any."""
         article = next((self.kb.by_source[s] for s in emergency.articles if s in self.kb.by_source), None)
+        myth = self._claimed(raw, q) if article is not None else None
+        if myth is not None and article is not None:
+            # a first-aid myth said with the emergency ("被蛇咬了要用嘴吸毒吗"): 120, the check's
+            # verdict on it, then the approved steps
+            text, quoted = first_aid.emergency_text(article, q, f"{safety.EMERGENCY_LINE}\n{myth.answer}")
+            cite = compose.science_citation(article[0], "\n".join(quoted))
+            ans = Answer(raw, text, "extractive", [*myth.citations, cite], route="emergency")
+            ans.emergency = True
+            return ans
         pair = None
         if article is not None and self.faq.pairs:
             try:

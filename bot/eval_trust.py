@@ -25,7 +25,8 @@ from bot.answer import Bot
 from bot.eval_faq import faq_report_text, run_faq_eval
 from bot.kb.types import Answer
 
-VERDICT_RE = re.compile(r"^【(谣言|不准确|属实)】")
+# A verdict opens the answer, or follows the 120 line of an emergency ("被蛇咬了要用嘴吸毒吗").
+VERDICT_RE = re.compile(rf"^(?:{re.escape(safety.EMERGENCY_LINE)}\n)?【(谣言|不准确|属实)】")
 
 
 def kind_of(questions: list[dict[str, Any]]) -> str:

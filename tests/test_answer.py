@@ -141,6 +141,18 @@ def test_a_bite_is_an_emergency_answered_with_the_helper_steps_in_order(bot) -> 
     assert DOCTOR_LINE not in ans.answer  # no "wait and see" under an emergency
 
 
+def test_an_emergency_that_states_a_first_aid_myth_gets_120_the_verdict_then_the_steps(bot) -> None:
+    from bot.safety import EMERGENCY_LINE
+
+    ans = bot.answer("被蛇咬了要用嘴吸毒吗")
+    first, second, *rest = ans.answer.splitlines()
+    assert ans.emergency and first == EMERGENCY_LINE and second.startswith("【谣言】")
+    assert [c.source_id for c in ans.citations] == ["rumor-snakebite-suction", "snakebite"]
+    assert any(line.startswith("在等待急救的同时") for line in rest)  # the approved steps follow
+    plain = bot.answer("被蛇咬了怎么办")  # no myth stated: no verdict
+    assert "【" not in plain.answer and plain.citations[0].source_id == "snakebite"
+
+
 def test_emergency_points_to_120_first(bot) -> None:
     ans = bot.answer("被蛇咬了怎么办")
     assert ans.answer.startswith("情况紧急时，请立即拨打120")
