@@ -63,9 +63,9 @@ NUMBER_RE = re.compile(r"\d+")
 CHILD_RE = re.compile(r"娃|孩子|小孩|宝宝|婴儿|婴幼儿|幼儿|儿童|\d+岁|[一两二三四五六七八九十]岁|几个月")
 ADULT_RE = re.compile(r"大人|成人|成年人")
 # A question for an amount, a time or a duration ("要修满几个学分", "打几针", "几点开门")
-# ("哪几个部门" asks which, not how many).
+# ("哪几个部门", "第几条" ask which, not how many).
 AMOUNT_RE = re.compile(
-    r"(?<!哪)几(个|次|针|天|岁|点|年|条|种|位|号)|多少|多久|多长|多大|多深|多高|多重|哪天|哪一天|什么时候"
+    r"(?<![哪第])几(个|次|回|趟|遍|针|天|岁|点|年|条|种|位|号)|多少|多久|多长|多大|多深|多高|多重|哪天|哪一天|哪一?年|什么时候"
 )
 
 

