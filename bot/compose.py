@@ -9,6 +9,7 @@ from bot.answerability import Concept
 from bot.kb.plan_index import PlanIndex
 from bot.kb.types import ALL_MEMBERS, Chunk, Citation, PlanDoc, PlanItem, SearchHit
 from bot.kb.units import Unit
+from bot.text import HOW_TO_RE
 
 _SENTENCE_RE = re.compile(r"[^。！？；\n]+[。！？；]?")
 HELP_TEXT = (
@@ -303,7 +304,6 @@ def plan_extract(plan: PlanDoc, item: PlanItem, query_tokens: set[str], tokenize
 
 
 # "怎么办" asks for what to do: prefer sentences under headings such as 怎么做 / 急救 / 处理.
-HOW_TO_RE = re.compile(r"怎么办|咋办|怎么做|怎么处理|如何处理|咋整|怎么弄|怎么急救|怎么救")
 STEPS_HEADING_RE = re.compile(r"怎么做|怎么办|急救|处理|步骤|做法")
 SENT_LIMIT = 3  # sentences quoted from an article
 SENT_MIN_SCORE = 0.2  # below this a sentence is not worth quoting (unless nothing scores higher)

@@ -38,7 +38,7 @@ import numpy as np
 from bot.kb.embed_cache import EmbeddingCache
 from bot.kb.embedders import Embedder
 from bot.kb.types import FaqPair
-from bot.text import normalize
+from bot.text import HOW_TO_RE, normalize
 
 # Cosine of e5 query vectors from which a question asks what a pair's question asks. Fitted on
 # eval/faq_dev.yaml (paraphrases and look-alikes of knowledge/faq/, written apart from this code):
@@ -52,8 +52,6 @@ FAQ_MIN_SIM = 0.93
 # the people and negative-question checks at any closeness; 0.90 keeps a margin below 0.918.
 # tests/test_faq.py checks the boundary.
 FAQ_EMERGENCY_MIN_SIM = 0.90
-# A question asking what to do now (the emergency pairs answer that, not 要不要做高压氧 or 多少钱).
-HOW_TO_RE = re.compile(r"(怎么|咋|如何|怎样|该咋)(办|整|弄|搞|救|处理|急救|抢救|做)|做些?啥|做什么")
 # How much closer to the pair's own questions than to its negative questions a question must be.
 FAQ_NEGATIVE_MARGIN = 0.0
 PUNCT_RE = re.compile(r"[\s\W_]+")
@@ -165,15 +163,7 @@ class FaqMatcher:
         if key in self._exact:
             pair = self.pairs[self._exact[key]]
             return FaqMatch(pair, 1.0, q) if self._live(pair) else None
-        sims = self._vectors @ self._query_vector(q)
-        best: dict[int, float] = {}
-        nearest: dict[int, str] = {}  # each pair's question closest to this one
-        negative: dict[int, float] = {}
-        for (i, text, neg), s in zip(self._rows, sims.tolist(), strict=True):
-            if neg:
-                negative[i] = max(negative.get(i, -1.0), s)
-            elif s > best.get(i, -1.0):
-                best[i], nearest[i] = s, text
+        best, nearest, negative = self._closeness(q)
         for i in sorted(best, key=best.__getitem__, reverse=True):
             score = best[i]
             if score < FAQ_MIN_SIM:
@@ -191,30 +181,35 @@ class FaqMatcher:
         q = normalize(question)
         if not HOW_TO_RE.search(q) or plain(q) in self._negative_exact:
             return None
-        chosen = [
+        chosen = {
             i
             for i, p in enumerate(self.pairs)
             if p.basis == basis and self._live(p) and HOW_TO_RE.search(p.question)
-        ]
+        }
         if not chosen:
             return None
-        sims = self._vectors @ self._query_vector(q)
-        best: dict[int, tuple[float, str]] = {}
-        negative: dict[int, float] = {}
-        for (i, text, neg), s in zip(self._rows, sims.tolist(), strict=True):
-            if i not in chosen:
-                continue
-            if neg:
-                negative[i] = max(negative.get(i, -1.0), s)
-            elif s > best.get(i, (-1.0, ""))[0]:
-                best[i] = (s, text)
-        i = max(best, key=lambda k: best[k][0])
-        score, nearest = best[i]
+        best, nearest, negative = self._closeness(q)
+        i = max(chosen, key=lambda k: best.get(k, -1.0))
+        score = best.get(i, -1.0)
         if score < FAQ_EMERGENCY_MIN_SIM or score <= negative.get(i, -1.0) + FAQ_NEGATIVE_MARGIN:
             return None
         if not self.agrees(q, self.pairs[i], concepts=False):
             return None
-        return FaqMatch(self.pairs[i], score, nearest)
+        return FaqMatch(self.pairs[i], score, nearest[i])
+
+    def _closeness(self, q: str) -> tuple[dict[int, float], dict[int, str], dict[int, float]]:
+        """Per pair: the cosine of its question closest to ``q``, that question, and the cosine of
+        its closest negative question."""
+        sims = self._vectors @ self._query_vector(q)
+        best: dict[int, float] = {}
+        nearest: dict[int, str] = {}
+        negative: dict[int, float] = {}
+        for (i, text, neg), s in zip(self._rows, sims.tolist(), strict=True):
+            if neg:
+                negative[i] = max(negative.get(i, -1.0), s)
+            elif s > best.get(i, -1.0):
+                best[i], nearest[i] = s, text
+        return best, nearest, negative
 
     @staticmethod
     def same_people(q: str, pair: FaqPair) -> bool:

@@ -16,6 +16,9 @@ _ITEM_REF_RE = re.compile(
     rf"第\s*([{_CN_DIGITS}]+|-?\d+)\s*(条|项|点|款)|(?<![\d.\-])(\d{{1,3}})\s*(条|项)(?!件)"
 )
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# A question asking what to do ("咋整" reads "怎么整" once the language layer has run): the emergency
+# pairs answer it (bot/faq.py), and an article's steps are preferred for it (bot/compose.py).
+HOW_TO_RE = re.compile(r"(怎么|咋|如何|怎样|该咋)(办|整|弄|搞|救|处理|急救|抢救|做)|做些?啥|做什么")
 _PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]{2,}")
 
