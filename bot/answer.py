@@ -956,7 +956,7 @@ class Bot:
         """A refusal; with ``nearby`` (close material that does not answer this question), it says
         what the bot can answer there instead of quoting it."""
         suggestions = compose.suggestions(nearby.hits if nearby else [], self.index)
-        if safety.HEALTH_RE.search(q):
+        if safety.ASKS_HEALTH_RE.search(q):
             text = safety.UNCOVERED_HEALTH_TEXT + suggestions
         elif suggestions:
             text = f"抱歉，知识库里没有能回答这个问题的内容，我不做猜测。{suggestions}"

@@ -12,6 +12,14 @@ HEALTH_RE = re.compile(
     r"病|药|症|痛|疼|咬|伤|烧|血|医|健康|发烧|咳|中暑|中毒|疫苗|感染|拉肚子|腹泻|呕吐|头晕|过敏|怀孕|孕妇|"
     r"吃了|能吃|能不能吃|喝了|睡不着|失眠|蛰|蜇|叮|抽筋"
 )
+# What a refusal treats as a health question (the health refusal: 12320 and a doctor, not the plan's
+# help): HEALTH_RE, plus eating advice, the body and common conditions that people ask about without a
+# word HEALTH_RE lists ("甲亢吃什么好", "娃近视了还能好不"). Only for choosing the refusal's words:
+# HEALTH_RE alone still decides the doctor line under an answer.
+ASKS_HEALTH_RE = re.compile(
+    HEALTH_RE.pattern
+    + r"|吃什么好|吃啥好|忌口|补什么|近视|视力|眼睛|牙|皮肤|血压|血糖|血脂|减肥|体重|甲亢|甲状腺|长个|月经|便秘|身子"
+)
 DOCTOR_LINE = "如果症状持续或加重，请及时到正规医院就诊。"
 
 # Asking for a dose: kepu never prescribes one.

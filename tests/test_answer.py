@@ -153,6 +153,19 @@ def test_an_emergency_that_states_a_first_aid_myth_gets_120_the_verdict_then_the
     assert "【" not in plain.answer and plain.citations[0].source_id == "snakebite"
 
 
+def test_a_refusal_of_a_health_question_points_to_a_doctor_not_to_the_plan(bot) -> None:
+    """Issue 17: a farmer asking about an illness the library lacks is told 12320 and a doctor, even
+    when the question has no word of the old health pattern; a question about anything else gets the
+    plan's help."""
+    from bot.safety import UNCOVERED_HEALTH_TEXT
+
+    for q in ("甲亢吃什么好", "俺家孩子玩手机眼睛近视了还能好不"):
+        ans = bot.answer(q)
+        assert ans.mode == "refusal" and ans.answer.startswith(UNCOVERED_HEALTH_TEXT), q
+    other = bot.answer("周杰伦的新歌叫什么")
+    assert other.mode == "refusal" and "12320" not in other.answer
+
+
 def test_emergency_points_to_120_first(bot) -> None:
     ans = bot.answer("被蛇咬了怎么办")
     assert ans.answer.startswith("情况紧急时，请立即拨打120")
