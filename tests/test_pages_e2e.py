@@ -228,8 +228,11 @@ def test_emergency_answer_on_a_phone_calls_120_and_is_in_view(browser, base) -> 
     page = context.new_page()
     page.goto(base + "/")
 
-    normal = _ask(page, "第32条由哪个单位负责？")
+    with page.expect_response("**/api/ask") as first_response:
+        normal = _ask(page, "第32条由哪个单位负责？")
     assert "财政部" in normal.inner_text()
+    # the time taken is in the JSON, not in what the public reads
+    assert first_response.value.json()["latency_ms"] >= 0 and "毫秒" not in normal.inner_text()
     refusal = _ask(page, "茅台股票能买吗")
     assert "暂时无法回答" in refusal.locator(".note").inner_text()
     for a in (normal, refusal):  # non-emergency answers: no call button, no tel: link

@@ -108,7 +108,7 @@
       });
       box.appendChild(cites);
     }
-    box.appendChild(el("div", "meta", "用时 " + Math.round(data.latency_ms) + " 毫秒"));
+    // latency_ms stays in the JSON for tools; the public is not shown it (issue 17)
     if (data.answer_id) box.appendChild(feedbackBar(data.answer_id));
     log.appendChild(box);
     reveal(box);
