@@ -355,7 +355,7 @@ class Bot:
         if fast.emergency:
             text = f"{safety.EMERGENCY_LINE}\n{text}"
         if fast.health:
-            text = f"{text}\n{safety.DOCTOR_LINE}"
+            text = safety.with_doctor_line(text)
         out = Answer(fast.question, text, "generative", cites, route=f"{fast.route}+llm")
         out.emergency = fast.emergency
         return out
@@ -708,8 +708,8 @@ class Bot:
         article = self.kb.by_source.get(pair.basis)
         health = bool(article and article[0].health) or bool(safety.HEALTH_RE.search(q))
         text = pair.answer
-        if doctor_line and health and safety.DOCTOR_LINE not in text:
-            text = f"{text}\n{safety.DOCTOR_LINE}"
+        if doctor_line and health:
+            text = safety.with_doctor_line(text)
         ans = Answer(raw, text, "faq", [cite], route="faq")
         ans.health = health
         return ans
@@ -817,7 +817,7 @@ class Bot:
         text = f"根据《{article[0].title}》：\n" + "\n".join(quoted)
         citation = compose.science_citation(cited, "\n".join(quoted))
         if article[0].health:
-            text = f"{text}\n{safety.DOCTOR_LINE}"
+            text = safety.with_doctor_line(text)
         ans = Answer(raw, text, "extractive", [citation], route="free")
         if not article[0].verdict:
             ans.passages = self._passages(retrieval)

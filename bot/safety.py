@@ -21,6 +21,14 @@ ASKS_HEALTH_RE = re.compile(
     + r"|吃什么好|吃啥好|忌口|补什么|近视|视力|眼睛|牙|皮肤|血压|血糖|血脂|减肥|体重|甲亢|甲状腺|长个|月经|便秘|身子"
 )
 DOCTOR_LINE = "如果症状持续或加重，请及时到正规医院就诊。"
+# A reminder to see a doctor already in the quoted text ("…要及时就医", "马上送医院"): one per answer.
+DOCTOR_REMINDER_RE = re.compile(r"就诊|就医|看医生|(去|到|送)(正规)?医院")
+
+
+def with_doctor_line(text: str) -> str:
+    """``text`` ending with DOCTOR_LINE, unless it already tells to see a doctor."""
+    return text if DOCTOR_REMINDER_RE.search(text) else f"{text}\n{DOCTOR_LINE}"
+
 
 # Asking for a dose: kepu never prescribes one.
 DOSE_RE = re.compile(

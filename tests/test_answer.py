@@ -420,3 +420,18 @@ def test_an_attribute_question_about_a_named_event_cites_where_the_plan_names_it
     assert aide.route == "attribute" and [c.item for c in aide.citations] == [26, 38]
     # 编制 a plan is drawing it up, not a question about staffing
     assert e5_bot.answer("编制面向2035年规划纲要那部分有哪几条").route == "section"
+
+
+def test_one_doctor_reminder_per_answer(bot) -> None:
+    """Issue 17: a quote that already tells to see a doctor gets no second, generic reminder."""
+    import re
+
+    from bot.safety import DOCTOR_LINE, with_doctor_line
+
+    assert with_doctor_line("多喝水。") == f"多喝水。\n{DOCTOR_LINE}"
+    assert with_doctor_line("红肿越来越大要及时就医。") == "红肿越来越大要及时就医。"
+    for q in ("被马蜂蛰了肿得老高咋办", "中暑了怎么办", "高血压能停药吗"):
+        ans = bot.answer(q)
+        quoted = ans.answer.removesuffix(DOCTOR_LINE)
+        reminded = bool(re.search(r"就诊|就医|看医生|(去|到|送)(正规)?医院", quoted))
+        assert ans.answer.count(DOCTOR_LINE) == (0 if reminded else 1), q
