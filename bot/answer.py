@@ -699,51 +699,51 @@ class Bot:
         except (EmbedderUnavailableError, UpstreamError):
             return None  # without vectors only a pair's own wording matches (tried first, in match)
 
-    def _faq_answer(self, raw: str, q: str, match: FaqMatch, doctor_line: bool = True) -> Answer:
+    def _faq_answer(self, raw: str, q: str, match: FaqMatch, emergency: bool = False) -> Answer:
         """A reviewed pair's answer, verbatim, citing the pair; health answers keep the doctor line.
-        (In an emergency _emergency puts 120 first.)"""
+        In an emergency 120 comes first and no "see a doctor if it persists" follows."""
         pair = match.pair
         item = compose.basis_item(pair.basis)
         cite = Citation(pair.pair_id, pair.question, "faq", item, None, [], pair.answer, basis=pair.basis)
         article = self.kb.by_source.get(pair.basis)
         health = bool(article and article[0].health) or bool(safety.HEALTH_RE.search(q))
-        text = pair.answer
-        if doctor_line and health:
-            text = safety.with_doctor_line(text)
+        if emergency:
+            text = f"{safety.EMERGENCY_LINE}\n{pair.answer}"
+        else:
+            text = safety.with_doctor_line(pair.answer) if health else pair.answer
         ans = Answer(raw, text, "faq", [cite], route="faq")
         ans.health = health
+        ans.emergency = emergency
         return ans
 
     def _emergency(self, raw: str, q: str, emergency: Emergency) -> Answer:
         """120 first, whatever the library holds; then a reviewed pair written for this situation
-        (bot/faq.py match_emergency) or else the approved helper steps, if any."""
+        (bot/faq.py match_emergency) or else the approved helper steps, if any. A first-aid myth said
+        with the emergency ("被蛇咬了要用嘴吸毒吗") gets the rumor check's verdict before the steps."""
         article = next((self.kb.by_source[s] for s in emergency.articles if s in self.kb.by_source), None)
-        myth = self._claimed(raw, q) if article is not None else None
-        if myth is not None and article is not None:
-            # a first-aid myth said with the emergency ("被蛇咬了要用嘴吸毒吗"): 120, the check's
-            # verdict on it, then the approved steps
-            text, quoted = first_aid.emergency_text(article, q, f"{safety.EMERGENCY_LINE}\n{myth.answer}")
-            cite = compose.science_citation(article[0], "\n".join(quoted))
-            ans = Answer(raw, text, "extractive", [*myth.citations, cite], route="emergency")
+        if article is None:
+            ans = self._refuse(raw, "emergency", safety.UNCOVERED_EMERGENCY_TEXT)
             ans.emergency = True
             return ans
-        pair = None
-        if article is not None and self.faq.pairs:
-            try:
-                pair = self.faq.match_emergency(q, article[0].source_id)
-            except (EmbedderUnavailableError, UpstreamError):
-                pair = None  # the article's steps, as without pairs
-        if pair is not None:  # 120 first; no "see a doctor if it persists" after an emergency
-            ans = self._faq_answer(raw, q, pair, doctor_line=False)
-            ans.answer = f"{safety.EMERGENCY_LINE}\n{ans.answer}"
-        elif article is None:
-            ans = self._refuse(raw, "emergency", safety.UNCOVERED_EMERGENCY_TEXT)
-        else:
-            text, quoted = first_aid.emergency_text(article, q, safety.EMERGENCY_LINE)
-            cite = compose.science_citation(article[0], "\n".join(quoted))
-            ans = Answer(raw, text, "extractive", [cite], route="emergency")
+        myth = self._claimed(raw, q)
+        pair = None if myth is not None else self._faq_emergency(q, article[0].source_id)
+        if pair is not None:
+            return self._faq_answer(raw, q, pair, emergency=True)
+        first = safety.EMERGENCY_LINE if myth is None else f"{safety.EMERGENCY_LINE}\n{myth.answer}"
+        text, quoted = first_aid.emergency_text(article, q, first)
+        cites = [*(myth.citations if myth else []), compose.science_citation(article[0], "\n".join(quoted))]
+        ans = Answer(raw, text, "extractive", cites, route="emergency")
         ans.emergency = True
         return ans
+
+    def _faq_emergency(self, q: str, basis: str) -> FaqMatch | None:
+        """The pair written for a recognised emergency whose first-aid article is ``basis``, if any."""
+        if not self.faq.pairs:
+            return None
+        try:
+            return self.faq.match_emergency(q, basis)
+        except (EmbedderUnavailableError, UpstreamError):
+            return None  # the article's steps, as without pairs
 
     def _free(self, raw: str, q: str, r: Route, retrieval: Retrieval | None = None) -> Answer:
         if safety.unknown_conditions(self.kb.tokenizer.words(q), self.known_text):

@@ -424,14 +424,15 @@ def test_an_attribute_question_about_a_named_event_cites_where_the_plan_names_it
 
 def test_one_doctor_reminder_per_answer(bot) -> None:
     """Issue 17: a quote that already tells to see a doctor gets no second, generic reminder."""
-    import re
-
-    from bot.safety import DOCTOR_LINE, with_doctor_line
+    from bot.safety import DOCTOR_LINE, DOCTOR_REMINDER_RE, with_doctor_line
 
     assert with_doctor_line("多喝水。") == f"多喝水。\n{DOCTOR_LINE}"
     assert with_doctor_line("红肿越来越大要及时就医。") == "红肿越来越大要及时就医。"
-    for q in ("被马蜂蛰了肿得老高咋办", "中暑了怎么办", "高血压能停药吗"):
+    plain = bot.answer("中暑了怎么办")  # the quoted steps say nothing of a doctor: the line is added
+    assert plain.answer.endswith(DOCTOR_LINE) and plain.answer.count(DOCTOR_LINE) == 1
+    for q in ("孩子发烧了咋办", "被马蜂蛰了肿得老高咋办", "高血压能停药吗"):
         ans = bot.answer(q)
-        quoted = ans.answer.removesuffix(DOCTOR_LINE)
-        reminded = bool(re.search(r"就诊|就医|看医生|(去|到|送)(正规)?医院", quoted))
-        assert ans.answer.count(DOCTOR_LINE) == (0 if reminded else 1), q
+        body = ans.answer.removesuffix(DOCTOR_LINE)
+        assert DOCTOR_LINE not in body, q  # at most one, at the end
+        # the line is there exactly when the quote has no reminder of its own
+        assert (body != ans.answer) != bool(DOCTOR_REMINDER_RE.search(body)), q

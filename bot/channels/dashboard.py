@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.channels import staff_auth
+from bot.channels.deps import get_bot
 from bot.insights.report import Table, load, tables
 from bot.sources import DUE_WITHIN_DAYS, KIND_LABELS, due_report
 
@@ -116,7 +117,7 @@ async def dashboard(
 def _due(request: Request) -> str:
     """Material whose review date or expiry falls within DUE_WITHIN_DAYS (what `kepu sources --due`
     lists), soonest first: the serving index's documents and Q&A pairs."""
-    rows = due_report(request.app.state.holder.bot.kb.manifest, dt.date.today())
+    rows = due_report(get_bot(request).kb.manifest, dt.date.today())
     title = f"{DUE_WITHIN_DAYS} 天内需要复审或到期的材料"
     if not rows:
         return f'<h2 id="due">{title}</h2><p>（没有）</p>'
