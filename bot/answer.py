@@ -143,7 +143,7 @@ GATE_NO_CONCEPTS = True
 # Routes that answer exactly what they were asked (an item, a count, the document's facts …): an
 # attribute word in them ("第8条是什么时候的工作") is not a question about something the plan lacks.
 EXACT_ROUTES: tuple[str, ...] = ("doc", "item", "count", "unit_count", "unit_alone", "ranking", "unit_total")
-EXACT_ROUTES += ("members", "compare", "year_missing", "mentions")
+EXACT_ROUTES += ("members", "compare", "year_missing", "mentions", "unit_absent")
 # Routes a Q&A pair is not tried before: an item asked by its number ("第32条由谁负责") is answered
 # from the plan's text, unless the question asks an attribute the plan does not hold (官网, 电话 …:
 # bot/attributes.py), which staff may well have answered in a pair. For every other route a reviewed
@@ -414,8 +414,16 @@ class Bot:
             found = [it for n in r.items if (it := plan.item(n)) is not None]
             if not found:
                 return self._refuse(raw, "item_missing", compose.missing_items_answer(plan, r.items))
+            if r.lead:
+                return self._structured(
+                    raw, "item", compose.item_lead_text(plan, found, self.index), plan, found
+                )
             text = compose.item_answer(plan, found, self.index, r.asks_who)
             return self._structured(raw, "item", text, plan, found)
+        if r.kind == "unit_absent":
+            unit = r.units[0]
+            near = self.index.near_units(plan, unit.name)
+            return self._refuse(raw, "unit_absent", compose.unit_absent_text(plan, unit, near))
         if r.kind == "unit_alone":
             unit = r.units[0]
             alone = [it for it in plan.items if it.units == (unit.name,)]
@@ -608,7 +616,7 @@ class Bot:
         if r.units:
             unit = r.units[0]
             pick = lambda p: [it for it in p.items if unit.name in it.units]  # noqa: E731
-            subject = f"{unit.display()}负责的条目"
+            subject = f"{unit.public()}负责的条目"
         else:
             pick = lambda p: list(p.items)  # noqa: E731
             subject = "全部条目"
@@ -630,7 +638,7 @@ class Bot:
         if r.together and len(r.units) > 1:
             names = [u.name for u in r.units]
             both = [it for it in plan.items if all(n in it.units for n in names)]
-            label = "、".join(u.display() for u in r.units)
+            label = "、".join(u.public() for u in r.units)
             if both:
                 blocks.append(f"{label}在{compose.plan_label(plan)}中共同列为负责单位的共{len(both)}条：")
                 blocks += [f"  第{it.number}条：{compose.short(it.body)}" for it in both]
@@ -656,8 +664,11 @@ class Bot:
                     members = [it for it in members if it.number in scope]
                 if r.kind == "unit_count":
                     blocks.append(compose.unit_count_text(plan, unit, named, members))
+                elif r.lead:  # the items it leads and takes part in; the all-member ones are not listed
+                    blocks.append(compose.unit_lead_text(plan, unit, named, self.index))
+                    members = []
                 else:
-                    blocks.append(compose.unit_items_text(plan, unit, named, members))
+                    blocks.append(compose.unit_items_text(plan, unit, named, members, self.index))
                 cited += [it for it in named + members if it not in cited]
         cited.sort(key=lambda it: it.number)
         return self._structured(raw, r.kind, "\n\n".join(blocks), plan, cited)

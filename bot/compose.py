@@ -54,7 +54,7 @@ def unit_list(names: Iterable[str], index: PlanIndex) -> str:
     out = []
     for name in names:
         unit = index.unit_named(name)
-        out.append(unit.display() if unit else name)
+        out.append(unit.public() if unit else name)
     return "、".join(out)
 
 
@@ -73,7 +73,7 @@ def item_citation(plan: PlanDoc, item: PlanItem) -> Citation:
 
 def yes_text(plan: PlanDoc, unit: Unit, items: list[PlanItem], index: PlanIndex) -> str:
     refs = "、".join(str(it.number) for it in items)
-    lines = [f"是的。{plan_label(plan)}第{refs}条写到了这项工作，{unit.display()}是负责单位之一："]
+    lines = [f"是的。{plan_label(plan)}第{refs}条写到了这项工作，{unit.public()}是负责单位之一："]
     for it in items:
         who = "各成员单位共同负责" if it.all_members else f"负责：{responsible_line(it, index)}"
         lines.append(f"  第{it.number}条：{short(it.body, 60)}（{who}）")
@@ -83,14 +83,14 @@ def yes_text(plan: PlanDoc, unit: Unit, items: list[PlanItem], index: PlanIndex)
 def no_text(
     plan: PlanDoc, unit: Unit, task: str, others: list[PlanItem], own: list[PlanItem], index: PlanIndex
 ) -> str:
-    lines = [f"{plan_label(plan)}中没有写到{unit.display()}负责“{task}”。"]
+    lines = [f"{plan_label(plan)}中没有写到{unit.public()}负责“{task}”。"]
     if others:
         lines.append("写到这项工作的条目是：")
         lines += [
             f"  第{it.number}条：{short(it.body, 60)}（负责：{responsible_line(it, index)}）" for it in others
         ]
     if own:
-        lines.append(f"{unit.display()}负责的是第{'、'.join(str(it.number) for it in own)}条。")
+        lines.append(f"{unit.public()}负责的是第{'、'.join(str(it.number) for it in own)}条。")
     return "\n".join(lines)
 
 
@@ -105,8 +105,8 @@ def attribute_text(plan: PlanDoc, subject: str, label: str, items: list[PlanItem
 
 def unit_attribute_text(plan: PlanDoc, unit: Unit, label: str, count: int) -> str:
     return (
-        f"{plan_label(plan)}没有写到{unit.display()}的{label}。工作要点只写了各单位负责哪些工作："
-        f"{unit.display()}列为负责单位的共{count}条，可以问“{unit.name}负责哪些工作？”。"
+        f"{plan_label(plan)}没有写到{unit.public()}的{label}。工作要点只写了各单位负责哪些工作："
+        f"{unit.public()}列为负责单位的共{count}条，可以问“{unit.name}负责哪些工作？”。"
     )
 
 
@@ -159,26 +159,88 @@ def group_by_part(plan: PlanDoc, items: Iterable[PlanItem]) -> list[tuple[str, l
     return list(groups.items())
 
 
-def unit_items_text(plan: PlanDoc, unit: Unit, named: list[PlanItem], members: list[PlanItem]) -> str:
-    lines = [f"{unit.display()}在{plan_label(plan)}中列为负责单位的共{len(named)}条：" if named else ""]
+LEAD_NOTE = "（牵头、参与按工作要点的列名顺序认定：每条列出的第一个单位牵头，其余单位参与。）"
+
+
+def role_note(item: PlanItem, unit: Unit, index: PlanIndex) -> str:
+    """How ``unit`` takes part in ``item``, in brackets: 单独负责, 牵头 with who takes part, or 参与 with who
+    leads (the first unit listed) and who else takes part."""
+    role = item.role(unit.name)
+    if role == "单独负责":
+        return "（单独负责）"
+    others = [u for u in item.units if u != unit.name]
+    if role == "牵头":
+        return f"（牵头；参与：{unit_list(others, index)}）"
+    lead = unit_list([others[0]], index)
+    rest = others[1:]
+    return f"（参与；牵头：{lead}" + (f"；其他参与：{unit_list(rest, index)}）" if rest else "）")
+
+
+def unit_items_text(
+    plan: PlanDoc, unit: Unit, named: list[PlanItem], members: list[PlanItem], index: PlanIndex
+) -> str:
+    lines = [f"{unit.public()}在{plan_label(plan)}中列为负责单位的共{len(named)}条：" if named else ""]
     if not named:
-        lines = [f"{plan_label(plan)}中没有单独列出{unit.display()}负责的条目。"]
+        lines = [f"{plan_label(plan)}中没有单独列出{unit.public()}负责的条目。"]
     for part, items in group_by_part(plan, named):
         lines.append(part)
         for item in items:
-            others = [u for u in item.units if u != unit.name]
-            co = f"（共同负责：{'、'.join(others)}）" if others else "（单独负责）"
-            lines.append(f"  第{item.number}条：{short(item.body)}{co}")
+            lines.append(f"  第{item.number}条：{short(item.body)}{role_note(item, unit, index)}")
     if members:
         refs = "、".join(str(i.number) for i in members)
-        lines.append(f"另有{len(members)}条由各成员单位共同负责（含{unit.name}）：第{refs}条。")
+        lines.append(f"另有{len(members)}条由各成员单位共同负责（含{unit.public()}）：第{refs}条。")
+    if any(len(it.units) > 1 for it in named):
+        lines.append(LEAD_NOTE)
     return "\n".join(lines)
+
+
+def unit_lead_text(plan: PlanDoc, unit: Unit, named: list[PlanItem], index: PlanIndex) -> str:
+    """ "X牵头的工作有哪些": the items X leads (listed first, or alone), then the ones it only takes part in."""
+    leads = [it for it in named if it.role(unit.name) in ("牵头", "单独负责")]
+    joins = [it for it in named if it.role(unit.name) == "参与"]
+    if leads:
+        lines = [f"{unit.public()}在{plan_label(plan)}中牵头的共{len(leads)}条：", LEAD_NOTE]
+        lines += [f"  第{it.number}条：{short(it.body)}{role_note(it, unit, index)}" for it in leads]
+    else:
+        lines = [f"{plan_label(plan)}中没有由{unit.public()}牵头的条目。", LEAD_NOTE]
+    if joins:
+        refs = "、".join(str(it.number) for it in joins)
+        lines.append(f"{unit.public()}参与（不牵头）的共{len(joins)}条：第{refs}条。")
+    return "\n".join(lines)
+
+
+def item_lead_text(plan: PlanDoc, items: list[PlanItem], index: PlanIndex) -> str:
+    """ "第N条由谁牵头": the first unit listed, and who takes part."""
+    lines = []
+    for item in items:
+        if item.all_members:
+            lines.append(f"{plan_label(plan)}第{item.number}条由各成员单位共同负责，没有列出牵头单位。")
+        elif len(item.units) == 1:
+            lines.append(f"{plan_label(plan)}第{item.number}条由{unit_list(item.units, index)}单独负责。")
+        else:
+            lines.append(
+                f"{plan_label(plan)}第{item.number}条由{unit_list(item.units[:1], index)}牵头，"
+                f"参与单位：{unit_list(item.units[1:], index)}。"
+            )
+        lines.append(f"该条内容：{item.body}")
+    if any(len(it.units) > 1 and not it.all_members for it in items):
+        lines.append(LEAD_NOTE)
+    return "\n".join(lines)
+
+
+def unit_absent_text(plan: PlanDoc, unit: Unit, near: list[Unit]) -> str:
+    """A unit units.yaml knows that this plan does not list."""
+    text = f"{unit.public()}不是{plan_label(plan)}列出的负责单位，工作要点中没有写到它负责的工作。"
+    if near:
+        names = "、".join(u.public() for u in near)
+        text += f"名称相近的负责单位有：{names}，可以问“{near[0].public()}负责哪些工作？”。"
+    return text
 
 
 def unit_alone_text(plan: PlanDoc, unit: Unit, items: list[PlanItem]) -> str:
     if not items:
-        return f"{plan_label(plan)}中没有由{unit.display()}单独负责的条目；它参与的条目都有其他单位共同负责。"
-    lines = [f"{plan_label(plan)}中由{unit.display()}单独负责的共{len(items)}条："]
+        return f"{plan_label(plan)}中没有由{unit.public()}单独负责的条目；它参与的条目都有其他单位共同负责。"
+    lines = [f"{plan_label(plan)}中由{unit.public()}单独负责的共{len(items)}条："]
     lines += [f"  第{it.number}条：{short(it.body)}" for it in items]
     return "\n".join(lines)
 
@@ -219,7 +281,7 @@ def members_text(plan: PlanDoc, items: list[PlanItem]) -> str:
 
 def unit_count_text(plan: PlanDoc, unit: Unit, named: list[PlanItem], members: list[PlanItem]) -> str:
     refs = "、".join(str(i.number) for i in named)
-    text = f"{unit.display()}在{plan_label(plan)}中列为负责单位的共{len(named)}条"
+    text = f"{unit.public()}在{plan_label(plan)}中列为负责单位的共{len(named)}条"
     text += f"：第{refs}条。" if named else "。"
     if members:
         text += (

@@ -19,6 +19,8 @@ WHO_RE = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|�
 COUNT_RE = re.compile(
     r"(多少|(?<!哪)几)\s*(个|家|大)?\s*(条|项|部分|小节|节|单位|部门|工程|行动|板块|方面)|(多少|(?<!哪)几)\s*个?[^，。？?]{0,4}(单位|部门)|条目(数|数量)|总数|一共.{0,4}(条|项)"
 )
+# Asking which unit leads (牵头): the first unit an item lists.
+LEAD_RE = re.compile(r"牵头|带头|领头|挑头|打头|主导|主责|主办")
 TOGETHER_RE = re.compile(r"共同|一起|都负责|同时|联合|一块|都参与|都有")
 SECTION_WORD_RE = re.compile(r"部分|板块|章节|小节|一节|大项|行动|工程|那块|这块|那一块|这一块")
 LIST_RE = re.compile(
@@ -53,8 +55,8 @@ COMPARE_RE = re.compile(r"变化|区别|不同|对比|比较|相比|异同|差�
 
 @dataclass
 class Route:
-    # item | unit | unit_count | unit_alone | unit_total | ranking | members | section | count | doc |
-    # year_missing | responsibility | free
+    # item | unit | unit_count | unit_alone | unit_absent | unit_total | ranking | members | section |
+    # count | doc | year_missing | responsibility | free
     kind: str
     plan: PlanDoc | None
     items: list[int] = field(default_factory=list)
@@ -68,6 +70,7 @@ class Route:
     plans: list[PlanDoc] = field(default_factory=list)  # compare: the plans named, oldest first
     keyword: str | None = None  # mentions: the words the listed items contain
     explicit: bool = False  # the question named its plan (year, region, issuer)
+    lead: bool = False  # asks which unit leads (牵头), or what a unit leads
 
 
 def _mentioned(q: str, plan: PlanDoc) -> tuple[str, list[int]] | None:
@@ -126,10 +129,11 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
     items = [n for n in refs if plan.item(n) is not None]
     bad_items = [n for n in refs if plan.item(n) is None]
     asks_who = bool(WHO_RE.search(q))
+    lead = bool(LEAD_RE.search(q))
     if items:
-        return Route("item", plan, items=items, asks_who=asks_who)
+        return Route("item", plan, items=items, asks_who=asks_who, lead=lead)
     if bad_items:
-        return Route("item", plan, items=bad_items, asks_who=asks_who)
+        return Route("item", plan, items=bad_items, asks_who=asks_who, lead=lead)
 
     mention = _mentioned(q, plan)
     if mention is not None:
@@ -143,7 +147,7 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
         return Route("members", plan, asks_who=counting)
     rest = q
     for unit in units:
-        for name in (unit.name, unit.full_name, *unit.aliases):
+        for name in (unit.name, unit.short, unit.full_name, *unit.aliases):
             if name:
                 rest = rest.replace(name, "")
     if units and counting:
@@ -151,9 +155,27 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
     if units and (RESPONSIBILITY_RE.search(rest) or len(strip_punct(rest)) <= 2):
         if ALONE_RE.search(rest) and len(units) == 1:
             return Route("unit_alone", plan, units=units)
+        together = bool(TOGETHER_RE.search(q))
         return Route(
-            "unit", plan, units=units, together=bool(TOGETHER_RE.search(q)), section=section, part=part
+            "unit",
+            plan,
+            units=units,
+            together=together,
+            section=section,
+            part=part,
+            lead=lead and not together,
         )
+    if not units and not section and part is None:
+        # a unit units.yaml knows but this plan does not name (公安部负责哪些工作): say so, not a refusal
+        absent = index.absent_units(plan, q)
+        if absent:
+            rest = q
+            for unit in absent:
+                for name in (unit.name, unit.short, unit.full_name, *unit.aliases):
+                    if name:
+                        rest = rest.replace(name, "")
+            if RESPONSIBILITY_RE.search(rest) or len(strip_punct(rest)) <= 2:
+                return Route("unit_absent", plan, units=absent)
 
     if RANKING_RE.search(q) and UNIT_WORD_RE.search(q):
         return Route("ranking", plan)

@@ -96,6 +96,9 @@ def test_units_page_alias_lookup_and_csv(page, base) -> None:
         int(x) for x in page.locator(".unit-items li").evaluate_all("els => els.map(e => e.dataset.item)")
     ]
     assert shown == sorted(n for n, us in UNITS.items() if "共青团中央" in us)
+    roles = page.locator(".unit-items li .co").evaluate_all("els => els.map(e => e.dataset.role)")
+    assert roles == ["牵头" if UNITS[n][0] == "共青团中央" else "参与" for n in shown]  # first listed leads
+    assert "牵头、参与按工作要点的列名顺序认定" in page.inner_text("#unit-result")
     members = page.locator(".member-items li").evaluate_all("els => els.map(e => e.dataset.item)")
     assert [int(x) for x in members] == [1, 2, 5, 6, 8, 39, 40]
     page.screenshot(path=str(OUTPUT / "units.png"), full_page=True)
@@ -115,6 +118,11 @@ def test_units_page_item_lookup_matrix_and_unknown_unit(page, base) -> None:
     page.click("#item-form button")
     page.wait_for_selector("#item-result .units")
     assert page.inner_text("#item-result .units") == "负责单位：中国科协、财政部"
+    assert page.inner_text("#item-result .lead") == "牵头单位：中国科协（列名第一位）"
+    page.fill("#unit-input", "公安部")  # a unit, but not one this plan lists
+    page.click("#unit-form button")
+    page.wait_for_selector("#unit-result .suggest a")
+    assert "公安部不是《2020年全民科学素质行动工作要点》列出的负责单位" in page.inner_text("#unit-result")
     page.fill("#unit-input", "卫生部门")
     page.click("#unit-form button")
     page.wait_for_selector("#unit-result .suggest a")

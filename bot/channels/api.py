@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from bot import export
+from bot import compose, export
 from bot.answer import MIN_GENERATE_S, AskContext, Bot
 from bot.channels.admission import Admission
 from bot.channels.deps import BotDep, MetricsDep, RateLimitDep, SettingsDep, client_key
@@ -87,6 +87,8 @@ def _item_json(item: PlanItem, unit: str | None = None) -> dict[str, Any]:
         "units": list(item.units),
         "all_members": item.all_members,
         "co_units": [u for u in item.units if u != unit and u != ALL_MEMBERS] if unit else None,
+        "lead": item.lead,  # the first unit listed leads (牵头); None when all member units share it
+        "role": item.role(unit) if unit else None,  # 牵头 | 参与 | 单独负责 | 各成员单位共同负责
     }
 
 
@@ -98,9 +100,11 @@ def _unit_json(unit: Unit, plan: PlanDoc, bot: Bot) -> dict[str, Any]:
     ui = bot.index.items_for_unit(plan, unit)
     return {
         "name": unit.name,
+        "short": unit.public(),
         "full_name": unit.full_name,
         "aliases": list(unit.aliases),
         "items": len(ui.items),
+        "lead_items": sum(1 for it in ui.items if it.lead == unit.name),
         "all_member_items": len(ui.all_member_items),
     }
 
@@ -108,6 +112,10 @@ def _unit_json(unit: Unit, plan: PlanDoc, bot: Bot) -> dict[str, Any]:
 def _resolve_unit(bot: Bot, name: str, plan: PlanDoc) -> Unit:
     units = bot.index.directory(plan)
     unit = units.resolve(normalize(name)) or units.resolve(name)
+    if unit is None and (absent := bot.index.absent_units(plan, normalize(name) or name)):
+        near = bot.index.near_units(plan, absent[0].name)
+        message = compose.unit_absent_text(plan, absent[0], near)
+        raise HTTPException(404, {"message": message, "suggestions": [u.name for u in near]})
     if unit is None:
         close = difflib.get_close_matches(name, units.all_names(), n=5, cutoff=0.3)
         names = list(dict.fromkeys(u.name for c in close if (u := units.resolve(c)) is not None))
@@ -286,11 +294,12 @@ def matrix(bot: BotDep) -> dict[str, Any]:
 
 
 def _download(rows: list[list[str]], name: str, fmt: str) -> Response:
+    """rows: the metadata line (export.plan_row), then the column header, then the data."""
     if fmt == "csv":
         body, media = export.to_csv(rows), "text/csv; charset=utf-8"
     elif fmt == "xlsx":
         body, media = (
-            export.to_xlsx(rows, name),
+            export.to_xlsx(rows, name, header_row=2),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +133,7 @@ class PlanIndex:
         default = self.default_plan()
         # the default plan's units (API calls without ?plan=, tokenizer words come from all plans)
         self.units = self._directories[default.source_id] if default else UnitDirectory(units_yaml, set())
+        self.declared = UnitDirectory(units_yaml, None)  # every unit units.yaml knows, named in a plan or not
         self._all_names = sorted({n for d in self._directories.values() for n in d.all_names()})
         self.programmes: dict[str, list[tuple[str, int]]] = {}
         for plan in plans.values():
@@ -170,6 +172,18 @@ class PlanIndex:
         named = tuple(it for it in plan.items if unit.name in it.units)
         members = tuple(it for it in plan.items if ALL_MEMBERS in it.units)
         return UnitItems(unit, named, members)
+
+    def absent_units(self, plan: PlanDoc, text: str) -> list[Unit]:
+        """Units named in text that units.yaml knows but ``plan`` does not list (公安部 in the 2020 plan)."""
+        named = self.directory(plan)
+        return [u for u in self.declared.find(text) if named.resolve(u.name) is None]
+
+    def near_units(self, plan: PlanDoc, name: str, limit: int = 3) -> list[Unit]:
+        """The plan's units whose names look like ``name`` (suggestions for a unit the plan does not name)."""
+        directory = self.directory(plan)
+        close = difflib.get_close_matches(name, directory.all_names(), n=limit * 3, cutoff=0.3)
+        found = list(dict.fromkeys(u for c in close if (u := directory.resolve(c)) is not None))
+        return found[:limit]
 
     def find_section(self, plan: PlanDoc, text: str) -> tuple[PlanSection | None, int | None]:
         """The section or part a question refers to: by number (第三部分第二节), by its title, or by

@@ -27,6 +27,20 @@ class PlanItem:
     def all_members(self) -> bool:
         return ALL_MEMBERS in self.units
 
+    @property
+    def lead(self) -> str | None:
+        """The leading unit (牵头单位): in Chinese government documents the first unit listed leads and
+        the others take part (参与). None for an item assigned to all member units."""
+        return None if self.all_members or not self.units else self.units[0]
+
+    def role(self, unit: str) -> str:
+        """How ``unit`` takes part in this item: 单独负责, 牵头, 参与, or 各成员单位共同负责."""
+        if self.all_members:
+            return "各成员单位共同负责"
+        if unit == self.lead:
+            return "单独负责" if len(self.units) == 1 else "牵头"
+        return "参与"
+
 
 @dataclass(frozen=True)
 class PlanSection:

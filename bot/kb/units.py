@@ -14,6 +14,15 @@ class Unit:
     name: str  # as the plan writes it
     full_name: str | None
     aliases: tuple[str, ...]
+    short: str | None = None  # the name people know (卫健委, 团中央), for answers to the public
+
+    def public(self) -> str:
+        """The name an answer uses: the short name people know, else the plan's name. The official full
+        name stays in the citation (``Citation.units_full``) and in the staff views."""
+        return self.short or self.name
+
+    def official(self) -> str:
+        return self.full_name or self.name
 
     def display(self) -> str:
         """The plan's name, with the official full name in parentheses when it differs."""
@@ -30,7 +39,9 @@ class UnitDirectory:
     """Finds units in questions by any of their names, longest name first. Built per plan: only the units
     that plan names are in it, so 市教育局 in a city plan is never 教育部."""
 
-    def __init__(self, units_yaml: dict[str, Any], plan_units: set[str]) -> None:
+    def __init__(self, units_yaml: dict[str, Any], plan_units: set[str] | None) -> None:
+        """plan_units: the names one plan writes; None for every unit units.yaml declares (used to tell a
+        unit the plan does not name, such as 公安部, from a word that is no unit at all)."""
         declared: dict[str, Unit] = {}
         for entry in units_yaml.get("units", []) or []:
             name = str(entry["name"]).strip()
@@ -38,10 +49,11 @@ class UnitDirectory:
                 name=name,
                 full_name=(str(entry.get("full_name")).strip() if entry.get("full_name") else None),
                 aliases=tuple(str(a).strip() for a in entry.get("aliases", []) or [] if str(a).strip()),
+                short=(str(entry.get("short")).strip() if entry.get("short") else None),
             )
         # Units named in a plan but not in units.yaml still work under the name the plan uses.
         self.units: dict[str, Unit] = {}
-        for name in sorted(plan_units - {ALL_MEMBERS}):
+        for name in sorted((set(declared) if plan_units is None else plan_units) - {ALL_MEMBERS}):
             unit = declared.get(name)
             if unit is None:  # named in a plan but not in units.yaml: works under the plan's name
                 short = _LEVEL_PREFIX_RE.sub("", name)
@@ -49,7 +61,7 @@ class UnitDirectory:
             self.units[name] = unit
         self._names: dict[str, str] = {}
         for unit in self.units.values():
-            for n in (unit.name, unit.full_name, *unit.aliases):
+            for n in (unit.name, unit.short, unit.full_name, *unit.aliases):
                 if n:
                     self._names.setdefault(n.lower(), unit.name)
         pattern = "|".join(re.escape(n) for n in sorted(self._names, key=len, reverse=True))

@@ -58,10 +58,15 @@
     li.dataset.item = it.number;
     li.appendChild(el("span", "num", "第" + it.number + "条 "));
     li.appendChild(el("span", "", it.text));
-    if (withUnits && it.co_units && it.co_units.length) {
-      li.appendChild(el("div", "co", "共同负责：" + it.co_units.join("、")));
-    } else if (withUnits) {
-      li.appendChild(el("div", "co", "单独负责"));
+    if (withUnits) {
+      // lead = the first unit the plan lists for the item (牵头); the others take part (参与)
+      const others = (it.co_units || []).filter(function (u) { return u !== it.lead; });
+      let text = "单独负责";
+      if (it.role === "牵头") text = "牵头；参与：" + others.join("、");
+      else if (it.role === "参与") text = "参与；牵头：" + it.lead + (others.length ? "；其他参与：" + others.join("、") : "");
+      const co = el("div", "co", text);
+      co.dataset.role = it.role || "";
+      li.appendChild(co);
     }
     return li;
   }
@@ -88,7 +93,8 @@
     const u = r.data.unit;
     const title = u.name + (u.full_name && u.full_name !== u.name ? "（" + u.full_name + "）" : "");
     out.appendChild(el("h3", "", title));
-    out.appendChild(el("p", "", "列为负责单位 " + u.items + " 条；另有 " + u.all_member_items + " 条由各成员单位共同负责。"));
+    out.appendChild(el("p", "", "列为负责单位 " + u.items + " 条（其中牵头 " + u.lead_items + " 条）；另有 " + u.all_member_items + " 条由各成员单位共同负责。"));
+    out.appendChild(el("p", "meta", "牵头、参与按工作要点的列名顺序认定：每条列出的第一个单位牵头，其余单位参与。"));
     const links = el("div", "row");
     [["csv", "导出 CSV"], ["xlsx", "导出 Excel"]].forEach(function (f) {
       const a = el("a", "button secondary", f[1]);
@@ -127,6 +133,7 @@
     out.appendChild(el("div", "meta", it.part + (it.section ? " · " + it.section : "")));
     out.appendChild(el("p", "", it.text));
     out.appendChild(el("p", "units", "负责单位：" + it.units.join("、")));
+    out.appendChild(el("p", "lead", it.lead ? "牵头单位：" + it.lead + "（列名第一位）" : "由各成员单位共同负责，没有列出牵头单位"));
   }
 
   async function showMatrix() {
