@@ -825,7 +825,8 @@ class Bot:
             article, hit_ids, tokens, tokenize, self.kb.lexical.idf, q
         )
         quoted = compose.with_concepts(article, quoted, concepts)
-        text = f"根据《{article[0].title}》：\n" + "\n".join(quoted)
+        shown, note = compose.faithful_steps(quoted)  # "2. 3." out of context becomes 1. 2., said so
+        text = f"根据《{article[0].title}》{note}：\n" + "\n".join(shown)
         citation = compose.science_citation(cited, "\n".join(quoted))
         if article[0].health:
             text = safety.with_doctor_line(text)

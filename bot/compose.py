@@ -9,7 +9,7 @@ from bot.answerability import Concept
 from bot.kb.plan_index import PlanIndex
 from bot.kb.types import ALL_MEMBERS, Chunk, Citation, PlanDoc, PlanItem, SearchHit
 from bot.kb.units import Unit
-from bot.text import HOW_TO_RE
+from bot.text import HOW_TO_RE, STEP_NUMBER_RE
 
 _SENTENCE_RE = re.compile(r"[^。！？；\n]+[。！？；]?")
 HELP_TEXT = (
@@ -438,9 +438,32 @@ def rumor_extract(
     lead = sentences(conclusion[0].text)[:2] if conclusion else []
     _text, facts, cited = science_extract(rest, hit_ids, query_tokens, tokenize, idf, question, limit=2)
     quoted = lead + [f for f in facts if f not in lead]
-    body = "\n".join(quoted)
+    shown, note = faithful_steps(quoted)
+    body = (note + "\n" if note else "") + "\n".join(shown)
     text = f"【{verdict}】{VERDICT_LABELS.get(verdict, '')}\n{body}\n（来源：《{article[0].title}》）"
     return text, quoted, conclusion[0] if conclusion else cited
+
+
+def faithful_steps(quoted: list[str]) -> tuple[list[str], str]:
+    """Quoted sentences whose numbered steps read as a complete list: kept as they are when the steps
+    quoted are 1, 2, … k in order; otherwise renumbered 1 … k, with a note naming the article's own step
+    numbers ("节选原文第2、3步"), so an answer never shows "2. 3." or "1. 2. 4." out of context."""
+    numbers = [int(m.group(1)) for s in quoted if (m := STEP_NUMBER_RE.match(s))]
+    if numbers == list(range(1, len(numbers) + 1)):
+        return quoted, ""
+    out: list[str] = []
+    k = 0
+    for sent in quoted:
+        m = STEP_NUMBER_RE.match(sent)
+        if m:
+            k += 1
+            sent = f"{k}. {sent[m.end() :]}"
+        out.append(sent)
+    if numbers == sorted(set(numbers)):
+        note = f"（节选原文第{'、'.join(str(n) for n in numbers)}步，已重新编号）"
+    else:  # steps from two lists of the article
+        note = "（节选原文中的几个步骤，已重新编号）"
+    return out, note
 
 
 def with_concepts(article: list[Chunk], quoted: list[str], concepts: Iterable[Concept]) -> list[str]:

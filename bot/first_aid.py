@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 
 from bot.kb.types import Chunk
+from bot.text import STEP_NUMBER_RE
 
 STEPS_HEADING_RE = re.compile(r"怎么做|怎么办|急救|处理|步骤|做法|怎么救|救")
 DONT_HEADING_RE = re.compile(r"不要做|不能做|不要|禁忌|误区")
-_STEP_RE = re.compile(r"^\s*(\d+)[.、．]\s*")
 
 
 def section_texts(article: list[Chunk]) -> list[tuple[str, str]]:
@@ -38,7 +38,7 @@ def _merge(before: str, after: str) -> str:
 
 def steps(text: str) -> list[str]:
     """The numbered steps of a section, without their numbers."""
-    return [_STEP_RE.sub("", line).strip() for line in text.splitlines() if _STEP_RE.match(line)]
+    return [STEP_NUMBER_RE.sub("", line).strip() for line in text.splitlines() if STEP_NUMBER_RE.match(line)]
 
 
 def _overlap(a: str, b: str) -> int:

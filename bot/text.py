@@ -137,3 +137,7 @@ class Tokenizer:
     def words(self, text: str) -> list[str]:
         """Plain segmentation (no search-mode sub-words), punctuation dropped."""
         return [w for w in self._jieba.cut(text) if strip_punct(w)]
+
+
+# A numbered step as articles write it: "1. …", "2、…", "3．…".
+STEP_NUMBER_RE = re.compile(r"^\s*(\d{1,2})[.、．]\s*")

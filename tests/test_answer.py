@@ -438,3 +438,29 @@ def test_one_doctor_reminder_per_answer(bot) -> None:
         assert DOCTOR_LINE not in body, q  # at most one, at the end
         # the line is there exactly when the quote has no reminder of its own
         assert (body != ans.answer) != bool(DOCTOR_REMINDER_RE.search(body)), q
+
+
+def test_quoted_steps_are_complete_or_renumbered_and_said_so() -> None:
+    from bot.compose import faithful_steps
+
+    whole = ["1. 先冲洗。", "2. 再消毒。", "要及时就医。"]
+    assert faithful_steps(whole) == (whole, "")  # 1, 2 in order: quoted as written
+    assert faithful_steps(["没有编号的句子。"]) == (["没有编号的句子。"], "")
+    lines, note = faithful_steps(["2. 打开窗户。", "3. 转移到通风处。", "注意保暖。"])
+    assert lines == ["1. 打开窗户。", "2. 转移到通风处。", "注意保暖。"]
+    assert note == "（节选原文第2、3步，已重新编号）"
+    lines, note = faithful_steps(["1、甲。", "2、乙。", "4、丁。"])  # a gap
+    assert lines == ["1. 甲。", "2. 乙。", "3. 丁。"] and "第1、2、4步" in note
+    lines, note = faithful_steps(["2. 甲。", "1. 乙。"])  # two lists of one article
+    assert lines == ["1. 甲。", "2. 乙。"] and note == "（节选原文中的几个步骤，已重新编号）"
+
+
+def test_an_answer_never_shows_steps_out_of_context(e5_bot) -> None:
+    import re
+
+    bot = e5_bot  # which sentences are quoted depends on real retrieval
+    for question in ("俺娃拉肚子拉了两天了咋整", "中暑了怎么办", "煤气中毒了咋办", "流鼻血了咋整"):
+        ans = bot.answer(question)
+        numbers = [int(m.group(1)) for m in re.finditer(r"^(\d+)\. ", ans.answer, re.M)]
+        assert numbers == list(range(1, len(numbers) + 1)), (question, ans.answer)
+    assert "（节选原文第" in bot.answer("俺娃拉肚子拉了两天了咋整").answer

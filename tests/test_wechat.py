@@ -93,7 +93,18 @@ def test_text_message_gets_a_cited_plain_text_answer(server, aes) -> None:
     assert reply["MsgType"] == "text"
     assert reply["ToUserName"] == "o_text" and reply["FromUserName"] == "gh_kepu"
     assert "财政部" in reply["Content"] and "「工作要点第32条」" in reply["Content"]
-    assert "**" not in reply["Content"] and "《" not in reply["Content"]
+    assert "**" not in reply["Content"]
+    assert "《2020年全民科学素质行动工作要点》第32条" in reply["Content"]  # 《》 as written, not turned into 「」
+
+
+def test_phone_text_keeps_the_characters_of_a_quote() -> None:
+    from bot.kb.types import Answer, Citation
+    from bot.wechat.format import phone_text
+
+    quote = "据《2020年全民科学素质行动工作要点》第4条：打造国家级“科学辟谣平台”。"
+    cite = Citation("2020-work-points", "2020年全民科学素质行动工作要点", "plan", 4, None, [], quote)
+    text = phone_text(Answer("科学辟谣平台", "  " + quote, "extractive", [cite]))
+    assert text.startswith(quote) and text.endswith("出处：「工作要点第4条」")
 
 
 def test_safe_mode_refuses_plaintext_pushes(wx_settings, embedder) -> None:

@@ -25,7 +25,9 @@ def citation_line(answer: Answer) -> str:
 
 
 def phone_text(answer: Answer) -> str:
-    text = answer.answer.replace("《", "「").replace("》", "」").strip()
+    """The answer as sent: its characters unchanged (a quote keeps its 《》), only the indentation that a
+    phone would show as ragged space removed, then the sources line."""
+    text = answer.answer.strip()
     text = re.sub(r"^[ \t]+", "", text, flags=re.MULTILINE)  # no indentation on a phone
     line = citation_line(answer)
     return f"{text}\n\n{line}" if line else text
