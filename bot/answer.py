@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from bot import attributes, claims, compose, first_aid, safety
+from bot import attributes, claims, clarify, compose, first_aid, safety
 from bot.answerability import (
     CLAIM_RE,
     Concept,
@@ -383,6 +383,10 @@ class Bot:
             pair = self._faq_match(q)
             if pair is not None:
                 return self._faq_answer(raw, q, pair)
+        if r.kind == "free":
+            chunks = (c for cs in self.kb.by_source.values() for c in cs)
+            if (word := clarify.broad_word(q, chunks)) is not None:
+                return self._clarify(raw, q, word)
         plan = r.plan
         if r.kind in COUNTING_ROUTES and safety.HEALTH_RE.search(q) and not PLAN_WORDS_RE.search(q):
             r = Route("free", plan)  # "微波炉热的菜吃几次会得病" asks about health, not the plan's counts
@@ -975,6 +979,14 @@ class Bot:
         else:
             text = f"抱歉，这个问题超出了我的知识范围。{compose.HELP_TEXT}"
         return self._refuse(raw, "out_of_scope", text)
+
+    def _clarify(self, raw: str, q: str, word: str) -> Answer:
+        """A one-word question too broad to answer: ask which part, with questions to tap. No citation:
+        nothing is quoted as the answer."""
+        hits = self.retriever.search(q, clarify.CHOICE_HITS).hits
+        ans = self._refuse(raw, "clarify", clarify.clarify_text(word))
+        ans.choices = clarify.choices(hits)
+        return ans
 
     def _refuse(self, raw: str, route_name: str, text: str) -> Answer:
         return Answer(raw, text, "refusal", [], route=route_name)

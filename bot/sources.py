@@ -37,7 +37,20 @@ def sources_report(manifest: Manifest, with_paths: bool = False) -> dict[str, An
         }
         for sid, info in sorted(manifest.skipped.items())
     ]
-    return {"version": manifest.version, "documents": documents, "left_out": left_out}
+    counts: dict[str, int] = {}
+    for d in documents:
+        counts[d["kind"]] = counts.get(d["kind"], 0) + 1
+    return {"version": manifest.version, "documents": documents, "left_out": left_out, "counts": counts}
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """工作要点 1 份、科普文章 48 篇、科学辟谣 62 篇 … in KIND_LABELS order."""
+    unit = {"plan": "份", "faq": "个文件"}
+    return "、".join(
+        f"{label} {counts[kind]} {unit.get(kind, '篇')}"
+        for kind, label in KIND_LABELS.items()
+        if counts.get(kind)
+    )
 
 
 def due_report(
@@ -90,7 +103,10 @@ def due_text(rows: list[dict[str, Any]], within_days: int = DUE_WITHIN_DAYS) -> 
 
 
 def sources_text(report: dict[str, Any]) -> str:
-    lines = [f"知识库版本 {report['version']}，收录 {len(report['documents'])} 篇："]
+    lines = [
+        f"知识库版本 {report['version']}，收录 {len(report['documents'])} 个文档"
+        f"（{counts_text(report.get('counts', {}))}）："
+    ]
     for d in report["documents"]:
         dates = f"批准 {d['approved_at'] or '—'}"
         if d.get("review_by"):

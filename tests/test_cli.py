@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import plan_units_from_text
+
 pytestmark = pytest.mark.integration
 
 CITATION_KEYS = {"source_id", "title", "kind", "item", "section", "units", "text"}
@@ -80,6 +82,21 @@ def test_sources_json(ingested, kb_settings) -> None:
     ids = {d["source_id"]: d for d in data["documents"]}
     assert ids["2020-work-points"]["kind"] == "plan"
     assert ids["rabies-dog-bite"]["status"] == "approved" and ids["rabies-dog-bite"]["reviewed_by"]
+    kinds = [d["kind"] for d in data["documents"]]
+    assert data["counts"] == {k: kinds.count(k) for k in set(kinds)}
+    text = kepu(kb_settings, "sources").stdout.splitlines()[0]
+    assert f"科普文章 {kinds.count('science')} 篇、科学辟谣 {kinds.count('rumor')} 篇" in text
+
+
+def test_readme_figures_match_the_library(ingested, kb_settings) -> None:
+    import re
+
+    counts = json.loads(kepu(kb_settings, "sources", "--json").stdout)["counts"]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert int(re.search(r"(\d+) 篇科普文章", readme).group(1)) == counts["science"]
+    assert int(re.search(r"(\d+) 篇科学辟谣", readme).group(1)) == counts["rumor"]
+    units = {u for us in plan_units_from_text().values() for u in us} - {"各成员单位"}
+    assert f"全部 {len(units)} 个负责单位" in readme
 
 
 def test_ingest_exit_status_and_messages(

@@ -84,6 +84,24 @@ def test_chat_page_shows_a_cited_answer(page, base) -> None:
     page.screenshot(path=str(OUTPUT / "chat.png"), full_page=True)
 
 
+def test_a_vague_question_gets_choices_to_tap(page, base) -> None:
+    page.goto(base + "/")
+    page.fill("#question", "健康")
+    page.click("#send")
+    first = page.locator(".a").first
+    first.wait_for()
+    buttons = first.locator(".choices button")
+    assert 2 <= buttons.count() <= 3
+    assert "暂时无法回答" not in first.inner_text()  # it asks back; it is not a "cannot answer" note
+    choice = buttons.first.inner_text()
+    buttons.first.click()  # tapping asks that question
+    second = page.locator(".a").nth(1)
+    second.wait_for()
+    assert page.locator(".q").nth(1).inner_text() == choice
+    assert second.get_attribute("data-mode") in ("extractive", "structured", "faq")
+    assert second.locator("details.cite").count() >= 1
+
+
 def test_units_page_alias_lookup_and_csv(page, base) -> None:
     page.goto(base + "/units")
     page.locator("#unit-names option").nth(29).wait_for(state="attached")

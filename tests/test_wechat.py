@@ -94,7 +94,9 @@ def test_text_message_gets_a_cited_plain_text_answer(server, aes) -> None:
     assert reply["ToUserName"] == "o_text" and reply["FromUserName"] == "gh_kepu"
     assert "财政部" in reply["Content"] and "「工作要点第32条」" in reply["Content"]
     assert "**" not in reply["Content"]
-    assert "《2020年全民科学素质行动工作要点》第32条" in reply["Content"]  # 《》 as written, not turned into 「」
+    assert (
+        "《2020年全民科学素质行动工作要点》第32条" in reply["Content"]
+    )  # 《》 as written, not turned into 「」
 
 
 def test_phone_text_keeps_the_characters_of_a_quote() -> None:

@@ -262,6 +262,7 @@ class Answer:
     health: bool = False  # quotes health advice (a generated rewrite keeps the doctor line)
     degraded: bool = False  # computed without the vector store (unreachable): never cached
     emergency: bool = False  # someone may be in danger now: the first line is safety.EMERGENCY_LINE
+    choices: list[str] = field(default_factory=list)  # questions to tap (a clarifying reply to a vague one)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -272,6 +273,7 @@ class Answer:
             "latency_ms": round(self.latency_ms, 3),
             "route": self.route,
             "emergency": self.emergency,
+            "choices": list(self.choices),
         }
 
     def to_cache(self) -> dict[str, Any]:

@@ -24,11 +24,20 @@ def citation_line(answer: Answer) -> str:
     return f"出处：{'、'.join(refs)}" if refs else ""
 
 
+def choice_link(question: str, n: int) -> str:
+    """A question to tap in a WeChat text message (the documented weixin://bizmsgmenu link: tapping it sends
+    the question back as the user's message)."""
+    q = re.sub(r"[&<>\"']", "", question)
+    return f'· <a href="weixin://bizmsgmenu?msgmenucontent={q}&msgmenuid={n}">{q}</a>'
+
+
 def phone_text(answer: Answer) -> str:
     """The answer as sent: its characters unchanged (a quote keeps its 《》), only the indentation that a
     phone would show as ragged space removed, then the sources line."""
     text = answer.answer.strip()
     text = re.sub(r"^[ \t]+", "", text, flags=re.MULTILINE)  # no indentation on a phone
+    if answer.choices:
+        text += "\n" + "\n".join(choice_link(c, i) for i, c in enumerate(answer.choices, start=1))
     line = citation_line(answer)
     return f"{text}\n\n{line}" if line else text
 

@@ -92,10 +92,21 @@
       // 120 first, whatever the mode: an emergency never looks like the yellow "cannot answer" note.
       box.appendChild(callButton());
       if (text.startsWith(EMERGENCY_LINE)) text = text.slice(EMERGENCY_LINE.length).replace(/^\s+/, "");
-    } else if (data.mode === "refusal") {
+    } else if (data.mode === "refusal" && !(data.choices && data.choices.length)) {
       box.appendChild(el("div", "note", "暂时无法回答"));
     }
     if (text) box.appendChild(el("div", "text", text));
+    if (data.choices && data.choices.length) {
+      // a clarifying reply to a vague question: each choice asks that question when tapped
+      const row = el("div", "examples choices");
+      data.choices.forEach(function (c) {
+        const b = el("button", "", c);
+        b.type = "button";
+        b.addEventListener("click", function () { ask(c); });
+        row.appendChild(b);
+      });
+      box.appendChild(row);
+    }
     if (data.citations && data.citations.length) {
       const cites = el("div", "cites");
       cites.appendChild(el("div", "meta", "出处（点击展开原文）："));
