@@ -548,7 +548,7 @@ class Bot:
         if literal is not None:  # "全国科普讲解大赛": an item with 全国 and 大赛 is about another contest
             items = [it for it in items if literal in it.body]
         if items:
-            subject = "、".join(c.word for c in concepts)
+            subject = self._subject_phrase(rest, concepts, plan)
             text = compose.attribute_text(plan, subject, asked.label, items[:3], self.index)
             return self._structured(raw, "attribute", text, plan, items[:3])
         ans = self._free(raw, q, r)
@@ -574,6 +574,18 @@ class Bot:
                     return phrase
                 run = []
         return None
+
+    def _subject_phrase(self, rest: str, concepts: list[Concept], plan: PlanDoc) -> str:
+        """What an answer calls the question's subject: the question's own words from its first concept to
+        its last ("应急科普快速响应机制"), not a list of concepts ("应急、机制"); the list only when the
+        concepts sit in different phrases of the question."""
+        words = [c.word for c in concepts]
+        phrase = self._run_with(rest, words[0]) if words else None
+        if phrase is None or not all(w in phrase for w in words):
+            return "、".join(words)
+        first = min(phrase.find(w) for w in words)
+        span = phrase[first : max(phrase.rfind(w) + len(w) for w in words)]
+        return self._longest_written(phrase, span, plan)  # "农村中学科技馆" as the plan writes it
 
     def _named_phrase(self, rest: str, concepts: list[Concept]) -> str | None:
         """The name a question gives its subject when its concepts are at most half of it

@@ -23,7 +23,7 @@ ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("网址", r"官网|网址|网站|网页|公众号|微信号|app|APP|小程序|在线平台叫"),
         (
             "开放时间",
-            r"开放时间|几点(开门|关门|开放)|营业时间|周几开放|哪天开放|"
+            r"(开放|开门|营业)的?时间|几点钟?(开门|关门|开放|开)|营业时间|周几开放|哪天开放|"
             r"(周末|周六|周日|星期.|礼拜.|节假日|过年|晚上|早上)(开门|开放|开着|关门)|开门不|开不开门",
         ),
         ("处罚", r"罚款|罚多少|罚钱|处罚|会被罚|要罚"),
@@ -42,6 +42,12 @@ ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         ("人数", r"(多少|几)(个)?(工作人员|人员|人|家|所|座)(?!民)|一共有多少(家|所|人)"),
         ("主题", r"主题是"),
+        # how often an event comes or is held: the plan names activities, never their frequency
+        (
+            "举办次数",
+            r"(一年|每年|一个月|每月|一季度)(来|办|搞|开|举办|举行|组织)(几|多少)(回|次|趟|场)(?!月经|例假)|"
+            r"多久(办|搞|开|举办|举行|组织)一(回|次|趟|场)",
+        ),
         # whether something has happened by now: the plan sets out 2020's work, it reports no outcome
         (
             "进展或结果",

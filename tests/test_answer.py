@@ -464,3 +464,25 @@ def test_an_answer_never_shows_steps_out_of_context(e5_bot) -> None:
         numbers = [int(m.group(1)) for m in re.finditer(r"^(\d+)\. ", ans.answer, re.M)]
         assert numbers == list(range(1, len(numbers) + 1)), (question, ans.answer)
     assert "（节选原文第" in bot.answer("俺娃拉肚子拉了两天了咋整").answer
+
+
+def test_an_attribute_answer_names_its_subject_as_the_question_does(e5_bot) -> None:
+    """The subject is the question's own phrase as the plan writes it, not a list of its concepts."""
+    head = e5_bot.answer("应急科普快速响应机制的负责人是谁")
+    assert "没有写到应急科普快速响应机制的负责人" in head.answer and [c.item for c in head.citations] == [3]
+    phone = e5_bot.answer("农村中学科技馆的电话是多少")
+    assert "没有写到农村中学科技馆的联系电话" in phone.answer
+    hours = e5_bot.answer("科技馆免费开放的时间是几点")
+    assert (
+        hours.route == "attribute" and "开放时间" in hours.answer and 32 in [c.item for c in hours.citations]
+    )
+    often = e5_bot.answer("科普大篷车一年来几回")
+    assert often.route == "attribute" and "没有写到科普大篷车的举办次数" in often.answer
+
+
+def test_subject_phrase_falls_back_to_the_concepts_when_they_are_apart(e5_bot) -> None:
+    from bot.answerability import Concept
+
+    concepts = [Concept("科技馆", frozenset({"科技馆"})), Concept("大篷车", frozenset({"大篷车"}))]
+    plan = e5_bot.index.default_plan()
+    assert e5_bot._subject_phrase("科技馆开门 大篷车", concepts, plan) == "科技馆、大篷车"
