@@ -140,6 +140,10 @@ GATE_EFFECT = True
 # scores of right and wrong articles overlap at 0.87-0.88 there. Measured with the eval sets in the
 # closing note of issue 15 (2026-12-05).
 GATE_NO_CONCEPTS = True
+# A free question whose only things are words of the plan's own name is not answered by whichever item
+# ranks first (all contain them). Measured 2026-12-06 with /tmp/ana/all.py: see the issue 17 note.
+GATE_PLAN_NAME = True
+PLAN_WORDS = frozenset({"工作", "要点", "工作要点", "文件", "计划"})
 # Routes that answer exactly what they were asked (an item, a count, the document's facts …): an
 # attribute word in them ("第8条是什么时候的工作") is not a question about something the plan lacks.
 EXACT_ROUTES: tuple[str, ...] = ("doc", "item", "count", "unit_count", "unit_alone", "ranking", "unit_total")
@@ -449,8 +453,9 @@ class Bot:
             return self._unit(raw, r, plan)
         if r.kind == "count":
             text = compose.count_text(plan, r.part, r.section.title if r.section else None, q)
-            scoped = r.section is not None or r.part is not None
-            return self._structured(raw, "count", text, plan, self._scope_items(plan, r) if scoped else [])
+            if r.section is None and r.part is None:  # the whole plan: cite the document, not 42 items
+                return Answer(raw, text, "structured", [compose.doc_citation(plan, text)], route="count")
+            return self._structured(raw, "count", text, plan, self._scope_items(plan, r))
         if r.kind == "section":
             items = self._scope_items(plan, r)
             title = r.section.title if r.section else next(p.title for p in plan.parts if p.number == r.part)
@@ -816,6 +821,11 @@ class Bot:
         top = self._addressing(retrieval, concepts, q)
         if top is None:
             return self._uncovered(raw, q, retrieval)
+        if GATE_PLAN_NAME and top.chunk.kind == "plan" and self._names_only_the_plan(concepts):
+            # "科学素质行动跟咱老百姓有啥关系": every item is "about" the plan's own name; none answers this
+            ans = self._refuse(raw, "out_of_scope", compose.PLAN_ITSELF_TEXT)
+            ans.choices = list(compose.PLAN_ITSELF_CHOICES)
+            return ans
         tokens = set(retrieval.query_tokens) | {a for c in concepts for a in c.aliases}
         tokenize = self.kb.tokenizer.known_tokens
         if top.chunk.kind == "plan":
@@ -851,6 +861,18 @@ class Bot:
             ans.passages = self._passages(retrieval)
         ans.health = article[0].health
         return ans
+
+    def _names_only_the_plan(self, concepts: list[Concept]) -> bool:
+        """Whether the question's things (besides who it is about) are only words of a plan's name
+        (全民, 素质, 行动 of 全民科学素质行动): then any item would contain them. 工作 and 要点 say the
+        question is about the plan, not what about it."""
+        headings = "".join(s.title for p in self.index.plans.values() for part in p.parts for s in part.sections)
+        # a group of people the plan has a section for (农民, 青少年) is what the question is about
+        things = [c for c in concepts if (not c.weak or c.covered_by(headings)) and c.word not in PLAN_WORDS]
+        if not things:
+            return False
+        names = "".join(p.title.replace("工作要点", "") for p in self.index.plans.values())
+        return all(c.word in names for c in things)
 
     def _addressing(  # type: ignore[no-untyped-def]
         self, retrieval: Retrieval, concepts: list[Concept], q: str | None = None

@@ -46,6 +46,10 @@ def around(text: str, subject: str, limit: int = 60) -> str:
     return ("…" if start else "") + piece + ("…" if start + len(piece) < len(found) else "")
 
 
+PLAN_ITSELF_TEXT = "工作要点没有专门写到这一点，我不做猜测。它写的是各单位在这一年要做的具体工作，你可以问："
+PLAN_ITSELF_CHOICES = ("工作要点主要讲了什么？", "农民科学素质行动有哪些工作？", "教育部负责哪些工作？")
+
+
 def plan_label(plan: PlanDoc) -> str:
     return f"《{plan.title}》"
 

@@ -486,3 +486,29 @@ def test_subject_phrase_falls_back_to_the_concepts_when_they_are_apart(e5_bot) -
     concepts = [Concept("科技馆", frozenset({"科技馆"})), Concept("大篷车", frozenset({"大篷车"}))]
     plan = e5_bot.index.default_plan()
     assert e5_bot._subject_phrase("科技馆开门 大篷车", concepts, plan) == "科技馆、大篷车"
+
+
+def test_a_question_about_the_plan_itself_is_not_answered_with_any_item(e5_bot) -> None:
+    """Every item contains the plan's own name (科学素质, 行动): a question whose things are only those
+    words is not answered by whichever item ranks first; it is told what it can ask instead."""
+    from bot import compose
+
+    for question in (
+        "科学素质行动跟咱老百姓有啥关系",
+        "全民科学素质行动对普通人有什么好处",
+        "老年人科学素质怎么提高",
+    ):
+        ans = e5_bot.answer(question)
+        assert ans.mode == "refusal" and not ans.citations, (question, ans.answer)
+        assert ans.choices == list(compose.PLAN_ITSELF_CHOICES)
+    # a group the plan has a section for, or a thing besides the name, is still answered from the items
+    farmers = e5_bot.answer("怎么提高农民的科学素质")
+    assert farmers.mode == "extractive" and farmers.citations[0].section == "（二）实施农民科学素质行动"
+    left_behind = e5_bot.answer("今年的工作要点里，对农村留守儿童有些啥关爱安排")
+    assert left_behind.mode == "extractive" and "留守儿童" in left_behind.citations[0].text
+
+
+def test_the_plan_outline_cites_the_plan(e5_bot) -> None:
+    ans = e5_bot.answer("工作要点主要讲了什么？")
+    assert ans.route == "count" and [c.kind for c in ans.citations] == ["plan"]
+    assert ans.citations[0].item is None and "共42条" in ans.citations[0].text
