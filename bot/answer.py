@@ -866,7 +866,9 @@ class Bot:
         """Whether the question's things (besides who it is about) are only words of a plan's name
         (全民, 素质, 行动 of 全民科学素质行动): then any item would contain them. 工作 and 要点 say the
         question is about the plan, not what about it."""
-        headings = "".join(s.title for p in self.index.plans.values() for part in p.parts for s in part.sections)
+        headings = "".join(
+            s.title for p in self.index.plans.values() for part in p.parts for s in part.sections
+        )
         # a group of people the plan has a section for (农民, 青少年) is what the question is about
         things = [c for c in concepts if (not c.weak or c.covered_by(headings)) and c.word not in PLAN_WORDS]
         if not things:
