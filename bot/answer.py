@@ -660,15 +660,17 @@ class Bot:
             names = [u.name for u in r.units]
             both = [it for it in plan.items if all(n in it.units for n in names)]
             label = "、".join(u.public() for u in r.units)
+            lines = []
             if both:
-                blocks.append(f"{label}在{compose.plan_label(plan)}中共同列为负责单位的共{len(both)}条：")
-                blocks += [f"  第{it.number}条：{compose.short(it.body)}" for it in both]
+                lines.append(f"{label}在{compose.plan_label(plan)}中共同列为负责单位的共{len(both)}条：")
+                lines += [f"  第{it.number}条：{compose.short(it.body)}" for it in both]
             else:
-                blocks.append(f"{compose.plan_label(plan)}中没有同时列出{label}的条目。")
+                lines.append(f"{compose.plan_label(plan)}中没有同时列出{label}的条目。")
             members = compose.members_only(list(plan.items))
             if members:
                 refs = "、".join(str(i.number) for i in members)
-                blocks.append(f"另有{len(members)}条由各成员单位共同负责：第{refs}条。")
+                lines.append(f"另有{len(members)}条由各成员单位共同负责：第{refs}条。")
+            blocks.append("\n".join(lines))  # one block: no blank line between the items
             cited = both + members
         else:
             scope = {it.number for it in self._scope_items(plan, r)} if (r.section or r.part) else None

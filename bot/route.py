@@ -21,6 +21,8 @@ COUNT_RE = re.compile(
 )
 # Asking which unit leads (牵头): the first unit an item lists.
 LEAD_RE = re.compile(r"牵头|带头|领头|挑头|打头|主导|主责|主办")
+# "公安局管科普不": a yes/no question about what a unit the plan does not list takes part in.
+ABSENT_DUTY_RE = re.compile(r"管|负责|参与|参加|牵头|承担")
 TOGETHER_RE = re.compile(r"共同|一起|都负责|同时|联合|一块|都参与|都有")
 SECTION_WORD_RE = re.compile(r"部分|板块|章节|小节|一节|大项|行动|工程|那块|这块|那一块|这一块")
 LIST_RE = re.compile(
@@ -174,7 +176,7 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
                 for name in (unit.name, unit.short, unit.full_name, *unit.aliases):
                     if name:
                         rest = rest.replace(name, "")
-            if RESPONSIBILITY_RE.search(rest) or len(strip_punct(rest)) <= 2:
+            if RESPONSIBILITY_RE.search(rest) or ABSENT_DUTY_RE.search(rest) or len(strip_punct(rest)) <= 2:
                 return Route("unit_absent", plan, units=absent)
 
     if RANKING_RE.search(q) and UNIT_WORD_RE.search(q):

@@ -64,7 +64,9 @@ def test_public_answers_use_short_names_and_roles(bot) -> None:
     assert all("共青团中央" in c.units for c in ans.citations if c.units != ["各成员单位"])  # plan's names
 
 
-@pytest.mark.parametrize("question", ["公安部负责哪些工作？", "外交部管啥", "住建部干什么的"])
+@pytest.mark.parametrize(
+    "question", ["公安部负责哪些工作？", "外交部管啥", "住建部干什么的", "公安局管科普不"]
+)
 def test_a_unit_the_plan_does_not_name(bot, question: str) -> None:
     ans = bot.answer(question)
     assert ans.mode == "refusal" and ans.route == "unit_absent" and not ans.citations
@@ -123,3 +125,12 @@ def test_exports_carry_roles_freeze_the_header_and_size_columns(client) -> None:
 
 def test_text_width_counts_chinese_twice() -> None:
     assert export.text_width("条目") == 4 and export.text_width("32") == 2 and export.text_width("") == 0
+
+
+def test_units_asked_together_are_one_block_without_blank_lines(bot) -> None:
+    ans = bot.answer("卫健委跟教育部一起负责哪几条")
+    both = sorted(n for n, us in UNITS.items() if "卫生健康委" in us and "教育部" in us)
+    assert ans.answer.startswith(
+        f"卫健委、教育部在《2020年全民科学素质行动工作要点》中共同列为负责单位的共{len(both)}条"
+    )
+    assert "\n\n" not in ans.answer
