@@ -30,6 +30,7 @@ from bot.insights.salt import insights_salt
 from bot.kb.embedders import Embedder, make_embedder
 from bot.metrics import Metrics
 from bot.shared import SharedState, build_shared
+from bot.staff.accounts import StaffAccounts
 from bot.wechat.dialog import Dialog, LLMEnricher, MenuConfig
 from bot.wechat.kf import CustomerService, KepuWeChatClient
 from bot.wechat.protocol import Envelope
@@ -203,13 +204,16 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.shared = build_shared(settings)
     app.state.limiter = app.state.shared.api_limiter
+    # staff accounts (kepu staff add …) live in the insights database; the dashboard is open to them and
+    # to the admin token, the re-ingest API to the token only
+    app.state.staff = StaffAccounts(settings.insights_url)
 
     app.include_router(api.router)
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(dashboard.router)
     if settings.admin_token:
         app.include_router(admin.router)
-        app.include_router(dashboard.router)
     if settings.wechat_token:
         app.state.wechat_envelope = Envelope(settings)
         app.state.wechat_once = app.state.shared.once

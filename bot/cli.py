@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import KepuError
+from bot.errors import KepuError, StaffError
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -24,6 +24,7 @@ EXAMPLES = {
     "serve": "示例：kepu serve                      # http://127.0.0.1:8000\n      kepu serve --host 0.0.0.0 --port 8080",
     "wechat": '示例：kepu wechat simulate "被狗咬了怎么办"\n      kepu wechat simulate --aes --url https://example.gov.cn/wechat "第32条由哪个单位负责？"\n      kepu wechat menu',
     "insights": "示例：kepu insights report --since 2026-11-01\n      kepu insights purge --before 2025-12-01",
+    "staff": "示例：echo '一个足够长的密码' | kepu staff add 张三 --role editor --password-stdin\n      kepu staff add 李四 --role reviewer   # 交互输入密码\n      kepu staff disable 张三\n      kepu staff list",
     "eval": "示例：kepu eval eval/questions_plan.yaml eval/questions_science.yaml\n      kepu eval --sweep eval/*.yaml   # 测量融合权重",
 }
 
@@ -105,6 +106,25 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     pur.add_argument("--before", type=_date_arg, required=True, help="删除这一天之前的记录（YYYY-MM-DD）")
+
+    st = add("staff", "工作人员账号：新增、停用、重设密码、列出（编辑、审核人、管理员）")
+    st_sub = st.add_subparsers(dest="staff_command", required=True, metavar="子命令")
+    st_add = st_sub.add_parser(
+        "add", help="新增账号", epilog=EXAMPLES["staff"], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    st_add.add_argument("name", help="账号名（2—64 个汉字、字母、数字或 . _ -）")
+    st_add.add_argument(
+        "--role",
+        required=True,  # checked by StaffAccounts.add, whose error is in Chinese
+        help="角色：editor 编辑、reviewer 审核人、admin 管理员",
+    )
+    st_add.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（第一行）")
+    st_dis = st_sub.add_parser("disable", help="停用账号（立即失效，记录保留）")
+    st_dis.add_argument("name", help="账号名")
+    st_reset = st_sub.add_parser("reset", help="重设密码（停用的账号同时恢复）")
+    st_reset.add_argument("name", help="账号名")
+    st_reset.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（第一行）")
+    st_sub.add_parser("list", help="列出账号")
 
     ev = add("eval", "用问题集给问答打分")
     ev.add_argument(
@@ -462,7 +482,47 @@ def cmd_insights(args: argparse.Namespace) -> int:
         return 2
 
 
+def _password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再输入一次：") != first:
+        raise StaffError("两次输入的密码不一致")
+    return first
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.staff.accounts import ROLE_LABELS, StaffAccounts
+    from bot.startup import load_settings
+
+    settings = load_settings()
+    try:
+        accounts = StaffAccounts(settings.insights_url)
+        if args.staff_command == "add":
+            staff = accounts.add(args.name, args.role, _password(args.password_stdin))
+            print(f"已新增账号“{staff.name}”，角色：{ROLE_LABELS[staff.role]}。")
+        elif args.staff_command == "disable":
+            accounts.disable(args.name)
+            print(f"已停用账号“{args.name}”，它的登录立即失效。")
+        elif args.staff_command == "reset":
+            accounts.reset(args.name, _password(args.password_stdin))
+            print(f"已重设账号“{args.name}”的密码。")
+        else:
+            for u in accounts.users():
+                state = "已停用" if u.disabled else "正常"
+                print(f"{u.name}\t{ROLE_LABELS.get(u.role, u.role)}\t{state}")
+        return 0
+    except SQLAlchemyError as exc:
+        print(f"无法访问账号数据库：{str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+
+
 COMMANDS = {
+    "staff": cmd_staff,
     "insights": cmd_insights,
     "wechat": cmd_wechat,
     "serve": cmd_serve,

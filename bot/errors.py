@@ -36,3 +36,8 @@ class EmbedderUnavailableError(UpstreamError):
     """The embeddings endpoint cannot embed a question right now: it timed out, refused the connection
     or answered with an error, or its circuit is open after a recent failure. Like a Chroma outage,
     dense search is skipped and answers degrade to what the words of the question settle."""
+
+
+class StaffError(KepuError):
+    """A staff account request that cannot be carried out: the message names the account or value and
+    what would be valid."""

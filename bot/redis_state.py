@@ -127,21 +127,27 @@ class RedisSessionStore:
         self._ttl = ttl_s
         self._local = MemorySessionStore(ttl_s)
 
-    def create(self) -> str:
+    def create(self, who: str = "") -> str:
         sid = secrets.token_urlsafe(32)
         try:
-            self._link.run(lambda r: r.set(f"{PREFIX}session:{sid}", "1", ex=self._ttl))
+            self._link.run(lambda r: r.set(f"{PREFIX}session:{sid}", who, ex=self._ttl))
         except RedisDown:
-            return self._local.create()
+            return self._local.create(who)
         return sid
 
-    def valid(self, sid: str) -> bool:
+    def who(self, sid: str) -> str | None:
         if not sid:
-            return False
+            return None
         try:
-            return bool(self._link.run(lambda r: r.exists(f"{PREFIX}session:{sid}")))
+            value = self._link.run(lambda r: r.get(f"{PREFIX}session:{sid}"))
         except RedisDown:
-            return self._local.valid(sid)
+            return self._local.who(sid)
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    def valid(self, sid: str) -> bool:
+        return self.who(sid) is not None
 
     def drop(self, sid: str) -> None:
         self._local.drop(sid)

@@ -83,9 +83,12 @@ class MemoryNonceStore:
 
 
 class SessionStore(Protocol):
-    """Staff sessions: random ids that expire on the server (the cookie holds nothing else)."""
+    """Staff sessions: random ids that expire on the server (the cookie holds nothing else). Each holds
+    who logged in: a staff account's name, or staff_auth.TOKEN_PRINCIPAL for the admin token."""
 
-    def create(self) -> str: ...
+    def create(self, who: str = "") -> str: ...
+
+    def who(self, sid: str) -> str | None: ...
 
     def valid(self, sid: str) -> bool: ...
 
@@ -94,15 +97,18 @@ class SessionStore(Protocol):
 
 class MemorySessionStore:
     def __init__(self, ttl_s: float, max_sessions: int = 10_000) -> None:
-        self._ids: TTLCache[str, bool] = TTLCache(maxsize=max_sessions, ttl=ttl_s)
+        self._ids: TTLCache[str, str] = TTLCache(maxsize=max_sessions, ttl=ttl_s)
 
-    def create(self) -> str:
+    def create(self, who: str = "") -> str:
         sid = secrets.token_urlsafe(32)
-        self._ids[sid] = True
+        self._ids[sid] = who
         return sid
 
+    def who(self, sid: str) -> str | None:
+        return self._ids.get(sid) if sid else None
+
     def valid(self, sid: str) -> bool:
-        return bool(sid) and self._ids.get(sid, False)
+        return self.who(sid) is not None
 
     def drop(self, sid: str) -> None:
         self._ids.pop(sid, None)

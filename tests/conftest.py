@@ -193,3 +193,23 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
 
     with started(RedisServer(tmp_path_factory.mktemp("redis-server"))) as server:
         yield server
+
+
+CSRF_FIELD_RE = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+
+
+def csrf_from(page_html: str) -> str:
+    """The CSRF token of a server-rendered /admin form."""
+    m = CSRF_FIELD_RE.search(page_html)
+    assert m is not None, "no CSRF field in the page"
+    return m.group(1)
+
+
+def admin_login(client, data: dict[str, str], **kwargs):  # type: ignore[no-untyped-def]
+    """POST /admin/login as the form does: the login page first (its pre-login cookie and CSRF token)."""
+    token = csrf_from(client.get("/admin").text)
+    return client.post("/admin/login", data={**data, "csrf": token}, **kwargs)
+
+
+def admin_logout(client):  # type: ignore[no-untyped-def]
+    return client.post("/admin/logout", data={"csrf": csrf_from(client.get("/admin").text)})

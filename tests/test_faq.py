@@ -22,6 +22,7 @@ from bot.safety import DOCTOR_LINE, EMERGENCY_LINE
 from bot.startup import load_bot
 from ingest.faq import load_faq
 from ingest.pipeline import ingest
+from tests.conftest import admin_login
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 TODAY = dt.date(2026, 12, 5)
@@ -289,7 +290,7 @@ def test_the_dashboard_lists_what_is_due(faq_settings: Settings, e5_embedder: Em
     token = "due-dashboard-token-0123456789"
     app = create_app(faq_settings.model_copy(update={"admin_token": token}), e5_embedder)
     with TestClient(app) as c:
-        page = c.post("/admin/login", data={"token": token}, follow_redirects=True).text
+        page = admin_login(c, {"token": token}, follow_redirects=True).text
     section = page[page.index('id="due"') : page.index("</table>", page.index('id="due"'))]
     assert "30 天内需要复审或到期的材料" in section
     assert "2026-12-06" in section and "到期" in section and "标准问答" in section

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.config import Settings
 from bot.text import item_refs, normalize
 from bot.wechat.simulate import message_xml, sign, text_fields
-from tests.conftest import use_fake_embedder
+from tests.conftest import admin_login, admin_logout, csrf_from, use_fake_embedder
 from tests.http_server import serve
 
 pytestmark = pytest.mark.integration
@@ -209,10 +209,11 @@ def test_guessing_the_admin_token_is_throttled_per_address(guarded) -> None:
     """150–220 guesses a second were possible: after KEPU_ADMIN_FAIL_RATE failures from an address,
     every attempt from it, right or wrong, is a 429 in Chinese with Retry-After."""
     with httpx.Client(base_url=guarded, timeout=30) as c:
+        csrf = csrf_from(c.get("/admin").text)  # the login form, before the address is throttled
         for i in range(5):
             r = c.post("/api/admin/ingest", headers={"Authorization": f"Bearer wrong-{i}"})
             assert r.status_code == 401, i
-        r = c.post("/admin/login", data={"token": "wrong-again"})
+        r = c.post("/admin/login", data={"token": "wrong-again", "csrf": csrf})
         assert r.status_code == 429 and "错误次数过多" in _chinese(r) and int(r.headers["Retry-After"]) >= 1
         right = c.get("/admin", headers={"Authorization": f"Bearer {ADMIN}"})
         assert right.status_code == 429  # the right token too, until the window passes
@@ -226,15 +227,15 @@ def test_the_admin_cookie_is_a_server_side_session_that_ends_at_logout(guarded) 
     with httpx.Client(base_url=guarded, timeout=30) as c:
         forged = hashlib.sha256(("kepu-admin:" + ADMIN).encode()).hexdigest()
         assert "kpi-total" not in c.get("/admin", cookies={"kepu_admin": forged}).text
-        c.post("/admin/login", data={"token": ADMIN})
+        admin_login(c, {"token": ADMIN})
         first = c.cookies["kepu_admin"]
         assert first != forged and len(first) >= 40
         assert "kpi-total" in c.get("/admin").text
-        c.post("/admin/login", data={"token": ADMIN})
+        admin_login(c, {"token": ADMIN})
         assert c.cookies["kepu_admin"] != first  # rotated at login
         assert "kpi-total" not in c.get("/admin", cookies={"kepu_admin": first}).text
         kept = c.cookies["kepu_admin"]
-        c.post("/admin/logout")
+        admin_logout(c)
         assert "kpi-total" not in c.get("/admin", cookies={"kepu_admin": kept}).text
 
 

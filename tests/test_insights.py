@@ -19,6 +19,7 @@ from bot.app import create_app
 from bot.insights.report import load
 from bot.wechat.dialog import SLOW
 from bot.wechat.simulate import outgoing, read_reply, text_fields
+from tests.conftest import admin_login
 from tests.http_server import free_port, serve_app
 
 pytestmark = pytest.mark.integration
@@ -119,8 +120,8 @@ def test_dashboard_and_csv(app_sqlite) -> None:
     with httpx.Client(base_url=url) as c:
         login = c.get("/admin")
         assert "管理员令牌" in login.text and "kpi-total" not in login.text
-        assert "令牌不正确" in c.post("/admin/login", data={"token": "wrong"}).text
-        r = c.post("/admin/login", data={"token": ADMIN}, follow_redirects=True)
+        assert "令牌不正确" in admin_login(c, {"token": "wrong"}).text
+        r = admin_login(c, {"token": ADMIN}, follow_redirects=True)
         assert '<b id="kpi-total">6</b>' in r.text
         for title in (
             "每天的提问量",

@@ -179,6 +179,7 @@ def test_feedback_and_dashboard(browser, ingested, kb_settings, embedder, tmp_pa
         page.wait_for_selector(".thanks")
         app.state.recorder.flush()
         page.goto(url + "/admin")
+        page.click("text=使用管理员令牌登录")  # the token field is folded under the account login
         page.fill("#token", token)
         page.click("button[type=submit]")
         page.wait_for_selector("#kpi-total")

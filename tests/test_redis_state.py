@@ -257,6 +257,8 @@ def test_a_session_is_valid_until_dropped_and_ids_are_random(kind, link) -> None
     assert store.valid(a) and store.valid(b) and not store.valid("") and not store.valid("forged")
     store.drop(a)
     assert not store.valid(a) and store.valid(b)
+    named = store.create("编辑甲")  # a staff account's session holds its name, shared by every replica
+    assert store.who(named) == "编辑甲" and store.who(b) == "" and store.who("forged") is None
 
 
 def test_a_failed_attempt_limit_can_be_checked_without_counting(kind, link) -> None:

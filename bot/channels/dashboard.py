@@ -9,11 +9,14 @@ from html import escape
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels import staff_auth
 from bot.channels.deps import get_bot
+from bot.errors import StaffError
 from bot.insights.report import Table, load, tables
 from bot.sources import DUE_WITHIN_DAYS, KIND_LABELS, due_report
+from bot.staff.accounts import ROLE_LABELS, Staff
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -22,8 +25,9 @@ def _authorised(request: Request) -> bool:
     return staff_auth.authorised(request)
 
 
-def _page(title: str, body: str) -> HTMLResponse:
-    return HTMLResponse(
+def _page(title: str, body: str, cookies: Response | None = None) -> HTMLResponse:
+    """A server-rendered page; ``cookies``: a response whose Set-Cookie headers it carries over."""
+    page = HTMLResponse(
         f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>
 <link rel="stylesheet" href="/static/style.css"><style>
@@ -34,6 +38,11 @@ table.data {{ font-size: .85rem; margin: .4rem 0 1rem; }} table.data td, table.d
 </style></head><body><header><h1>{escape(title)}</h1><nav><a href="/">问答页面</a> · <a href="/units">单位分工</a></nav></header>
 <main>{body}</main></body></html>"""
     )
+    if cookies is not None:
+        for key, value in cookies.raw_headers:
+            if key.lower() == b"set-cookie":
+                page.raw_headers.append((key, value))
+    return page
 
 
 def _bars(labels: list[str], values: list[int], width: int = 420) -> str:
@@ -77,18 +86,53 @@ def _since(days: int | None) -> dt.date | None:
     return dt.date.today() - dt.timedelta(days=days) if days else None
 
 
+def _login_page(request: Request, message: str = "") -> HTMLResponse:
+    """The login form: a staff account's name and password, or the admin token; with its CSRF token."""
+    carrier = Response()  # carries the pre-login cookie the CSRF token is bound to
+    csrf = staff_auth.csrf_token(request, carrier)
+    note = f'<p class="error">{escape(message)}</p>' if message else ""
+    body = (
+        f'{note}<form method="post" action="/admin/login" class="panel" id="login-form">'
+        f'<input type="hidden" name="csrf" value="{csrf}">'
+        '<label for="username">账号</label><input id="username" name="username" autocomplete="username">'
+        '<label for="password">密码</label>'
+        '<input id="password" name="password" type="password" autocomplete="current-password">'
+        "<details><summary>使用管理员令牌登录</summary>"
+        '<label for="token">管理员令牌</label><input id="token" name="token" type="password" autocomplete="off">'
+        "</details>"
+        '<p><button type="submit">登录</button></p></form>'
+    )
+    return _page("管理后台登录", body, cookies=carrier)
+
+
+def _who(request: Request, staff: Staff) -> str:
+    """Who is logged in, and the logout form (with its CSRF token)."""
+    links = ' · <a href="/admin/staff">账号与操作记录</a>' if staff.can("admin") else ""
+    return (
+        f'<p id="whoami">当前登录：{escape(staff.name)}（{ROLE_LABELS.get(staff.role, staff.role)}）{links}</p>'
+        '<form method="post" action="/admin/logout">'
+        f'<input type="hidden" name="csrf" value="{staff_auth.csrf_token(request)}">'
+        '<button type="submit" class="secondary">退出登录</button></form>'
+    )
+
+
 @router.get("", response_class=HTMLResponse)
 async def dashboard(
     request: Request, days: int | None = Query(30, ge=0, le=MAX_DAYS, description="最近多少天，0 为全部")
 ) -> HTMLResponse:
-    if not _authorised(request):
-        return _page(
-            "管理后台登录",
-            '<form method="post" action="/admin/login" class="panel"><label for="token">管理员令牌</label>'
-            '<input id="token" name="token" type="password" autocomplete="current-password" required>'
-            '<p><button type="submit">登录</button></p></form>',
+    staff = staff_auth.current_staff(request)
+    if staff is None:
+        return _login_page(request)
+    try:
+        rows = await run_in_threadpool(load, request.app.state.settings.insights_url, _since(days))
+    except SQLAlchemyError as exc:
+        page = _page(
+            "科普问答助手 · 数据看板",
+            _who(request, staff)
+            + f"<p>提问记录数据库暂时无法访问：{escape(str(exc).splitlines()[0][:200])}</p>",
         )
-    rows = await run_in_threadpool(load, request.app.state.settings.insights_url, _since(days))
+        page.status_code = 503
+        return page
     ts = {t.name: t for t in tables(rows)}
     answered = sum(1 for r in rows if not r.refused)
     rated = [r.feedback for r in rows if r.feedback]
@@ -108,7 +152,7 @@ async def dashboard(
     scope = f"最近 {days} 天" if days else "全部记录"
     links = (
         '<p>范围：<a href="/admin?days=7">7 天</a> · <a href="/admin?days=30">30 天</a> · <a href="/admin?days=0">全部</a></p>'
-        '<form method="post" action="/admin/logout"><button type="submit" class="secondary">退出登录</button></form>'
+        + _who(request, staff)
     )
     body = f"<p>{scope}</p>{links}{kpi}{charts}{_due(request)}" + "".join(_table(t) for t in ts.values())
     return _page("科普问答助手 · 数据看板", body)
@@ -135,18 +179,91 @@ def _due(request: Request) -> str:
 
 
 @router.post("/login")
-def login(request: Request, token: str = Form(...)) -> Response:
+def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    token: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    if not staff_auth.csrf_ok(request, csrf):
+        return _login_page(request, "页面已过期或来源不明，请重新登录。")
     resp: Response = RedirectResponse("/admin", status_code=303)
-    if not staff_auth.log_in(request, token, resp):
-        return _page("管理后台登录", '<p>令牌不正确。</p><p><a href="/admin">重新登录</a></p>')
+    if token.strip():
+        if not staff_auth.log_in(request, token, resp):
+            return _login_page(request, "令牌不正确。")
+        return resp
+    if not username.strip() or not password:
+        return _login_page(request, "请填写账号和密码（或展开“使用管理员令牌登录”）。")
+    try:
+        if staff_auth.log_in_staff(request, username, password, resp) is None:
+            return _login_page(request, "账号或密码不正确，或账号已停用。")
+    except StaffError as exc:
+        page = _login_page(request, f"{exc}。请稍后再试，或使用管理员令牌登录。")
+        page.status_code = 503
+        return page
     return resp
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    if not staff_auth.csrf_ok(request, csrf):
+        raise HTTPException(403, "退出登录的请求缺少有效的表单令牌，请从管理后台页面退出")
     resp = RedirectResponse("/admin", status_code=303)
     staff_auth.log_out(request, resp)
     return resp
+
+
+ACTION_LABELS = {
+    "staff_add": "新增账号",
+    "staff_disable": "停用账号",
+    "staff_reset": "重设密码",
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出登录",
+}
+
+
+@router.get("/staff", response_class=HTMLResponse)
+async def staff_page(request: Request) -> HTMLResponse:
+    """Accounts and the audit log: admins only."""
+    staff = staff_auth.current_staff(request)
+    if staff is None:
+        return _login_page(request)
+    if not staff.can("admin"):
+        page = _page(
+            "需要管理员角色",
+            f"<p>账号“{escape(staff.name)}”的角色是{ROLE_LABELS[staff.role]}，这个页面只对管理员开放。</p>",
+        )
+        page.status_code = 403
+        return page
+    accounts = staff_auth.accounts(request)
+    try:
+        users, log = await run_in_threadpool(lambda: (accounts.users(), accounts.audit_log()))
+    except StaffError as exc:
+        page = _page("账号与操作记录", f"<p>{escape(str(exc))}</p>")
+        page.status_code = 503
+        return page
+    rows = "".join(
+        f"<tr><td>{escape(u.name)}</td><td>{ROLE_LABELS.get(u.role, u.role)}</td>"
+        f"<td>{'已停用' if u.disabled else '正常'}</td><td>{u.created_at:%Y-%m-%d %H:%M}</td></tr>"
+        for u in users
+    )
+    entries = "".join(
+        f"<tr><td>{e.at:%Y-%m-%d %H:%M:%S}</td><td>{escape(e.actor)}</td>"
+        f"<td>{ACTION_LABELS.get(e.action, escape(e.action))}</td><td>{escape(e.target)}</td><td>{escape(e.detail)}</td></tr>"
+        for e in log
+    )
+    body = (
+        _who(request, staff)
+        + "<h2>账号</h2><p>用命令 <code>kepu staff add 名字 --role editor|reviewer|admin --password-stdin</code> 新增，"
+        "<code>kepu staff disable</code> 停用，<code>kepu staff reset</code> 重设密码。</p>"
+        '<div class="table-wrap"><table class="data" id="staff-table"><thead><tr><th>账号</th><th>角色</th><th>状态</th><th>创建时间（UTC）</th></tr></thead>'
+        f"<tbody>{rows or '<tr><td>（还没有账号）</td></tr>'}</tbody></table></div>"
+        '<h2>操作记录</h2><div class="table-wrap"><table class="data" id="audit-table"><thead><tr><th>时间（UTC）</th><th>谁</th><th>做了什么</th><th>对象</th><th>说明</th></tr></thead>'
+        f"<tbody>{entries or '<tr><td>（暂无）</td></tr>'}</tbody></table></div>"
+    )
+    return _page("账号与操作记录", body)
 
 
 @router.get("/export/{name}.csv")

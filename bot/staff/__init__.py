@@ -1,0 +1,1 @@
+"""Named staff accounts with roles, and the audit log of what they change."""
