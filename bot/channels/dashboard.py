@@ -11,9 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.answer import Bot
 from bot.channels import staff_auth
 from bot.channels.deps import get_bot
-from bot.errors import StaffError
+from bot.errors import KepuError, StaffError
+from bot.insights.clusters import cluster_gaps
+from bot.insights.models import Asked
 from bot.insights.report import Table, load, tables
 from bot.sources import DUE_WITHIN_DAYS, KIND_LABELS, due_report
 from bot.staff.accounts import ROLE_LABELS, Staff
@@ -154,8 +157,60 @@ async def dashboard(
         '<p>范围：<a href="/admin?days=7">7 天</a> · <a href="/admin?days=30">30 天</a> · <a href="/admin?days=0">全部</a></p>'
         + _who(request, staff)
     )
-    body = f"<p>{scope}</p>{links}{kpi}{charts}{_due(request)}" + "".join(_table(t) for t in ts.values())
+    clusters = await run_in_threadpool(_gap_clusters, request, rows)
+    body = f"<p>{scope}</p>{links}{kpi}{charts}{clusters}{_due(request)}" + "".join(
+        _table(t) for t in ts.values()
+    )
     return _page("科普问答助手 · 数据看板", body)
+
+
+GAP_CLUSTERS_SHOWN = 20
+
+
+def _nearest(bot: Bot, question: str) -> tuple[str, str]:
+    """The closest material retrieval finds (title and e5 cosine), and the question's words the library
+    never uses (then the fix is new material; otherwise maybe a similar question or a synonym)."""
+    q = bot.people(question)
+    hits = bot.retriever.search(q, 3).hits
+    near = "—"
+    if hits:
+        c = hits[0].chunk
+        title = f"工作要点第{c.item}条" if c.kind == "plan" and c.item is not None else f"《{c.title}》"
+        score = f"（相似度 {hits[0].dense_score:.2f}）" if hits[0].dense_score is not None else ""
+        near = title + score
+    unknown = [c.word for c in bot.concepts(q) if not c.weak and not any(bot.known(a) for a in c.aliases)]
+    if unknown:
+        hint = f"知识库没有讲到：{'、'.join(unknown)}——需要新材料"
+    else:
+        hint = "问题里的词知识库都用过——先看最相近的材料，可能补充相似问法或同义词即可"
+    return near, hint
+
+
+def _gap_clusters(request: Request, rows: list[Asked]) -> str:
+    """The unanswered and 👎 questions grouped by meaning, with the nearest material and a hint."""
+    title = '<h2 id="gap-clusters">没能回答或评价不好的问题（按意思归类）</h2>'
+    bot = get_bot(request)
+    try:
+        groups = cluster_gaps(rows, bot.retriever.embedder.embed_query)[:GAP_CLUSTERS_SHOWN]
+        described = [(g, *_nearest(bot, g.typical)) for g in groups]
+    except KepuError as exc:  # a configured embedding service is down
+        return f"{title}<p>暂时无法归类：{escape(str(exc))}</p>"
+    if not described:
+        return f"{title}<p>（暂无）</p>"
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("典型问法", "次数", "未能回答", "差评", "首次", "最近", "最相近的材料", "建议", "其他问法")
+    )
+    body = "".join(
+        f"<tr><td>{escape(g.typical)}</td><td>{g.count}</td><td>{g.refused}</td><td>{g.disliked}</td>"
+        f"<td>{g.first:%m-%d %H:%M}</td><td>{g.last:%m-%d %H:%M}</td><td>{escape(near)}</td>"
+        f"<td>{escape(hint)}</td><td>{escape('；'.join(q for q in g.questions if q != g.typical)[:200])}</td></tr>"
+        for g, near, hint in described
+    )
+    return (
+        f'{title}<div class="table-wrap"><table class="data" id="gap-cluster-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def _due(request: Request) -> str:
