@@ -22,7 +22,11 @@ T0 = dt.datetime(2026, 12, 1, 8, 0)
 
 
 def _row(
-    question: str, minutes: int = 0, refused: bool = True, feedback: int | None = None, start: dt.datetime = T0
+    question: str,
+    minutes: int = 0,
+    refused: bool = True,
+    feedback: int | None = None,
+    start: dt.datetime = T0,
 ) -> Asked:
     return Asked(
         answer_id=f"{question}-{minutes}",
