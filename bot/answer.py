@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import re
@@ -27,7 +28,7 @@ from bot.errors import EmbedderUnavailableError, UpstreamError
 from bot.faq import FaqMatch, FaqMatcher
 from bot.kb.base import KnowledgeBase
 from bot.kb.embedders import Embedder
-from bot.kb.types import ALL_MEMBERS, Answer, Chunk, Citation, PlanDoc, PlanItem
+from bot.kb.types import ALL_MEMBERS, Answer, Chunk, Citation, FaqPair, PlanDoc, PlanItem
 from bot.language import Lexicon
 from bot.llm import CITE_RE as CITE_MARK_RE
 from bot.llm import Checked, Generator
@@ -261,6 +262,14 @@ class Bot:
     @property
     def index(self):  # type: ignore[no-untyped-def]
         return self.kb.plan_index
+
+    def trial(self, extra_pairs: list[FaqPair]) -> Bot:
+        """This bot as it would answer with ``extra_pairs`` published (试一试 on a draft): a shallow copy
+        with its own pair matcher and no answer cache; the serving bot is not changed."""
+        other = copy.copy(self)
+        other.answers = None
+        other.faq = self.faq.with_pairs([*self.faq.pairs, *extra_pairs])
+        return other
 
     def answer(self, question: str, context: AskContext | None = None) -> Answer:
         started = time.perf_counter()

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.channels import admin, api, dashboard, health, openapi_doc, pages, server_errors, wechat
+from bot.channels import admin, api, dashboard, editor, health, openapi_doc, pages, server_errors, wechat
 from bot.channels.admission import Admission, Overloaded
 from bot.channels.body_limit import BodyLimitMiddleware
 from bot.channels.deps import RateLimited
@@ -212,6 +212,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(dashboard.router)
+    app.include_router(editor.router)
     if settings.admin_token:
         app.include_router(admin.router)
     if settings.wechat_token:

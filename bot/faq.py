@@ -145,6 +145,19 @@ class FaqMatcher:
         self._exact = {plain(t): i for i, t, neg in self._rows if not neg}
         self._negative_exact = {plain(t) for _, t, neg in self._rows if neg}
 
+    def with_pairs(self, pairs: list[FaqPair]) -> FaqMatcher:
+        """The same matcher over other pairs (a draft added, for 试一试)."""
+        return FaqMatcher(
+            pairs,
+            self._embedder,
+            self._cache_path,
+            self._query_vector,
+            self._addresses,
+            self._attribute,
+            self._units_named,
+            self.today,
+        )
+
     @cached_property
     def _vectors(self) -> np.ndarray:
         vectors, _ = question_vectors(self._embedder, self._cache_path, [t for _, t, _ in self._rows])

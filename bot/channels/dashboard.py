@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from html import escape
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -13,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.answer import Bot
 from bot.channels import staff_auth
+from bot.channels.admin_html import admin_page
 from bot.channels.deps import get_bot
 from bot.errors import KepuError, StaffError
 from bot.insights.clusters import cluster_gaps
@@ -26,26 +28,6 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 
 def _authorised(request: Request) -> bool:
     return staff_auth.authorised(request)
-
-
-def _page(title: str, body: str, cookies: Response | None = None) -> HTMLResponse:
-    """A server-rendered page; ``cookies``: a response whose Set-Cookie headers it carries over."""
-    page = HTMLResponse(
-        f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>
-<link rel="stylesheet" href="/static/style.css"><style>
-.chart text {{ font-size: 12px; fill: #1a1a1a; }} .chart rect {{ fill: #0b5cad; }}
-table.data {{ font-size: .85rem; margin: .4rem 0 1rem; }} table.data td, table.data th {{ white-space: normal; text-align: left; }}
-.kpi {{ display: flex; gap: 1rem; flex-wrap: wrap; }} .kpi div {{ background: var(--soft); padding: .6rem 1rem; border-radius: .4rem; }}
-.kpi b {{ display: block; font-size: 1.4rem; }}
-</style></head><body><header><h1>{escape(title)}</h1><nav><a href="/">问答页面</a> · <a href="/units">单位分工</a></nav></header>
-<main>{body}</main></body></html>"""
-    )
-    if cookies is not None:
-        for key, value in cookies.raw_headers:
-            if key.lower() == b"set-cookie":
-                page.raw_headers.append((key, value))
-    return page
 
 
 def _bars(labels: list[str], values: list[int], width: int = 420) -> str:
@@ -89,7 +71,7 @@ def _since(days: int | None) -> dt.date | None:
     return dt.date.today() - dt.timedelta(days=days) if days else None
 
 
-def _login_page(request: Request, message: str = "") -> HTMLResponse:
+def _loginadmin_page(request: Request, message: str = "") -> HTMLResponse:
     """The login form: a staff account's name and password, or the admin token; with its CSRF token."""
     carrier = Response()  # carries the pre-login cookie the CSRF token is bound to
     csrf = staff_auth.csrf_token(request, carrier)
@@ -105,7 +87,7 @@ def _login_page(request: Request, message: str = "") -> HTMLResponse:
         "</details>"
         '<p><button type="submit">登录</button></p></form>'
     )
-    return _page("管理后台登录", body, cookies=carrier)
+    return admin_page("管理后台登录", body, cookies=carrier)
 
 
 def _who(request: Request, staff: Staff) -> str:
@@ -125,11 +107,11 @@ async def dashboard(
 ) -> HTMLResponse:
     staff = staff_auth.current_staff(request)
     if staff is None:
-        return _login_page(request)
+        return _loginadmin_page(request)
     try:
         rows = await run_in_threadpool(load, request.app.state.settings.insights_url, _since(days))
     except SQLAlchemyError as exc:
-        page = _page(
+        page = admin_page(
             "科普问答助手 · 数据看板",
             _who(request, staff)
             + f"<p>提问记录数据库暂时无法访问：{escape(str(exc).splitlines()[0][:200])}</p>",
@@ -161,7 +143,7 @@ async def dashboard(
     body = f"<p>{scope}</p>{links}{kpi}{charts}{clusters}{_due(request)}" + "".join(
         _table(t) for t in ts.values()
     )
-    return _page("科普问答助手 · 数据看板", body)
+    return admin_page("科普问答助手 · 数据看板", body)
 
 
 GAP_CLUSTERS_SHOWN = 20
@@ -202,7 +184,8 @@ def _gap_clusters(request: Request, rows: list[Asked]) -> str:
         for h in ("典型问法", "次数", "未能回答", "差评", "首次", "最近", "最相近的材料", "建议", "其他问法")
     )
     body = "".join(
-        f"<tr><td>{escape(g.typical)}</td><td>{g.count}</td><td>{g.refused}</td><td>{g.disliked}</td>"
+        f'<tr><td>{escape(g.typical)}<br><a href="/admin/drafts?q={quote(g.typical)}">写成问答对</a></td>'
+        f"<td>{g.count}</td><td>{g.refused}</td><td>{g.disliked}</td>"
         f"<td>{g.first:%m-%d %H:%M}</td><td>{g.last:%m-%d %H:%M}</td><td>{escape(near)}</td>"
         f"<td>{escape(hint)}</td><td>{escape('；'.join(q for q in g.questions if q != g.typical)[:200])}</td></tr>"
         for g, near, hint in described
@@ -242,19 +225,19 @@ def login(
     csrf: str = Form(""),
 ) -> Response:
     if not staff_auth.csrf_ok(request, csrf):
-        return _login_page(request, "页面已过期或来源不明，请重新登录。")
+        return _loginadmin_page(request, "页面已过期或来源不明，请重新登录。")
     resp: Response = RedirectResponse("/admin", status_code=303)
     if token.strip():
         if not staff_auth.log_in(request, token, resp):
-            return _login_page(request, "令牌不正确。")
+            return _loginadmin_page(request, "令牌不正确。")
         return resp
     if not username.strip() or not password:
-        return _login_page(request, "请填写账号和密码（或展开“使用管理员令牌登录”）。")
+        return _loginadmin_page(request, "请填写账号和密码（或展开“使用管理员令牌登录”）。")
     try:
         if staff_auth.log_in_staff(request, username, password, resp) is None:
-            return _login_page(request, "账号或密码不正确，或账号已停用。")
+            return _loginadmin_page(request, "账号或密码不正确，或账号已停用。")
     except StaffError as exc:
-        page = _login_page(request, f"{exc}。请稍后再试，或使用管理员令牌登录。")
+        page = _loginadmin_page(request, f"{exc}。请稍后再试，或使用管理员令牌登录。")
         page.status_code = 503
         return page
     return resp
@@ -280,13 +263,13 @@ ACTION_LABELS = {
 
 
 @router.get("/staff", response_class=HTMLResponse)
-async def staff_page(request: Request) -> HTMLResponse:
+async def staffadmin_page(request: Request) -> HTMLResponse:
     """Accounts and the audit log: admins only."""
     staff = staff_auth.current_staff(request)
     if staff is None:
-        return _login_page(request)
+        return _loginadmin_page(request)
     if not staff.can("admin"):
-        page = _page(
+        page = admin_page(
             "需要管理员角色",
             f"<p>账号“{escape(staff.name)}”的角色是{ROLE_LABELS[staff.role]}，这个页面只对管理员开放。</p>",
         )
@@ -296,7 +279,7 @@ async def staff_page(request: Request) -> HTMLResponse:
     try:
         users, log = await run_in_threadpool(lambda: (accounts.users(), accounts.audit_log()))
     except StaffError as exc:
-        page = _page("账号与操作记录", f"<p>{escape(str(exc))}</p>")
+        page = admin_page("账号与操作记录", f"<p>{escape(str(exc))}</p>")
         page.status_code = 503
         return page
     rows = "".join(
@@ -318,7 +301,7 @@ async def staff_page(request: Request) -> HTMLResponse:
         '<h2>操作记录</h2><div class="table-wrap"><table class="data" id="audit-table"><thead><tr><th>时间（UTC）</th><th>谁</th><th>做了什么</th><th>对象</th><th>说明</th></tr></thead>'
         f"<tbody>{entries or '<tr><td>（暂无）</td></tr>'}</tbody></table></div>"
     )
-    return _page("账号与操作记录", body)
+    return admin_page("账号与操作记录", body)
 
 
 @router.get("/export/{name}.csv")

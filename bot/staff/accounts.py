@@ -52,7 +52,7 @@ def _database(method: Callable[..., T]) -> Callable[..., T]:
     """Creates the tables on first use, and turns a database failure into a StaffError in Chinese."""
 
     @functools.wraps(method)
-    def wrapper(self: StaffAccounts, *args: Any, **kwargs: Any) -> T:
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
         try:
             if not self._ready:
                 StaffBase.metadata.create_all(self._engine)
@@ -73,6 +73,10 @@ class StaffAccounts:
         # nothing connects yet: a server starts while the database is down (logins then say so)
         self._engine: Engine = create_engine(database_url, future=True)
         self._ready = False
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
 
     # --- changes (each one audited) ---------------------------------------------------------
 

@@ -33,3 +33,21 @@ class AuditEntry(StaffBase):
     action: Mapped[str] = mapped_column(String(32))  # staff_add, staff_disable, staff_reset, login …
     target: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Draft(StaffBase):
+    """A change an editor proposes from a gap: a new Q&A pair, or a synonym group. A reviewer who is not
+    its author approves it (then it is published) or sends it back with a comment."""
+
+    __tablename__ = "kepu_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # pair | synonym
+    payload: Mapped[str] = mapped_column(Text)  # JSON: the pair's fields, or {"words": [...]}
+    status: Mapped[str] = mapped_column(String(16), index=True)  # draft | returned | published
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    reviewer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    published_as: Mapped[str] = mapped_column(String(200), default="")  # the pair id or the file changed
