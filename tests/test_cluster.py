@@ -177,6 +177,50 @@ def test_conversation_memory_follows_the_user_across_replicas(cluster: Cluster) 
     assert follow["answer"] == direct["answer"]
 
 
+STAFF_QUESTION = "村里想办科普讲座可以找谁帮忙？"
+
+
+def test_staff_draft_on_one_replica_approved_on_the_other_is_served_by_both(cluster: Cluster) -> None:
+    """Issue 16's loop on two replicas: accounts in the shared database, sessions in Redis (an editor's
+    login works on either replica), the pair published on one and followed by the other."""
+    from bot.staff.accounts import StaffAccounts
+    from tests.conftest import admin_login, csrf_from
+
+    root = cluster.knowledge.parent
+    accounts = StaffAccounts(f"sqlite:///{root}/insights.sqlite")
+    accounts.add("编辑甲", "editor", "editor-password-1")
+    accounts.add("审核乙", "reviewer", "reviewer-password-1")
+    first, second = (r.url for r in cluster.replicas)
+    old = readyz(first)["version"]
+    with httpx.Client(base_url=first, timeout=120) as editor:
+        admin_login(editor, {"username": "编辑甲", "password": "editor-password-1"})
+        csrf = csrf_from(editor.get("/admin/drafts").text)
+        answer = "可以联系所在县（市、区）的科协。（示例答案）"
+        r = editor.post(
+            "/admin/drafts",
+            data={
+                "csrf": csrf,
+                "kind": "pair",
+                "question": STAFF_QUESTION,
+                "answer": answer,
+                "basis": "第30条",
+            },
+        )
+        draft = r.headers["location"].rsplit("/", 1)[1]
+        cookie = editor.cookies["kepu_admin"]
+    on_other = httpx.get(second + "/admin/drafts", cookies={"kepu_admin": cookie}, timeout=30)
+    assert "当前登录：编辑甲" in on_other.text  # the session is shared through Redis
+    with httpx.Client(base_url=second, timeout=120) as reviewer:
+        admin_login(reviewer, {"username": "审核乙", "password": "reviewer-password-1"})
+        page = reviewer.get(f"/admin/drafts/{draft}").text
+        done = reviewer.post(f"/admin/drafts/{draft}/approve", data={"csrf": csrf_from(page)})
+        assert done.status_code == 303, done.text
+    assert wait_for(lambda: all(readyz(u)["version"] != old for u in (first, second)))
+    for url in (first, second):
+        body = ask(url, STAFF_QUESTION).json()
+        assert body["mode"] == "faq" and body["answer"].startswith(answer), (url, body["answer"])
+
+
 def test_reingest_under_load_switches_every_replica_without_failures_or_mixtures(cluster: Cluster) -> None:
     urls = [r.url for r in cluster.replicas]
     old = readyz(urls[0])["version"]
