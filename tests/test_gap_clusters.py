@@ -80,8 +80,10 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, e5_ingested, e5_settings
     Base.metadata.create_all(engine)
     start = dt.datetime.now() - dt.timedelta(hours=1)  # inside the dashboard's default 30 days
     questions = ["痛经疼得厉害咋缓解", "痛经疼得厉害咋缓解", "来月经肚子疼得厉害怎么缓解", "科技馆几点开门"]
+    disliked = _row("狗咬了要不要打针", 9, refused=False, feedback=-1, start=start)
+    disliked.sources, disliked.items = "rabies-dog-bite", "2020-work-points#32"
     with Session(engine) as s, s.begin():
-        s.add_all([_row(q, i, start=start) for i, q in enumerate(questions)])
+        s.add_all([_row(q, i, start=start) for i, q in enumerate(questions)] + [disliked])
     token = "gap-clusters-admin-token-0123456789"
     settings = e5_settings.model_copy(
         update={
@@ -99,9 +101,21 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, e5_ingested, e5_settings
 def test_the_dashboard_groups_gaps_by_meaning_with_the_nearest_material(dashboard: str) -> None:
     table = dashboard.split('id="gap-cluster-table"')[1].split("</table>")[0]
     rows = table.split("<tr>")[2:]  # after the header row
-    assert len(rows) == 2  # the two wordings about period pain are one group
-    pain, museum = rows
+    assert len(rows) == 3  # the two wordings about period pain are one group; the 👎 answer is a gap too
+    pain = next(r for r in rows if "痛经" in r)
+    museum = next(r for r in rows if "科技馆几点开门" in r)
     assert "<td>3</td>" in pain and "来月经肚子疼得厉害怎么缓解" in pain  # 3 times, the other wording shown
     assert "相似度" in pain and "《" in pain  # the nearest article, with its cosine
     assert "科技馆几点开门" in museum and "工作要点第" in museum  # the plan item on 科技馆
     assert "先看最相近的材料" in museum  # the library knows 科技馆: a similar question may be the fix
+
+
+def test_the_dashboard_shows_titles_hit_counts_and_answers_to_review(dashboard: str) -> None:
+    review = dashboard.split('id="disliked"')[1].split("</table>")[0]
+    assert "狗咬了要不要打针" in review and "被狗猫咬伤" in review  # the article's title, not rabies-dog-bite
+    assert "《2020年全民科学素质行动工作要点》第32条" in review
+    hits = dashboard.split('id="source_hits"')[1].split("</table>")[0]
+    assert "<td>rabies-dog-bite</td><td>1</td>" in hits.replace("\n", "")
+    assert hits.count("<td>0</td>") > 100  # every document of the index is listed, unused ones too
+    cited = dashboard.split('id="cited"')[1].split("</table>")[0]
+    assert "rabies-dog-bite" not in cited and "被狗猫咬伤" in cited

@@ -118,7 +118,7 @@ async def dashboard(
         )
         page.status_code = 503
         return page
-    ts = {t.name: t for t in tables(rows)}
+    ts = {t.name: t for t in tables(rows, titles=_titles(request))}
     answered = sum(1 for r in rows if not r.refused)
     rated = [r.feedback for r in rows if r.feedback]
     kpi = (
@@ -147,6 +147,11 @@ async def dashboard(
 
 
 GAP_CLUSTERS_SHOWN = 20
+
+
+def _titles(request: Request) -> dict[str, str]:
+    """source id -> title of every document the serving index holds (staff read titles, not ids)."""
+    return {sid: d.title for sid, d in get_bot(request).kb.manifest.documents.items()}
 
 
 def _nearest(bot: Bot, question: str) -> tuple[str, str]:
@@ -313,7 +318,7 @@ async def export(
     if not _authorised(request):
         raise HTTPException(401, "需要管理员令牌")
     rows = await run_in_threadpool(load, request.app.state.settings.insights_url, _since(days))
-    every = tables(rows)
+    every = tables(rows, titles=_titles(request))
     found = next((t for t in every if t.name == name), None)
     if found is None:
         raise HTTPException(404, f"没有名为“{name}”的表，可选：{'、'.join(t.name for t in every)}")

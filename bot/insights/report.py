@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,11 @@ def load(database_url: str, since: dt.date | None = None) -> list[Asked]:
         engine.dispose()
 
 
-def tables(rows: list[Asked], top: int = 20) -> list[Table]:
+def tables(rows: list[Asked], top: int = 20, titles: Mapping[str, str] | None = None) -> list[Table]:
+    """Every summary table. ``titles``: source id -> title of the serving index's documents, so staff read
+    titles, not ids (kept for a source no longer in the index); with it, a table of every document's
+    citation count (zeros included: material nobody is given) and the 👎 answers to review."""
+    names = dict(titles or {})
     per_day: Counter[tuple[str, str]] = Counter((r.at.date().isoformat(), r.channel) for r in rows)
     channels = sorted({c for _d, c in per_day})
     days = sorted({d for d, _c in per_day})
@@ -79,9 +84,9 @@ def tables(rows: list[Asked], top: int = 20) -> list[Table]:
         "cited",
         "被引用最多的条目、单位和文章",
         ["类型", "名称", "次数"],
-        [["条目", _item_label(k), n] for k, n in items.most_common(top)]
+        [["条目", _item_label(k, names), n] for k, n in items.most_common(top)]
         + [["单位", k, n] for k, n in units.most_common(top)]
-        + [["文章", k, n] for k, n in sources.most_common(top)],
+        + [["文章", names.get(k, k), n] for k, n in sources.most_common(top)],
     )
 
     gap_groups: dict[str, list[Asked]] = defaultdict(list)
@@ -109,7 +114,46 @@ def tables(rows: list[Asked], top: int = 20) -> list[Table]:
     rumors = Table(
         "rumors", "谣言类问题的变化", ["日期", "次数"], [[d, n] for d, n in sorted(rumor_days.items())]
     )
-    return [daily, questions, cited, gaps, rumors, rumor_checks(rows, top)]
+    extra = [source_hits(rows, names), disliked(rows, names, top)] if titles is not None else []
+    return [daily, questions, cited, gaps, rumors, rumor_checks(rows, top), *extra]
+
+
+def source_hits(rows: list[Asked], titles: Mapping[str, str]) -> Table:
+    """How often each document of the index was cited, least first: what people are never given."""
+    counts: Counter[str] = Counter(s for r in rows for s in r.sources.split("|") if s)
+    for ref in (i for r in rows for i in r.items.split() if i):
+        counts[ref.partition("#")[0]] += 1
+    order = sorted(titles, key=lambda sid: (counts[sid], titles[sid]))
+    return Table(
+        "source_hits",
+        "每份材料被引用的次数（从少到多）",
+        ["材料", "编号", "次数"],
+        [[titles[sid], sid, counts[sid]] for sid in order],
+    )
+
+
+def disliked(rows: list[Asked], titles: Mapping[str, str], top: int = 20) -> Table:
+    """Answers someone marked 👎 (answered, not refused): the quoted material to check first."""
+    bad = [r for r in rows if r.feedback == -1 and not r.refused][-top:]
+    return Table(
+        "disliked",
+        "被评为“没用”的回答——请检查引用的材料",
+        ["时间", "问题", "回答方式", "引用"],
+        [
+            [
+                r.at.strftime("%Y-%m-%d %H:%M"),
+                r.question,
+                r.mode,
+                "；".join(
+                    [
+                        *(titles.get(s, s) for s in r.sources.split("|") if s),
+                        *(_item_label(i, titles) for i in r.items.split() if i),
+                    ]
+                ),
+            ]
+            for r in reversed(bad)
+        ],
+    )
 
 
 def rumor_checks(rows: list[Asked], top: int = 20) -> Table:
@@ -138,9 +182,10 @@ def rumor_checks(rows: list[Asked], top: int = 20) -> Table:
     )
 
 
-def _item_label(ref: str) -> str:
+def _item_label(ref: str, titles: Mapping[str, str] | None = None) -> str:
     source, _sep, number = ref.partition("#")
-    return f"{source} 第{number}条"
+    name = (titles or {}).get(source)
+    return f"《{name}》第{number}条" if name else f"{source} 第{number}条"
 
 
 def summary_text(rows: list[Asked], since: dt.date | None) -> str:
