@@ -348,3 +348,78 @@ def test_streamed_answers_on_a_phone_end_above_the_input(browser, ingested, kb_s
             _assert_in_view(page, answer, whole=True)
             page.screenshot(path=str(OUTPUT / "emergency-streamed-390x844.png"))
             context.close()
+
+
+def test_the_staff_loop_from_a_gap_to_a_published_answer(browser, fresh_settings, embedder, tmp_path) -> None:
+    """Issue 16's loop in Chromium: a citizen marks an answer 👎; the editor finds it among the gaps,
+    drafts a pair from it and tries it; the reviewer approves; the chat page answers with the pair."""
+    from bot.app import create_app
+    from bot.staff.accounts import StaffAccounts
+    from ingest.pipeline import ingest
+    from tests.http_server import serve_app
+
+    question = "村里想办科普讲座可以找谁帮忙？"
+    answer = "可以联系所在县（市、区）的科协。（示例答案，待专业机构审核）"
+    settings = fresh_settings.model_copy(
+        update={
+            "rate_limit": "10000/minute",
+            "database_url": f"sqlite:///{tmp_path / 'insights.sqlite'}",
+            "insights_salt": "an-e2e-salt-of-enough-length",
+        }
+    )
+    ingest(settings, embedder)
+    accounts = StaffAccounts(settings.insights_url)
+    accounts.add("编辑甲", "editor", "editor-password-1")
+    accounts.add("审核乙", "reviewer", "reviewer-password-1")
+    app = create_app(settings, embedder)
+    with serve_app(app) as url:
+        citizen = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        citizen.goto(url + "/")
+        citizen.fill("#question", question)
+        citizen.click("#send")
+        citizen.locator(".a").first.wait_for()
+        assert citizen.locator(".a").first.get_attribute("data-mode") != "faq"
+        citizen.locator(".a").first.locator("button[data-useful=false]").click()  # 👎: it did not help
+        citizen.wait_for_selector(".thanks")
+        app.state.recorder.flush()
+
+        def log_in(name: str, password: str):  # type: ignore[no-untyped-def]
+            page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+            page.goto(url + "/admin")
+            page.fill("#username", name)
+            page.fill("#password", password)
+            page.click("#login-form button[type=submit]")
+            page.wait_for_selector("#whoami")
+            return page
+
+        editor = log_in("编辑甲", "editor-password-1")
+        editor.wait_for_selector("#gap-clusters-list .gap-cluster")
+        editor.screenshot(path=str(OUTPUT / "staff-gaps.png"), full_page=True)
+        editor.click(f".gap-cluster:has-text('{question}') >> text=写成问答对")
+        editor.wait_for_selector("#pair-form")
+        assert editor.input_value("#question") == question  # the gap's wording, ready to edit
+        editor.fill("#answer", answer)
+        editor.fill("#basis", "第30条")
+        editor.click("#pair-form button[type=submit]")
+        editor.wait_for_selector("#draft-content")
+        editor.fill("#q", "想在村里办个科普讲座该找谁")
+        editor.click("#try-form button[type=submit]")
+        editor.wait_for_selector("#trial-verdict")
+        assert "会用这条问答回答" in editor.inner_text("#trial-verdict")
+        assert editor.locator("#approve-form").count() == 0  # not by its own author
+        assert editor.evaluate("document.documentElement.scrollWidth") <= 390  # fits a phone
+        editor.screenshot(path=str(OUTPUT / "staff-draft.png"), full_page=True)
+        draft_url = editor.url.split("?")[0]
+
+        reviewer = log_in("审核乙", "reviewer-password-1")
+        reviewer.goto(draft_url)
+        reviewer.click("#approve-form button[type=submit]")
+        reviewer.wait_for_selector("text=已发布")
+        reviewer.screenshot(path=str(OUTPUT / "staff-approved.png"), full_page=True)
+
+        citizen.fill("#question", question)
+        citizen.click("#send")
+        second = citizen.locator(".a").nth(1)
+        second.wait_for()
+        assert second.get_attribute("data-mode") == "faq" and answer in second.inner_text()
+        citizen.screenshot(path=str(OUTPUT / "staff-published-answer.png"), full_page=True)

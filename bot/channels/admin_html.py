@@ -17,6 +17,7 @@ def admin_page(title: str, body: str, cookies: Response | None = None) -> HTMLRe
 table.data {{ font-size: .85rem; margin: .4rem 0 1rem; }} table.data td, table.data th {{ white-space: normal; text-align: left; }}
 .kpi {{ display: flex; gap: 1rem; flex-wrap: wrap; }} .kpi div {{ background: var(--soft); padding: .6rem 1rem; border-radius: .4rem; }}
 .kpi b {{ display: block; font-size: 1.4rem; }}
+pre {{ white-space: pre-wrap; overflow-wrap: anywhere; font-family: inherit; }} dd {{ margin-left: 1rem; }}
 </style></head><body><header><h1>{escape(title)}</h1><nav><a href="/">问答页面</a> · <a href="/units">单位分工</a> · <a href="/admin">看板</a> · <a href="/admin/drafts">草稿与审核</a></nav></header>
 <main>{body}</main></body></html>"""
     )

@@ -184,21 +184,20 @@ def _gap_clusters(request: Request, rows: list[Asked]) -> str:
         return f"{title}<p>暂时无法归类：{escape(str(exc))}</p>"
     if not described:
         return f"{title}<p>（暂无）</p>"
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("典型问法", "次数", "未能回答", "差评", "首次", "最近", "最相近的材料", "建议", "其他问法")
-    )
-    body = "".join(
-        f'<tr><td>{escape(g.typical)}<br><a href="/admin/drafts?q={quote(g.typical)}">写成问答对</a></td>'
-        f"<td>{g.count}</td><td>{g.refused}</td><td>{g.disliked}</td>"
-        f"<td>{g.first:%m-%d %H:%M}</td><td>{g.last:%m-%d %H:%M}</td><td>{escape(near)}</td>"
-        f"<td>{escape(hint)}</td><td>{escape('；'.join(q for q in g.questions if q != g.typical)[:200])}</td></tr>"
+    cards = "".join(
+        '<div class="panel gap-cluster">'
+        f'<p><b>{escape(g.typical)}</b> <a href="/admin/drafts?q={quote(g.typical)}">写成问答对</a></p>'
+        f'<p class="meta">{g.count} 次（未能回答 {g.refused}，差评 {g.disliked}）· 首次 {g.first:%m-%d %H:%M} · '
+        f"最近 {g.last:%m-%d %H:%M}</p><p>最相近的材料：{escape(near)}</p><p>建议：{escape(hint)}</p>"
+        + (
+            f'<p class="meta">其他问法：{escape("；".join(q for q in g.questions if q != g.typical)[:200])}</p>'
+            if len(g.questions) > 1
+            else ""
+        )
+        + "</div>"
         for g, near, hint in described
     )
-    return (
-        f'{title}<div class="table-wrap"><table class="data" id="gap-cluster-table"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table></div>"
-    )
+    return f'{title}<div id="gap-clusters-list">{cards}</div>'
 
 
 def _due(request: Request) -> str:

@@ -22,6 +22,13 @@ from bot.staff.publish import write_pair, write_synonym
 
 router = APIRouter(prefix="/admin/drafts", include_in_schema=False)
 TRIAL_ID = "试一试#草稿"
+MODE_LABELS = {
+    "structured": "按工作要点精确回答",
+    "extractive": "摘录已审核材料",
+    "generative": "大模型改写",
+    "faq": "标准问答",
+    "refusal": "不能回答",
+}
 
 
 def _desk(request: Request) -> DraftDesk:
@@ -48,7 +55,7 @@ def _hidden(request: Request) -> str:
 
 def _answer_html(ans: Answer) -> str:
     cites = "、".join(f"《{c.title}》" + (f"第{c.item}条" if c.item else "") for c in ans.citations)
-    mode = {"faq": "标准问答", "refusal": "不能回答"}.get(ans.mode, ans.mode)
+    mode = MODE_LABELS.get(ans.mode, ans.mode)
     return (
         f'<div class="panel"><p class="meta">方式：{escape(mode)}；出处：{escape(cites or "无")}</p>'
         f"<pre>{escape(ans.answer)}</pre></div>"
