@@ -263,12 +263,13 @@ class Bot:
     def index(self):  # type: ignore[no-untyped-def]
         return self.kb.plan_index
 
-    def trial(self, extra_pairs: list[FaqPair]) -> Bot:
-        """This bot as it would answer with ``extra_pairs`` published (试一试 on a draft): a shallow copy
-        with its own pair matcher and no answer cache; the serving bot is not changed."""
+    def trial(self, pairs: list[FaqPair]) -> Bot:
+        """This bot as it would answer with ``pairs`` as its Q&A pairs (试一试 on a draft: today's pairs
+        plus the draft, or with one pair's similar questions extended): a shallow copy with its own pair
+        matcher and no answer cache; the serving bot is not changed."""
         other = copy.copy(self)
         other.answers = None
-        other.faq = self.faq.with_pairs([*self.faq.pairs, *extra_pairs])
+        other.faq = self.faq.with_pairs(pairs)
         return other
 
     def answer(self, question: str, context: AskContext | None = None) -> Answer:

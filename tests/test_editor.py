@@ -142,3 +142,52 @@ def test_forms_and_pages_need_a_login_and_a_csrf_token(loop) -> None:
     with _client(url, "编辑甲", "editor-password-1") as editor:
         r = editor.post("/admin/drafts", data={"csrf": "0" * 64, "kind": "synonym", "words": "甲、乙"})
         assert r.status_code == 403 and "表单令牌无效" in r.json()["detail"]
+
+
+@pytest.fixture
+def with_pairs(fresh_settings: Settings, tmp_path, e5_embedder):
+    """The loop with the example pairs (a commented YAML file and a CSV file) in knowledge/faq/."""
+    import shutil
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "faq"
+    shutil.copytree(examples, fresh_settings.knowledge_dir / "faq")
+    settings = fresh_settings.model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'insights.sqlite'}", "rate_limit": "10000/minute"}
+    )
+    ingest(settings, e5_embedder)
+    accounts = StaffAccounts(settings.insights_url)
+    accounts.add("编辑甲", "editor", "editor-password-1")
+    accounts.add("审核乙", "reviewer", "reviewer-password-1")
+    with serve(settings, e5_embedder) as url:
+        yield url, settings
+
+
+def test_a_similar_question_for_an_existing_pair_keeps_the_file_s_comments(with_pairs) -> None:
+    url, settings = with_pairs
+    pair_file = settings.knowledge_dir / "faq" / "plan-faq.yaml"
+    original = pair_file.read_text(encoding="utf-8")
+    new = "要点说的是哪一年的事儿来着"
+    with _client(url, "编辑甲", "editor-password-1") as editor:
+        page = editor.get("/admin/drafts", params={"q": new}).text
+        pair_id = re.search(
+            r'<option value="(plan-faq#[^"]+)">全民科学素质行动工作要点是哪一年的？', page
+        ).group(1)
+        draft = _new_draft(editor, kind="similar", pair_id=pair_id, question=new)
+        tried = editor.get(f"/admin/drafts/{draft}", params={"q": new}).text
+        assert "发布后，这个问题会用这条问答回答" in tried
+        csv_pair = re.search(r'<option value="(health-faq#[^"]+)">', page).group(1)
+        csv_draft = _new_draft(editor, kind="similar", pair_id=csv_pair, question="狗咬了一口咋弄")
+    with _client(url, "审核乙", "reviewer-password-1") as reviewer:
+        csrf = csrf_from(reviewer.get(f"/admin/drafts/{draft}").text)
+        assert reviewer.post(f"/admin/drafts/{draft}/approve", data={"csrf": csrf}).status_code == 303
+        refused = reviewer.post(f"/admin/drafts/{csv_draft}/approve", data={"csrf": csrf})
+        assert refused.status_code == 422 and "CSV 和 Excel 文件请在原文件" in refused.text
+    text = pair_file.read_text(encoding="utf-8")
+    added = [line for line in text.splitlines() if line not in original.splitlines()]
+    assert added == [f"      - {new}"]  # one line more; nothing else of the staff's file changed
+    assert len(text.splitlines()) == len(original.splitlines()) + 1
+    assert text.startswith("# 标准问答：《2020年全民科学素质行动工作要点》（示例材料）")  # comments kept
+    assert f"      - {new}\n" in text
+    after = httpx.post(url + "/api/ask", json={"question": new}).json()
+    assert after["mode"] == "faq" and after["citations"][0]["source_id"] == pair_id

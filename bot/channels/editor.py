@@ -5,7 +5,9 @@ with a comment. 试一试 shows how the bot would answer a question with the dra
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from html import escape
+from pathlib import Path
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,7 +20,7 @@ from bot.errors import StaffError
 from bot.kb.types import Answer, FaqPair
 from bot.staff.accounts import ROLE_LABELS, Staff
 from bot.staff.drafts import KIND_LABELS, STATUS_LABELS, DraftDesk, DraftView
-from bot.staff.publish import write_pair, write_synonym
+from bot.staff.publish import write_pair, write_similar, write_synonym
 
 router = APIRouter(prefix="/admin/drafts", include_in_schema=False)
 TRIAL_ID = "试一试#草稿"
@@ -78,6 +80,44 @@ def _draft_pair(draft: DraftView, reviewer: str) -> FaqPair:
     )
 
 
+def _pairs(request: Request) -> list[FaqPair]:
+    return list(get_bot(request).faq.pairs)
+
+
+def _similar_form(request: Request, q: str) -> str:
+    """Add a similar question to an approved pair (the fix when the material exists but the words differ)."""
+    options = "".join(
+        f'<option value="{escape(p.pair_id)}">{escape(p.question[:40])}</option>' for p in _pairs(request)
+    )
+    if not options:
+        return ""
+    return (
+        '<h2>给已有问答补充相似问法</h2><form method="post" action="/admin/drafts" class="panel" id="similar-form">'
+        f'{_hidden(request)}<input type="hidden" name="kind" value="similar">'
+        f'<label for="pair_id">已有问答</label><select id="pair_id" name="pair_id">{options}</select>'
+        f'<label for="similar_question">相似问法</label><input id="similar_question" name="question" value="{escape(q)}" required>'
+        '<p><button type="submit">保存草稿</button></p></form>'
+    )
+
+
+def _find_pair(request: Request, pair_id: str) -> FaqPair:
+    pair = next((p for p in _pairs(request) if p.pair_id == pair_id), None)
+    if pair is None:
+        raise StaffError(f"没有编号为“{pair_id}”的已审核问答（可能已停用或过期）")
+    return pair
+
+
+def _trial_pairs(pairs: list[FaqPair], draft: DraftView, reviewer: str) -> tuple[list[FaqPair], str]:
+    """Today's pairs as they would be with the draft published, and the id the draft's answer would cite."""
+    if draft.kind == "similar":
+        p = draft.payload
+        changed = [
+            replace(x, similar=(*x.similar, p["question"])) if x.pair_id == p["pair_id"] else x for x in pairs
+        ]
+        return changed, p["pair_id"]
+    return [*pairs, _draft_pair(draft, reviewer)], TRIAL_ID
+
+
 @router.get("", response_class=HTMLResponse)
 async def drafts_page(request: Request, q: str = Query("", max_length=500)) -> HTMLResponse:
     staff = _staff(request)
@@ -98,7 +138,8 @@ async def drafts_page(request: Request, q: str = Query("", max_length=500)) -> H
             '<label for="answer">答案</label><textarea id="answer" name="answer" rows="5" required></textarea>'
             '<label for="basis">依据（工作要点条目如“第32条”，或文章名称）</label><input id="basis" name="basis" required>'
             '<p><button type="submit">保存草稿</button></p></form>'
-            '<h2>补充同义词</h2><form method="post" action="/admin/drafts" class="panel" id="synonym-form">'
+            + _similar_form(request, q)
+            + '<h2>补充同义词</h2><form method="post" action="/admin/drafts" class="panel" id="synonym-form">'
             f'{_hidden(request)}<input type="hidden" name="kind" value="synonym">'
             '<label for="words">意思相同的词（文章里的说法在前，用顿号隔开）</label><input id="words" name="words" required>'
             '<p><button type="submit">保存草稿</button></p></form>'
@@ -127,12 +168,18 @@ async def propose(
     answer: str = Form(""),
     basis: str = Form(""),
     words: str = Form(""),
+    pair_id: str = Form(""),
 ) -> Response:
     staff = _checked_form(request, csrf)
     desk = _desk(request)
     try:
         if kind == "synonym":
             draft = await run_in_threadpool(desk.propose_synonym, staff, words)
+        elif kind == "similar":
+            pair = _find_pair(request, pair_id)
+            draft = await run_in_threadpool(
+                desk.propose_similar, staff, pair.pair_id, pair.question, question
+            )
         else:
             draft = await run_in_threadpool(desk.propose_pair, staff, question, similar, answer, basis)
     except StaffError as exc:
@@ -161,6 +208,12 @@ async def draft_page(request: Request, draft_id: int, q: str = Query("", max_len
             f"<dd>{escape('；'.join(p['similar']) or '—')}</dd><dt>答案</dt><dd><pre>{escape(p['answer'])}</pre></dd>"
             f"<dt>依据</dt><dd>{escape(p['basis'])}</dd></dl>"
         )
+    elif draft.kind == "similar":
+        p = draft.payload
+        content = (
+            f'<dl id="draft-content"><dt>已有问答</dt><dd>{escape(p["pair_question"])}（{escape(p["pair_id"])}）</dd>'
+            f"<dt>补充的相似问法</dt><dd>{escape(p['question'])}</dd></dl>"
+        )
     else:
         content = f'<p id="draft-content">同义词：{escape("、".join(draft.payload["words"]))}</p>'
     state = f"<p>作者：{escape(draft.author)}；状态：{STATUS_LABELS[draft.status]}"
@@ -180,7 +233,7 @@ async def draft_page(request: Request, draft_id: int, q: str = Query("", max_len
     elif draft.status == "draft" and staff.name == draft.author:
         review = "<p>需要另一位审核人审核后才能发布。</p>"
     trial = ""
-    if draft.kind == "pair":
+    if draft.kind in ("pair", "similar"):
         trial = (
             f'<h2>试一试</h2><form method="get" action="/admin/drafts/{draft.id}" id="try-form">'
             f'<label for="q">用这个问题试试</label><input id="q" name="q" value="{escape(q)}">'
@@ -188,10 +241,9 @@ async def draft_page(request: Request, draft_id: int, q: str = Query("", max_len
         )
         if q.strip():
             bot = get_bot(request)
-            now, then = await run_in_threadpool(
-                lambda: (bot.answer(q), bot.trial([_draft_pair(draft, staff.name)]).answer(q))
-            )
-            uses = "会" if any(c.source_id == TRIAL_ID for c in then.citations) else "不会"
+            pairs, target = _trial_pairs(bot.faq.pairs, draft, staff.name)
+            now, then = await run_in_threadpool(lambda: (bot.answer(q), bot.trial(pairs).answer(q)))
+            uses = "会" if any(c.source_id == target for c in then.citations) else "不会"
             trial += (
                 f'<p id="trial-verdict">发布后，这个问题{uses}用这条问答回答。</p>'
                 f"<h3>发布后</h3>{_answer_html(then)}<h3>现在</h3>{_answer_html(now)}"
@@ -218,11 +270,19 @@ async def approve(request: Request, draft_id: int, csrf: str = Form("")) -> Resp
         today = dt.date.today()
         if draft.kind == "pair":
             path = await run_in_threadpool(write_pair, settings.knowledge_dir, draft, staff.name, today)
+        elif draft.kind == "similar":
+            pair = _find_pair(request, draft.payload["pair_id"])
+            record = get_bot(request).kb.manifest.documents[pair.source_id]
+            path = await run_in_threadpool(
+                write_similar, Path(record.path), pair.row, pair.question, draft.payload["question"]
+            )
         else:
             path = await run_in_threadpool(write_synonym, settings.synonyms_path, draft, staff.name, today)
         from ingest.pipeline import ingest
 
-        await run_in_threadpool(ingest, settings, holder.embedder, [path] if draft.kind == "pair" else None)
+        await run_in_threadpool(
+            ingest, settings, holder.embedder, None if draft.kind == "synonym" else [path]
+        )
         await run_in_threadpool(holder.load)  # synonyms are read when the bot loads
     except StaffError as exc:
         page = admin_page(

@@ -17,7 +17,7 @@ from bot.staff.accounts import Staff, StaffAccounts, _audit, _database, _now
 from bot.staff.models import Draft
 
 MAX_FIELD_CHARS = 2000  # an answer longer than this is an article, not a pair
-KIND_LABELS = {"pair": "问答对", "synonym": "同义词"}
+KIND_LABELS = {"pair": "问答对", "synonym": "同义词", "similar": "相似问法"}
 STATUS_LABELS = {"draft": "待审核", "returned": "已退回", "published": "已发布"}
 
 
@@ -37,6 +37,8 @@ class DraftView:
     def title(self) -> str:
         if self.kind == "pair":
             return str(self.payload["question"])
+        if self.kind == "similar":
+            return f"{self.payload['question']} → {self.payload['pair_question']}"
         return "、".join(self.payload["words"])
 
 
@@ -100,6 +102,16 @@ class DraftDesk:
                 f"同义词至少要两个词（用顿号或逗号隔开），现在只有：{'、'.join(group) or '（空）'}"
             )
         return self._new(author, "synonym", {"words": group})
+
+    @_database
+    def propose_similar(self, author: Staff, pair_id: str, pair_question: str, question: str) -> DraftView:
+        """A similar question (相似问法) for an existing pair, by its id."""
+        payload = {
+            "pair_id": pair_id,
+            "pair_question": pair_question,
+            "question": _checked("相似问法", question),
+        }
+        return self._new(author, "similar", payload)
 
     def _new(self, author: Staff, kind: str, payload: dict[str, Any]) -> DraftView:
         if not author.can("editor", "admin"):

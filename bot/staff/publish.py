@@ -12,6 +12,7 @@ version as they do after any ingest.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,45 @@ def write_pair(knowledge_dir: Path, draft: DraftView, reviewer: str, today: dt.d
     data["pairs"].append(pair_entry(draft, reviewer, today))
     header = "# 工作人员在管理后台起草、另一位审核人批准后发布的标准问答（可以纳入版本管理）。\n"
     _replace(path, header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return path
+
+
+def write_similar(path: Path, row: int, pair_question: str, question: str) -> Path:
+    """Add a similar question to the pair on ``row`` of a YAML pairs file, keeping the file's comments and
+    layout (ruamel.yaml round trip). Pairs kept in CSV or Excel are edited there by staff."""
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise StaffError(
+            f"这条问答在 {path.name}（第 {row} 行）里：CSV 和 Excel 文件请在原文件的“相似问法”一栏添加后重新导入"
+        )
+    from ruamel.yaml import YAML
+
+    rt = YAML()
+    rt.preserve_quotes = True
+    rt.width = 4096
+    rt.indent(mapping=2, sequence=4, offset=2)  # "pairs:\n  - question: …\n    similar:\n      - …"
+    data = rt.load(path.read_text(encoding="utf-8"))
+    entries = data.get("pairs") if hasattr(data, "get") else None
+    if not isinstance(entries, list) or not 1 <= row <= len(entries):
+        raise StaffError(f"{path.name} 里找不到第 {row} 条问答，文件可能已被改动，请重新导入后再试")
+    entry = entries[row - 1]
+    question_key = "question" if "question" in entry else "问题"
+    if str(entry.get(question_key, "")).strip() != pair_question.strip():
+        raise StaffError(
+            f"{path.name} 第 {row} 条的标准问题已改动（不再是“{pair_question}”），请重新导入后再试"
+        )
+    key = next((k for k in ("similar", "相似问法") if k in entry), "similar")
+    current = entry.get(key)
+    if current is None:
+        entry[key] = [question]
+    elif isinstance(current, list):
+        if question in current:
+            raise StaffError(f"“{question}”已经是这条问答的相似问法")
+        current.append(question)
+    else:  # one cell of questions separated by | or line breaks
+        entry[key] = f"{current}|{question}"
+    buf = io.StringIO()
+    rt.dump(data, buf)
+    _replace(path, buf.getvalue())
     return path
 
 
