@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.insights.clusters import CLUSTER_MIN_SIM, cluster_gaps
-from bot.insights.models import Asked, Base
+from bot.insights.models import Asked, Base, Flagged
 from tests.conftest import admin_login
 from tests.http_server import serve
 
@@ -82,8 +82,11 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, e5_ingested, e5_settings
     questions = ["痛经疼得厉害咋缓解", "痛经疼得厉害咋缓解", "来月经肚子疼得厉害怎么缓解", "科技馆几点开门"]
     disliked = _row("狗咬了要不要打针", 9, refused=False, feedback=-1, start=start)
     disliked.sources, disliked.items = "rabies-dog-bite", "2020-work-points#32"
+    thin = _row("流敢疫苗几月份打最好", 11, refused=False, start=start)
+    thin.sources = "influenza"
+    flag = Flagged(answer_id=thin.answer_id, at=thin.at, reason="出处没有讲到：流敢（按相近程度放行）")
     with Session(engine) as s, s.begin():
-        s.add_all([_row(q, i, start=start) for i, q in enumerate(questions)] + [disliked])
+        s.add_all([_row(q, i, start=start) for i, q in enumerate(questions)] + [disliked, thin, flag])
     token = "gap-clusters-admin-token-0123456789"
     settings = e5_settings.model_copy(
         update={
@@ -119,3 +122,15 @@ def test_the_dashboard_shows_titles_hit_counts_and_answers_to_review(dashboard: 
     assert hits.count("<td>0</td>") > 100  # every document of the index is listed, unused ones too
     cited = dashboard.split('id="cited"')[1].split("</table>")[0]
     assert "rabies-dog-bite" not in cited and "被狗猫咬伤" in cited
+
+
+def test_answers_let_through_on_a_thin_margin_are_listed_for_review(dashboard: str) -> None:
+    listed = dashboard.split('id="thin_margin"')[1].split("</table>")[0]
+    assert "流敢疫苗几月份打最好" in listed and "出处没有讲到：流敢" in listed
+
+
+def test_a_thin_margin_is_marked_on_the_answer_and_kept_out_of_its_json(e5_bot) -> None:
+    ans = e5_bot.answer("流敢疫苗几月份打最好")  # a typo of 流感: answered from the flu article on closeness
+    assert ans.mode == "extractive" and ans.review == "出处没有讲到：流敢（按相近程度放行）"
+    assert "review" not in ans.to_dict()
+    assert e5_bot.answer("流感疫苗几月份打最好").review == ""  # the article has every concept

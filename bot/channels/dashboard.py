@@ -19,7 +19,7 @@ from bot.channels.deps import get_bot
 from bot.errors import KepuError, StaffError
 from bot.insights.clusters import cluster_gaps
 from bot.insights.models import Asked
-from bot.insights.report import Table, load, tables
+from bot.insights.report import Table, load, load_flagged, tables
 from bot.sources import DUE_WITHIN_DAYS, KIND_LABELS, due_report
 from bot.staff.accounts import ROLE_LABELS, Staff
 
@@ -109,7 +109,9 @@ async def dashboard(
     if staff is None:
         return _loginadmin_page(request)
     try:
-        rows = await run_in_threadpool(load, request.app.state.settings.insights_url, _since(days))
+        url = request.app.state.settings.insights_url
+        rows = await run_in_threadpool(load, url, _since(days))
+        flagged = await run_in_threadpool(load_flagged, url, _since(days))
     except SQLAlchemyError as exc:
         page = admin_page(
             "科普问答助手 · 数据看板",
@@ -118,7 +120,7 @@ async def dashboard(
         )
         page.status_code = 503
         return page
-    ts = {t.name: t for t in tables(rows, titles=_titles(request))}
+    ts = {t.name: t for t in tables(rows, titles=_titles(request), flagged=flagged)}
     answered = sum(1 for r in rows if not r.refused)
     rated = [r.feedback for r in rows if r.feedback]
     kpi = (

@@ -32,3 +32,16 @@ class Asked(Base):
     refused: Mapped[bool] = mapped_column(Boolean, index=True)
     rumor: Mapped[bool] = mapped_column(Boolean, default=False)
     feedback: Mapped[int | None] = mapped_column(Integer, nullable=True)  # +1 useful, -1 not useful
+
+
+class Flagged(Base):
+    """An answer the answerability gate let through with a thin margin (the quoted source lacks one of
+    the question's key concepts): listed on the dashboard for staff to check. Its own table, so an
+    existing database needs no migration."""
+
+    __tablename__ = "kepu_flagged"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    answer_id: Mapped[str] = mapped_column(String(36), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    reason: Mapped[str] = mapped_column(Text)

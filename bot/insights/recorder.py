@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.insights.models import Asked, Base
+from bot.insights.models import Asked, Base, Flagged
 from bot.kb.types import Answer
 from bot.text import normalize, stopwords, strip_punct
 
@@ -46,7 +46,7 @@ class Recorder:
         self.tokenizer = tokenizer
         self.dropped = 0
         self.written = 0
-        self._queue: queue.Queue[Asked | _Feedback | _Purge | None] = queue.Queue(maxsize=max_queue)
+        self._queue: queue.Queue[Asked | Flagged | _Feedback | _Purge | None] = queue.Queue(maxsize=max_queue)
         self._thread: threading.Thread | None = None
         self._schema_ready = False
 
@@ -83,6 +83,8 @@ class Recorder:
             rumor=any(c.verdict for c in answer.citations),
         )
         self._put(row)
+        if answer.review:
+            self._put(Flagged(answer_id=answer_id, at=row.at, reason=answer.review[:500]))
 
     def feedback(self, answer_id: str, useful: bool) -> None:
         self._put(_Feedback(answer_id, 1 if useful else -1))
@@ -108,7 +110,7 @@ class Recorder:
         self._queue.put(done)  # type: ignore[arg-type]
         done.wait(timeout)
 
-    def _put(self, item: Asked | _Feedback | _Purge) -> None:
+    def _put(self, item: Asked | Flagged | _Feedback | _Purge) -> None:
         try:
             self._queue.put_nowait(item)
         except queue.Full:
@@ -132,6 +134,7 @@ class Recorder:
                 with Session(self.engine) as session, session.begin():
                     if isinstance(item, _Purge):
                         session.execute(delete(Asked).where(Asked.at < item.before))
+                        session.execute(delete(Flagged).where(Flagged.at < item.before))
                     elif isinstance(item, _Feedback):
                         session.execute(
                             update(Asked).where(Asked.answer_id == item.answer_id).values(feedback=item.value)
@@ -156,7 +159,9 @@ def purge(database_url: str, before: dt.date) -> int:
     try:
         Base.metadata.create_all(engine)
         with Session(engine) as session, session.begin():
-            result = session.execute(delete(Asked).where(Asked.at < dt.datetime.combine(before, dt.time())))
+            cutoff = dt.datetime.combine(before, dt.time())
+            result = session.execute(delete(Asked).where(Asked.at < cutoff))
+            session.execute(delete(Flagged).where(Flagged.at < cutoff))
             return int(getattr(result, "rowcount", 0) or 0)
     finally:
         engine.dispose()

@@ -13,7 +13,7 @@ from defusedcsv import csv
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from bot.insights.models import Asked, Base
+from bot.insights.models import Asked, Base, Flagged
 
 
 @dataclass
@@ -48,7 +48,26 @@ def load(database_url: str, since: dt.date | None = None) -> list[Asked]:
         engine.dispose()
 
 
-def tables(rows: list[Asked], top: int = 20, titles: Mapping[str, str] | None = None) -> list[Table]:
+def load_flagged(database_url: str, since: dt.date | None = None) -> dict[str, str]:
+    """answer id -> why the gate's margin was thin, for the answers recorded since ``since``."""
+    engine = create_engine(database_url)
+    try:
+        Base.metadata.create_all(engine)
+        with Session(engine) as session:
+            stmt = select(Flagged)
+            if since is not None:
+                stmt = stmt.where(Flagged.at >= dt.datetime.combine(since, dt.time()))
+            return {f.answer_id: f.reason for f in session.scalars(stmt)}
+    finally:
+        engine.dispose()
+
+
+def tables(
+    rows: list[Asked],
+    top: int = 20,
+    titles: Mapping[str, str] | None = None,
+    flagged: Mapping[str, str] | None = None,
+) -> list[Table]:
     """Every summary table. ``titles``: source id -> title of the serving index's documents, so staff read
     titles, not ids (kept for a source no longer in the index); with it, a table of every document's
     citation count (zeros included: material nobody is given) and the 👎 answers to review."""
@@ -115,7 +134,35 @@ def tables(rows: list[Asked], top: int = 20, titles: Mapping[str, str] | None = 
         "rumors", "谣言类问题的变化", ["日期", "次数"], [[d, n] for d, n in sorted(rumor_days.items())]
     )
     extra = [source_hits(rows, names), disliked(rows, names, top)] if titles is not None else []
+    if flagged is not None:
+        extra.append(thin_margins(rows, flagged, names, top))
     return [daily, questions, cited, gaps, rumors, rumor_checks(rows, top), *extra]
+
+
+def thin_margins(
+    rows: list[Asked], flagged: Mapping[str, str], titles: Mapping[str, str], top: int = 20
+) -> Table:
+    """Answers the gate let through with a thin margin (the source lacks a key concept), latest first."""
+    thin = [r for r in rows if r.answer_id in flagged][-top:]
+    return Table(
+        "thin_margin",
+        "依据不足、需要复核的回答（出处没有讲到问题里的某个词）",
+        ["时间", "问题", "原因", "引用"],
+        [
+            [
+                r.at.strftime("%Y-%m-%d %H:%M"),
+                r.question,
+                flagged[r.answer_id],
+                "；".join(
+                    [
+                        *(titles.get(s, s) for s in r.sources.split("|") if s),
+                        *(_item_label(i, titles) for i in r.items.split() if i),
+                    ]
+                ),
+            ]
+            for r in reversed(thin)
+        ],
+    )
 
 
 def source_hits(rows: list[Asked], titles: Mapping[str, str]) -> Table:

@@ -263,6 +263,7 @@ class Answer:
     degraded: bool = False  # computed without the vector store (unreachable): never cached
     emergency: bool = False  # someone may be in danger now: the first line is safety.EMERGENCY_LINE
     choices: list[str] = field(default_factory=list)  # questions to tap (a clarifying reply to a vague one)
+    review: str = field(default="", repr=False)  # why staff should check it (a thin gate margin); not in JSON
 
     def to_dict(self) -> dict[str, Any]:
         return {
