@@ -33,6 +33,7 @@ def loop(fresh_settings: Settings, tmp_path, e5_embedder):
     accounts = StaffAccounts(settings.insights_url)
     accounts.add("编辑甲", "editor", "editor-password-1")
     accounts.add("审核乙", "reviewer", "reviewer-password-1")
+    accounts.add("管理丙", "admin", "admin-password-12")
     with serve(settings, e5_embedder) as url:
         yield url, settings, accounts
 
@@ -139,6 +140,14 @@ def test_synonyms_and_sending_back(loop) -> None:
 def test_forms_and_pages_need_a_login_and_a_csrf_token(loop) -> None:
     url, _settings, _accounts = loop
     assert httpx.get(url + "/admin/drafts").status_code == 401
+    with _client(url, "管理丙", "admin-password-12") as admin:  # an admin drafts and reviews, never both
+        own = _new_draft(admin, kind="synonym", words="甲字、乙字")
+        page = admin.get(f"/admin/drafts/{own}").text
+        assert "approve-form" not in page
+        denied = admin.post(
+            f"/admin/drafts/{own}/approve", data={"csrf": csrf_from(admin.get("/admin/drafts").text)}
+        )
+        assert denied.status_code == 403 and "不能审核自己写的草稿" in denied.json()["detail"]
     with _client(url, "编辑甲", "editor-password-1") as editor:
         r = editor.post("/admin/drafts", data={"csrf": "0" * 64, "kind": "synonym", "words": "甲、乙"})
         assert r.status_code == 403 and "表单令牌无效" in r.json()["detail"]
