@@ -3,23 +3,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.errors import StaffError
-from bot.staff.models import AuditEntry, StaffBase, StaffUser
+from bot.staff.db import audit_entry, database, utcnow
+from bot.staff.models import AuditEntry, StaffUser
 
 ROLES = ("editor", "reviewer", "admin")
 ROLE_LABELS = {"editor": "编辑", "reviewer": "审核人", "admin": "管理员"}
@@ -30,7 +26,6 @@ CLI_ACTOR = "命令行"
 TOKEN_ACTOR = "管理员令牌"
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 # Checked when the name is unknown, so a wrong name costs as long as a wrong password.
@@ -48,26 +43,6 @@ class Staff:
         return self.role in roles
 
 
-def _database(method: Callable[..., T]) -> Callable[..., T]:
-    """Creates the tables on first use, and turns a database failure into a StaffError in Chinese."""
-
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
-        try:
-            if not self._ready:
-                StaffBase.metadata.create_all(self._engine)
-                self._ready = True
-            return method(self, *args, **kwargs)
-        except SQLAlchemyError as exc:
-            raise StaffError(f"账号数据库暂时无法访问：{str(exc).splitlines()[0][:200]}") from exc
-
-    return wrapper
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 class StaffAccounts:
     def __init__(self, database_url: str) -> None:
         # nothing connects yet: a server starts while the database is down (logins then say so)
@@ -80,7 +55,7 @@ class StaffAccounts:
 
     # --- changes (each one audited) ---------------------------------------------------------
 
-    @_database
+    @database
     def add(self, name: str, role: str, password: str, actor: str = CLI_ACTOR) -> Staff:
         name = _checked_name(name)
         _check_role(role)
@@ -88,7 +63,7 @@ class StaffAccounts:
         with Session(self._engine) as s, s.begin():
             if s.get(StaffUser, name) is not None:
                 raise StaffError(f"账号“{name}”已存在；改密码请用 kepu staff reset {name}")
-            now = _now()
+            now = utcnow()
             s.add(
                 StaffUser(
                     name=name,
@@ -99,24 +74,24 @@ class StaffAccounts:
                     updated_at=now,
                 )
             )
-            s.add(_audit(actor, "staff_add", name, f"角色：{role}"))
+            s.add(audit_entry(actor, "staff_add", name, f"角色：{role}"))
         return Staff(name, role)
 
-    @_database
+    @database
     def disable(self, name: str, actor: str = CLI_ACTOR) -> None:
         with Session(self._engine) as s, s.begin():
             user = _existing(s, name)
-            user.disabled, user.updated_at = True, _now()
-            s.add(_audit(actor, "staff_disable", user.name))
+            user.disabled, user.updated_at = True, utcnow()
+            s.add(audit_entry(actor, "staff_disable", user.name))
 
-    @_database
+    @database
     def reset(self, name: str, password: str, actor: str = CLI_ACTOR) -> None:
         """A new password; a disabled account is enabled again."""
         _check_password(password)
         with Session(self._engine) as s, s.begin():
             user = _existing(s, name)
-            user.password_hash, user.disabled, user.updated_at = _hasher.hash(password), False, _now()
-            s.add(_audit(actor, "staff_reset", user.name))
+            user.password_hash, user.disabled, user.updated_at = _hasher.hash(password), False, utcnow()
+            s.add(audit_entry(actor, "staff_reset", user.name))
 
     def record(self, actor: str, action: str, target: str = "", detail: str = "") -> None:
         """An audit entry for something done elsewhere (a login, a logout). Best effort: a login with the
@@ -126,14 +101,14 @@ class StaffAccounts:
         except StaffError:
             log.warning("audit entry not written", extra={"actor": actor, "action": action})
 
-    @_database
+    @database
     def _record(self, actor: str, action: str, target: str, detail: str) -> None:
         with Session(self._engine) as s, s.begin():
-            s.add(_audit(actor, action, target, detail))
+            s.add(audit_entry(actor, action, target, detail))
 
     # --- reads --------------------------------------------------------------------------------
 
-    @_database
+    @database
     def verify(self, name: str, password: str) -> Staff | None:
         """The account when the name and password match and it is not disabled, else None."""
         with Session(self._engine) as s:
@@ -150,26 +125,22 @@ class StaffAccounts:
                     user.password_hash = _hasher.hash(password)
             return Staff(user.name, user.role)
 
-    @_database
+    @database
     def active(self, name: str) -> Staff | None:
         """The account as it is now (a disabled or removed one is None): checked on every request."""
         with Session(self._engine) as s:
             user = s.get(StaffUser, name)
             return Staff(user.name, user.role) if user is not None and not user.disabled else None
 
-    @_database
+    @database
     def users(self) -> list[StaffUser]:
         with Session(self._engine) as s:
             return list(s.scalars(select(StaffUser).order_by(StaffUser.name)))
 
-    @_database
+    @database
     def audit_log(self, limit: int = 200) -> list[AuditEntry]:
         with Session(self._engine) as s:
             return list(s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
-
-
-def _audit(actor: str, action: str, target: str = "", detail: str = "") -> AuditEntry:
-    return AuditEntry(at=_now(), actor=actor, action=action, target=target, detail=detail)
 
 
 def _existing(s: Session, name: str) -> StaffUser:

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import StaffError
-from bot.staff.accounts import Staff, StaffAccounts, _audit, _database, _now
+from bot.staff.accounts import Staff, StaffAccounts
+from bot.staff.db import audit_entry, database, utcnow
 from bot.staff.models import Draft
 
 MAX_FIELD_CHARS = 2000  # an answer longer than this is an article, not a pair
@@ -74,7 +75,7 @@ class DraftDesk:
         self._engine = accounts.engine  # the same database; tables are created on first use
         self._ready = False
 
-    @_database
+    @database
     def propose_pair(self, author: Staff, question: str, similar: str, answer: str, basis: str) -> DraftView:
         payload = {
             "question": _checked("标准问题", question),
@@ -84,7 +85,7 @@ class DraftDesk:
         }
         return self._new(author, "pair", payload)
 
-    @_database
+    @database
     def propose_synonym(self, author: Staff, words: str) -> DraftView:
         group = list(
             dict.fromkeys(
@@ -103,7 +104,7 @@ class DraftDesk:
             )
         return self._new(author, "synonym", {"words": group})
 
-    @_database
+    @database
     def propose_similar(self, author: Staff, pair_id: str, pair_question: str, question: str) -> DraftView:
         """A similar question (相似问法) for an existing pair, by its id."""
         payload = {
@@ -122,20 +123,24 @@ class DraftDesk:
                 payload=json.dumps(payload, ensure_ascii=False),
                 status="draft",
                 author=author.name,
-                created_at=_now(),
+                created_at=utcnow(),
                 comment="",
             )
             s.add(d)
             s.flush()
-            s.add(_audit(author.name, "draft_add", f"草稿 {d.id}", f"{KIND_LABELS[kind]}：{_view(d).title}"))
+            s.add(
+                audit_entry(
+                    author.name, "draft_add", f"草稿 {d.id}", f"{KIND_LABELS[kind]}：{_view(d).title}"
+                )
+            )
             return _view(d)
 
-    @_database
+    @database
     def drafts(self) -> list[DraftView]:
         with Session(self._engine) as s:
             return [_view(d) for d in s.scalars(select(Draft).order_by(Draft.id.desc()))]
 
-    @_database
+    @database
     def get(self, draft_id: int) -> DraftView:
         with Session(self._engine) as s:
             d = s.get(Draft, draft_id)
@@ -154,7 +159,7 @@ class DraftDesk:
         if draft.status != "draft":
             raise StaffError(f"草稿 {draft.id} 的状态是“{STATUS_LABELS[draft.status]}”，不能再审核")
 
-    @_database
+    @database
     def send_back(self, draft_id: int, reviewer: Staff, comment: str) -> DraftView:
         draft = self.get(draft_id)
         self.check_review(draft, reviewer)
@@ -162,11 +167,11 @@ class DraftDesk:
         with Session(self._engine) as s, s.begin():
             d = s.get(Draft, draft_id)
             assert d is not None
-            d.status, d.reviewer, d.reviewed_at, d.comment = "returned", reviewer.name, _now(), comment
-            s.add(_audit(reviewer.name, "draft_return", f"草稿 {draft_id}", comment))
+            d.status, d.reviewer, d.reviewed_at, d.comment = "returned", reviewer.name, utcnow(), comment
+            s.add(audit_entry(reviewer.name, "draft_return", f"草稿 {draft_id}", comment))
         return self.get(draft_id)
 
-    @_database
+    @database
     def mark_published(self, draft_id: int, reviewer: Staff, published_as: str) -> DraftView:
         with Session(self._engine) as s, s.begin():
             d = s.get(Draft, draft_id)
@@ -174,8 +179,8 @@ class DraftDesk:
             d.status, d.reviewer, d.reviewed_at, d.published_as = (
                 "published",
                 reviewer.name,
-                _now(),
+                utcnow(),
                 published_as,
             )
-            s.add(_audit(reviewer.name, "draft_publish", f"草稿 {draft_id}", published_as))
+            s.add(audit_entry(reviewer.name, "draft_publish", f"草稿 {draft_id}", published_as))
         return self.get(draft_id)
