@@ -144,6 +144,9 @@ GATE_NO_CONCEPTS = True
 # A free question whose only things are words of the plan's own name is not answered by whichever item
 # ranks first (all contain them). Measured 2026-12-06 with /tmp/ana/all.py: see the issue 17 note.
 GATE_PLAN_NAME = True
+# A "who is responsible" question is answered with an item only when the item has the question's key
+# concepts (it used to take the top plan hit as it came).
+GATE_WHO_CONCEPTS = True
 PLAN_WORDS = frozenset({"工作", "要点", "工作要点", "文件", "计划"})
 # Routes that answer exactly what they were asked (an item, a count, the document's facts …): an
 # attribute word in them ("第8条是什么时候的工作") is not a question about something the plan lacks.
@@ -713,6 +716,7 @@ class Bot:
             subject = f"“{r.programmes[0]}”"
         else:
             sure = self.retriever.lexical_sure(q)
+            retrieval: Retrieval | None = None
             if sure is not None and sure.chunk.kind == "plan" and sure.chunk.item is not None:
                 top = sure.chunk
             else:
@@ -727,6 +731,14 @@ class Bot:
                 if top.kind != "plan" or top.item is None:
                     return self._free(raw, q, r, retrieval)
             found = plan.item(top.item) if top.item is not None else None
+            # "村里想办科普讲座可以找谁帮忙": asking who does not make any item the answer; the item
+            # must have what the question is about (the gate's test for quotes)
+            if (
+                found is not None
+                and GATE_WHO_CONCEPTS
+                and not self._addresses(self.concepts(q), self._document_text(top))
+            ):
+                return self._uncovered(raw, q, retrieval)
             items = [found] if found is not None else []
             subject = "这项工作"
         lines = []
