@@ -515,7 +515,7 @@ def test_the_plan_outline_cites_the_plan(e5_bot) -> None:
 
 
 def test_asking_who_is_answered_with_an_item_only_if_it_has_the_subject(e5_bot) -> None:
-    """"谁负责青少年近视防控" used to get item 10 (青少年科技后备人才): 近视 is in no item."""
+    """The question "谁负责青少年近视防控" used to get item 10 (青少年科技后备人才): 近视 is in no item."""
     ans = e5_bot.answer("谁负责青少年近视防控")
     assert ans.mode == "refusal" and not ans.citations
     kept = e5_bot.answer("科普大篷车归谁管")  # item 13 names 科普大篷车
