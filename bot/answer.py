@@ -400,17 +400,15 @@ class Bot:
             pair = self._faq_match(q)
             if pair is not None:
                 return self._faq_answer(raw, q, pair)
-        if r.kind == "free":
-            chunks = (c for cs in self.kb.by_source.values() for c in cs)
-            if (word := clarify.broad_word(q, chunks)) is not None:
-                return self._clarify(raw, q, word)
+        if r.kind == "free" and (word := clarify.broad_word(q, self.kb.chunks)) is not None:
+            return self._clarify(raw, q, word)
         plan = r.plan
         if r.kind in COUNTING_ROUTES and safety.HEALTH_RE.search(q) and not PLAN_WORDS_RE.search(q):
             r = Route("free", plan)  # "微波炉热的菜吃几次会得病" asks about health, not the plan's counts
         if plan is None:
             return self._free(raw, q, r)
         if r.kind == "unit" and r.units and not r.together:
-            names = [n for u in r.units for n in (u.name, u.full_name, *u.aliases) if n]
+            names = [n for u in r.units for n in u.names()]
             task = attributes.yes_no_task(q, names)
             if task is not None:
                 yes_no = self._unit_yes_no(raw, r, plan, task)
@@ -487,9 +485,7 @@ class Bot:
         """ "X负责Y吗": yes, citing the unit's items whose text has the task; or "没有写到", citing the
         items that do have it (under other units) — None when the task names nothing to look for."""
         unit = r.units[0]
-        concepts = self.concepts(
-            task, ignore=tuple(n for n in (unit.name, unit.full_name, *unit.aliases) if n)
-        )
+        concepts = self.concepts(task, ignore=unit.names())
         # A task the plan names word for word ("全国科普日") is found where it is written. When its concepts
         # are less than half of it (科普 and 全国 are generic words: "科普讲解大赛" keeps only 大赛), it is
         # found nowhere else: an item with 大赛 is not one with 科普讲解大赛.
@@ -536,7 +532,7 @@ class Bot:
         """Something the plan does not hold (a head, a web site, a date, a budget, how to apply): what
         it does say about the subject, labelled as such, and that it does not say the asked thing."""
         units = r.units or self.index.directory(plan).find(q)
-        names = tuple(n for u in units for n in (u.name, u.full_name, *u.aliases) if n)
+        names = tuple(n for u in units for n in u.names())
         rest = q.replace(asked.words, " ")
         for name in sorted(names, key=len, reverse=True):
             rest = rest.replace(name, " ")
@@ -895,15 +891,17 @@ class Bot:
         """Whether the question's things (besides who it is about) are only words of a plan's name
         (全民, 素质, 行动 of 全民科学素质行动): then any item would contain them. 工作 and 要点 say the
         question is about the plan, not what about it."""
-        headings = "".join(
-            s.title for p in self.index.plans.values() for part in p.parts for s in part.sections
-        )
+        headings, names = self._plan_wording
         # a group of people the plan has a section for (农民, 青少年) is what the question is about
         things = [c for c in concepts if (not c.weak or c.covered_by(headings)) and c.word not in PLAN_WORDS]
-        if not things:
-            return False
-        names = "".join(p.title.replace("工作要点", "") for p in self.index.plans.values())
-        return all(c.word in names for c in things)
+        return bool(things) and all(c.word in names for c in things)
+
+    @cached_property
+    def _plan_wording(self) -> tuple[str, str]:
+        """Every plan's section headings, and every plan's name without 工作要点 (built once per index)."""
+        plans = self.index.plans.values()
+        headings = "".join(s.title for p in plans for part in p.parts for s in part.sections)
+        return headings, "".join(p.title.replace("工作要点", "") for p in plans)
 
     def _addressing(  # type: ignore[no-untyped-def]
         self, retrieval: Retrieval, concepts: list[Concept], q: str | None = None

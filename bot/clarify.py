@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 from bot.kb.types import Chunk, SearchHit
+from bot.text import strip_punct
 
 BROAD_MIN_PLACES = 15  # a word found in at least this many items/articles is too broad to answer alone
 MAX_CHOICES = 3
@@ -25,7 +26,7 @@ _ONE_WORD_RE = re.compile(
 
 def broad_word(question: str, chunks: Iterable[Chunk]) -> str | None:
     """The word of a one-word question that the library uses in at least BROAD_MIN_PLACES places."""
-    m = _ONE_WORD_RE.match(re.sub(r"[\s\W_]+", "", question))
+    m = _ONE_WORD_RE.match(strip_punct(question))
     if m is None:
         return None
     word = m.group("word")

@@ -40,9 +40,9 @@ def matrix_rows(plan: PlanDoc, index: PlanIndex) -> list[list[str]]:
 
 
 def unit_rows(plan: PlanDoc, index: PlanIndex, unit: Unit) -> list[list[str]]:
-    ui = index.items_for_unit(plan, unit)
     """Header row, then one row per item naming the unit (its role: 牵头, 参与 or 单独负责, by the order the
     plan lists the units in), then the items all member units share."""
+    ui = index.items_for_unit(plan, unit)
     rows = [["条目", "部分", "小节", "负责方式", "牵头或参与", "牵头单位", "共同负责单位", "内容"]]
     for it in ui.items:
         others = [u for u in it.units if u != unit.name]

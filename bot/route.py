@@ -90,6 +90,14 @@ def _mentioned(q: str, plan: PlanDoc) -> tuple[str, list[int]] | None:
     return None
 
 
+def _without_units(q: str, units: list[Unit]) -> str:
+    """The question with every name of the units removed (what it asks of them)."""
+    for unit in units:
+        for name in unit.names():
+            q = q.replace(name, "")
+    return q
+
+
 def _only_lists(q: str, section: PlanSection | None, part: int | None, plan: PlanDoc) -> bool:
     """True when the question is just a title (or its core) plus a request to list: "青少年有哪些工作"."""
     if not LIST_RE.search(q):
@@ -147,11 +155,7 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
     counting = bool(COUNT_RE.search(q))
     if ALL_MEMBERS in q:
         return Route("members", plan, asks_who=counting)
-    rest = q
-    for unit in units:
-        for name in (unit.name, unit.short, unit.full_name, *unit.aliases):
-            if name:
-                rest = rest.replace(name, "")
+    rest = _without_units(q, units)
     if units and counting:
         return Route("unit_count", plan, units=units)
     if units and (RESPONSIBILITY_RE.search(rest) or len(strip_punct(rest)) <= 2):
@@ -171,11 +175,7 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
         # a unit units.yaml knows but this plan does not name (公安部负责哪些工作): say so, not a refusal
         absent = index.absent_units(plan, q)
         if absent:
-            rest = q
-            for unit in absent:
-                for name in (unit.name, unit.short, unit.full_name, *unit.aliases):
-                    if name:
-                        rest = rest.replace(name, "")
+            rest = _without_units(q, absent)
             if RESPONSIBILITY_RE.search(rest) or ABSENT_DUTY_RE.search(rest) or len(strip_punct(rest)) <= 2:
                 return Route("unit_absent", plan, units=absent)
 

@@ -24,18 +24,32 @@ PARAPHRASE = "想在村里办个科普讲座该找谁"
 ANSWER = "可以联系所在县（市、区）的科协。工作要点第30条写到要深入开展科技进社区等活动。（示例答案）"
 
 
-@pytest.fixture
-def loop(fresh_settings: Settings, tmp_path, e5_embedder):
-    settings = fresh_settings.model_copy(
-        update={"database_url": f"sqlite:///{tmp_path / 'insights.sqlite'}", "rate_limit": "10000/minute"}
+@contextmanager
+def _staffed(
+    settings: Settings, embedder, admin: bool = False
+) -> Iterator[tuple[str, Settings, StaffAccounts]]:
+    """``settings`` with its own insights database, ingested, an editor and a reviewer (and an admin),
+    served over HTTP."""
+    settings = settings.model_copy(
+        update={
+            "database_url": f"sqlite:///{settings.data_dir.parent / 'insights.sqlite'}",
+            "rate_limit": "10000/minute",
+        }
     )
-    ingest(settings, e5_embedder)
+    ingest(settings, embedder)
     accounts = StaffAccounts(settings.insights_url)
     accounts.add("编辑甲", "editor", "editor-password-1")
     accounts.add("审核乙", "reviewer", "reviewer-password-1")
-    accounts.add("管理丙", "admin", "admin-password-12")
-    with serve(settings, e5_embedder) as url:
+    if admin:
+        accounts.add("管理丙", "admin", "admin-password-12")
+    with serve(settings, embedder) as url:
         yield url, settings, accounts
+
+
+@pytest.fixture
+def loop(fresh_settings: Settings, e5_embedder):
+    with _staffed(fresh_settings, e5_embedder, admin=True) as running:
+        yield running
 
 
 @contextmanager
@@ -154,21 +168,14 @@ def test_forms_and_pages_need_a_login_and_a_csrf_token(loop) -> None:
 
 
 @pytest.fixture
-def with_pairs(fresh_settings: Settings, tmp_path, e5_embedder):
+def with_pairs(fresh_settings: Settings, e5_embedder):
     """The loop with the example pairs (a commented YAML file and a CSV file) in knowledge/faq/."""
     import shutil
     from pathlib import Path
 
     examples = Path(__file__).resolve().parents[1] / "examples" / "faq"
     shutil.copytree(examples, fresh_settings.knowledge_dir / "faq")
-    settings = fresh_settings.model_copy(
-        update={"database_url": f"sqlite:///{tmp_path / 'insights.sqlite'}", "rate_limit": "10000/minute"}
-    )
-    ingest(settings, e5_embedder)
-    accounts = StaffAccounts(settings.insights_url)
-    accounts.add("编辑甲", "editor", "editor-password-1")
-    accounts.add("审核乙", "reviewer", "reviewer-password-1")
-    with serve(settings, e5_embedder) as url:
+    with _staffed(fresh_settings, e5_embedder) as (url, settings, _accounts):
         yield url, settings
 
 

@@ -71,7 +71,7 @@ def _since(days: int | None) -> dt.date | None:
     return dt.date.today() - dt.timedelta(days=days) if days else None
 
 
-def _loginadmin_page(request: Request, message: str = "") -> HTMLResponse:
+def _login_page(request: Request, message: str = "") -> HTMLResponse:
     """The login form: a staff account's name and password, or the admin token; with its CSRF token."""
     carrier = Response()  # carries the pre-login cookie the CSRF token is bound to
     csrf = staff_auth.csrf_token(request, carrier)
@@ -107,7 +107,7 @@ async def dashboard(
 ) -> HTMLResponse:
     staff = staff_auth.current_staff(request)
     if staff is None:
-        return _loginadmin_page(request)
+        return _login_page(request)
     try:
         url = request.app.state.settings.insights_url
         rows = await run_in_threadpool(load, url, _since(days))
@@ -180,7 +180,8 @@ def _gap_clusters(request: Request, rows: list[Asked]) -> str:
     title = '<h2 id="gap-clusters">没能回答或评价不好的问题（按意思归类）</h2>'
     bot = get_bot(request)
     try:
-        groups = cluster_gaps(rows, bot.retriever.embedder.embed_query)[:GAP_CLUSTERS_SHOWN]
+        # the retriever's query vectors: a question asked lately is still in its cache
+        groups = cluster_gaps(rows, bot.retriever.query_vector)[:GAP_CLUSTERS_SHOWN]
         described = [(g, *_nearest(bot, g.typical)) for g in groups]
     except KepuError as exc:  # a configured embedding service is down
         return f"{title}<p>暂时无法归类：{escape(str(exc))}</p>"
@@ -231,19 +232,19 @@ def login(
     csrf: str = Form(""),
 ) -> Response:
     if not staff_auth.csrf_ok(request, csrf):
-        return _loginadmin_page(request, "页面已过期或来源不明，请重新登录。")
+        return _login_page(request, "页面已过期或来源不明，请重新登录。")
     resp: Response = RedirectResponse("/admin", status_code=303)
     if token.strip():
         if not staff_auth.log_in(request, token, resp):
-            return _loginadmin_page(request, "令牌不正确。")
+            return _login_page(request, "令牌不正确。")
         return resp
     if not username.strip() or not password:
-        return _loginadmin_page(request, "请填写账号和密码（或展开“使用管理员令牌登录”）。")
+        return _login_page(request, "请填写账号和密码（或展开“使用管理员令牌登录”）。")
     try:
         if staff_auth.log_in_staff(request, username, password, resp) is None:
-            return _loginadmin_page(request, "账号或密码不正确，或账号已停用。")
+            return _login_page(request, "账号或密码不正确，或账号已停用。")
     except StaffError as exc:
-        page = _loginadmin_page(request, f"{exc}。请稍后再试，或使用管理员令牌登录。")
+        page = _login_page(request, f"{exc}。请稍后再试，或使用管理员令牌登录。")
         page.status_code = 503
         return page
     return resp
@@ -269,11 +270,11 @@ ACTION_LABELS = {
 
 
 @router.get("/staff", response_class=HTMLResponse)
-async def staffadmin_page(request: Request) -> HTMLResponse:
+async def staff_page(request: Request) -> HTMLResponse:
     """Accounts and the audit log: admins only."""
     staff = staff_auth.current_staff(request)
     if staff is None:
-        return _loginadmin_page(request)
+        return _login_page(request)
     if not staff.can("admin"):
         page = admin_page(
             "需要管理员角色",

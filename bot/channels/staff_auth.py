@@ -130,8 +130,9 @@ def log_in_staff(request: Request, username: str, password: str, response: Respo
     not_throttled(request)
     name = username.strip()[:64]
     per_account = f"account:{name}"
-    if not _shared(request).auth_failures.check(per_account).allowed:
-        raise _too_many(_shared(request).auth_failures.check(per_account).retry_after_s)
+    decision = _shared(request).auth_failures.check(per_account)
+    if not decision.allowed:
+        raise _too_many(decision.retry_after_s)
     staff = accounts(request).verify(name, password)  # StaffError when the database is down
     if staff is None:
         accounts(request).record(name or "（空）", "login_failed", detail=client_key(request))

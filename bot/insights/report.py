@@ -153,12 +153,7 @@ def thin_margins(
                 r.at.strftime("%Y-%m-%d %H:%M"),
                 r.question,
                 flagged[r.answer_id],
-                "；".join(
-                    [
-                        *(titles.get(s, s) for s in r.sources.split("|") if s),
-                        *(_item_label(i, titles) for i in r.items.split() if i),
-                    ]
-                ),
+                _cited(r, titles),
             ]
             for r in reversed(thin)
         ],
@@ -191,12 +186,7 @@ def disliked(rows: list[Asked], titles: Mapping[str, str], top: int = 20) -> Tab
                 r.at.strftime("%Y-%m-%d %H:%M"),
                 r.question,
                 r.mode,
-                "；".join(
-                    [
-                        *(titles.get(s, s) for s in r.sources.split("|") if s),
-                        *(_item_label(i, titles) for i in r.items.split() if i),
-                    ]
-                ),
+                _cited(r, titles),
             ]
             for r in reversed(bad)
         ],
@@ -227,6 +217,12 @@ def rumor_checks(rows: list[Asked], top: int = 20) -> Table:
             for check, g in ranked
         ],
     )
+
+
+def _cited(r: Asked, titles: Mapping[str, str]) -> str:
+    """What an answer quoted: the articles' titles and the plan items, as staff read them."""
+    articles = [titles.get(s, s) for s in r.sources.split("|") if s]
+    return "；".join([*articles, *(_item_label(i, titles) for i in r.items.split() if i)])
 
 
 def _item_label(ref: str, titles: Mapping[str, str] | None = None) -> str:

@@ -21,6 +21,10 @@ class Unit:
         name stays in the citation (``Citation.units_full``) and in the staff views."""
         return self.short or self.name
 
+    def names(self) -> tuple[str, ...]:
+        """Every name the unit goes by: the plan's, the short one, the official one, the aliases."""
+        return tuple(n for n in (self.name, self.short, self.full_name, *self.aliases) if n)
+
     def official(self) -> str:
         return self.full_name or self.name
 
@@ -61,9 +65,8 @@ class UnitDirectory:
             self.units[name] = unit
         self._names: dict[str, str] = {}
         for unit in self.units.values():
-            for n in (unit.name, unit.short, unit.full_name, *unit.aliases):
-                if n:
-                    self._names.setdefault(n.lower(), unit.name)
+            for n in unit.names():
+                self._names.setdefault(n.lower(), unit.name)
         pattern = "|".join(re.escape(n) for n in sorted(self._names, key=len, reverse=True))
         self._re = re.compile(pattern, re.IGNORECASE) if pattern else None
 
