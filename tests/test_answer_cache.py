@@ -51,3 +51,19 @@ def test_what_is_not_cached() -> None:
     assert Bot._cacheable(Answer("问", "答", "structured", [cite]), use_llm=True)  # never sent to a model
     assert not Bot._cacheable(replace(extractive, degraded=True), use_llm=False)
     assert not Bot._cacheable(Answer("问", "降级", "refusal", route="degraded"), use_llm=False)
+
+
+def test_the_cache_round_trip_keeps_choices_and_the_review_flag() -> None:
+    """A clarifying reply served again from the cache still has its questions to tap, and an answer let
+    through on a thin margin is still flagged for staff (both were dropped by from_cache)."""
+    ans = Answer(
+        "健康",
+        "“健康”涉及的内容比较多……",
+        "refusal",
+        route="clarify",
+        choices=["老年人防跌倒", "中暑了怎么办"],
+    )
+    ans.review = "出处没有讲到：流敢（按相近程度放行）"
+    back = Answer.from_cache(ans.to_cache())
+    assert back.choices == ["老年人防跌倒", "中暑了怎么办"] and back.review == ans.review
+    assert "review" not in back.to_dict()

@@ -279,7 +279,12 @@ class Answer:
 
     def to_cache(self) -> dict[str, Any]:
         """Everything needed to serve this answer again (the answer cache), passages included."""
-        return {**self.to_dict(), "passages": [asdict(c) for c in self.passages], "health": self.health}
+        return {
+            **self.to_dict(),
+            "passages": [asdict(c) for c in self.passages],
+            "health": self.health,
+            "review": self.review,
+        }
 
     @classmethod
     def from_cache(cls, data: dict[str, Any]) -> Answer:
@@ -293,4 +298,6 @@ class Answer:
             passages=[Citation(**c) for c in data.get("passages", [])],
             health=bool(data.get("health", False)),
             emergency=bool(data.get("emergency", False)),
+            choices=list(data.get("choices", [])),
+            review=str(data.get("review", "")),
         )
