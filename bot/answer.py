@@ -536,7 +536,8 @@ class Bot:
         rest = q.replace(asked.words, " ")
         for name in sorted(names, key=len, reverse=True):
             rest = rest.replace(name, " ")
-        concepts = self.concepts(rest, ignore=names)
+        # 工作 of "工作要点里…" names the plan, not what the question is about (科普场馆)
+        concepts = [c for c in self.concepts(rest, ignore=names) if c.word not in PLAN_WORDS]
         named = self.index.named_in(q)  # "中科院科学节" is one subject, not the unit 中科院 and 科学
         if named:
             # the name as the question writes it, when the plan does too ("科普中国e站", not "科普中国")

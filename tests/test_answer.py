@@ -520,3 +520,11 @@ def test_asking_who_is_answered_with_an_item_only_if_it_has_the_subject(e5_bot) 
     assert ans.mode == "refusal" and not ans.citations
     kept = e5_bot.answer("科普大篷车归谁管")  # item 13 names 科普大篷车
     assert kept.route == "responsibility" and [c.item for c in kept.citations] == [13]
+
+
+def test_the_plan_s_own_words_are_not_the_subject_of_an_attribute_question(e5_bot) -> None:
+    """ "工作要点里给科普场馆拨了多少钱" asks about 科普场馆; 工作 of 工作要点 names the plan (it was
+    answered "没有写到工作、场馆的经费")."""
+    ans = e5_bot.answer("工作要点里给科普场馆拨了多少钱")
+    assert ans.route == "attribute" and "没有写到科普场馆的经费" in ans.answer
+    assert all("场馆" in c.text for c in ans.citations)
