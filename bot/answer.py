@@ -123,6 +123,10 @@ GATE_ANCHOR = True
 # and 0.873 -> 0.880, one more in-scope refusal on the hard negatives (33 -> 34 of 223), none on the
 # classic and held-out sets.
 GATE_FOREIGN_THING = True
+# Of the first GATE_SOURCES documents, one that has every key concept of the question is preferred to
+# an earlier one that lacks some: "农村学校的科技辅导员有没有培训" is answered by item 11 (加大农村学校科技
+# 辅导员培训力度), not by item 28 that ranks first on 农村 and 培训.
+GATE_PREFER_COMPLETE = True
 # A yes/no question that claims a health benefit ("每天喝一小杯醋能减肥瘦肚子吗", "喝酒能暖身子不":
 # answerability.EFFECT_RE) is not answered by an article that shares the thing (醋, 酒) but never names
 # the benefit: it is about the thing, not about the claim. Measured on an e5 index with the eval sets
@@ -907,12 +911,15 @@ class Bot:
     def _addressing(  # type: ignore[no-untyped-def]
         self, retrieval: Retrieval, concepts: list[Concept], q: str | None = None
     ):
-        """The best hit whose document addresses every key concept of the question, or None.
+        """The best hit whose document addresses the key concepts of the question, or None.
 
         Only the first GATE_SOURCES distinct documents are tried: a document far down the ranking
-        that happens to contain the words is not what the question is about. With the question ``q``
-        and a reranker configured, a document the words accept must also pass the reranker."""
+        that happens to contain the words is not what the question is about. Among them, the first
+        that has every concept wins over an earlier one that lacks some (GATE_PREFER_COMPLETE). With
+        the question ``q`` and a reranker configured, a document the words accept must also pass the
+        reranker."""
         seen: list[str] = []
+        first = None
         for hit in retrieval.hits:
             c = hit.chunk
             key = f"{c.source_id}#{c.item}" if c.kind == "plan" else c.source_id
@@ -920,29 +927,34 @@ class Bot:
                 continue
             seen.append(key)
             if len(seen) > GATE_SOURCES:
-                return None
-            if c.verdict and c.claims:
-                vague = GATE_NO_CONCEPTS and not concepts
-                if vague and (hit.dense_score or 0.0) < GATE_PARAPHRASE:
-                    continue  # nothing to check the check against: only a close paraphrase may answer
-                # a rumor check is about its claims: quoted without its verdict only when it has
-                # every concept of the question ("红糖能治痛经吗" is not answered by the 补血 check)
-                has_all = not uncovered(concepts, self._document_text(c))
-                if has_all and self._reranker_accepts(q, retrieval, c):
+                break
+            if self._accepts(hit, retrieval, concepts, q):
+                if not GATE_PREFER_COMPLETE or not uncovered(concepts, self._document_text(c)):
                     return hit
-                continue
-            if c.kind == "science" and not self._on_topic(concepts, q, c):
-                continue  # an article about something else than what the question is about
-            if c.kind == "science" and GATE_EFFECT and not self._has_effect(q, c):
-                continue  # about the thing, not about what the question claims of it
-            if self._addresses(concepts, self._document_text(c)):
-                if self._reranker_accepts(q, retrieval, c):
-                    return hit
-                continue  # the words are there, the reranker says it does not answer: the next one
-            close = (hit.dense_score or 0.0) >= GATE_PARAPHRASE and self._unknown_only(concepts, c)
-            if close and self._reranker_accepts(q, retrieval, c):
-                return hit  # people's words for what the passage says: only when that close in meaning
-        return None
+                first = first or hit
+        return first
+
+    def _accepts(self, hit, retrieval: Retrieval, concepts: list[Concept], q: str | None) -> bool:  # type: ignore[no-untyped-def]
+        """Whether one hit's document addresses the question (see _addressing)."""
+        c = hit.chunk
+        if c.verdict and c.claims:
+            vague = GATE_NO_CONCEPTS and not concepts
+            if vague and (hit.dense_score or 0.0) < GATE_PARAPHRASE:
+                return False  # nothing to check the check against: only a close paraphrase may answer
+            # a rumor check is about its claims: quoted without its verdict only when it has
+            # every concept of the question ("红糖能治痛经吗" is not answered by the 补血 check)
+            has_all = not uncovered(concepts, self._document_text(c))
+            return has_all and self._reranker_accepts(q, retrieval, c)
+        if c.kind == "science" and not self._on_topic(concepts, q, c):
+            return False  # an article about something else than what the question is about
+        if c.kind == "science" and GATE_EFFECT and not self._has_effect(q, c):
+            return False  # about the thing, not about what the question claims of it
+        if self._addresses(concepts, self._document_text(c)):
+            # the words are there; a configured reranker may still say it does not answer
+            return self._reranker_accepts(q, retrieval, c)
+        close = (hit.dense_score or 0.0) >= GATE_PARAPHRASE and self._unknown_only(concepts, c)
+        # people's words for what the passage says: only when that close in meaning
+        return close and self._reranker_accepts(q, retrieval, c)
 
     def _reranker_accepts(self, q: str | None, retrieval: Retrieval, chunk: Chunk) -> bool:
         """Whether the reranker lets the gate accept this hit's document: its best-scored retrieved

@@ -92,11 +92,18 @@ def key_concepts(
     things: set[str] = set()  # one-character nouns that name a food, animal or object (醋, 狗, 虾)
     text = SIMILE_RE.sub(" ", text)
     rest = text
+    # A curated word that ends a longer dictionary noun is not what the question names: 偏头痛 is an
+    # illness of its own, not the symptom 头痛 (煤炉子 and 喝醉酒 still name 煤炉 and 喝醉).
+    nouns_said = [w for w, flag in tokenizer.tagged(text) if flag == "n" and tokenizer.in_dictionary(w)]
     for term in lexicon.terms(text):
+        if any(len(w) > len(term) and w.endswith(term) and not lexicon.aliases(w) - {w} for w in nouns_said):
+            continue
         rest = rest.replace(term, " ")
         # a people's word none of whose equivalents the library uses cannot be checked against it
         if known is None or any(known(a) for a in lexicon.aliases(term)):
             words.append(term)
+        if tokenizer.in_dictionary(term) and tokenizer.tagged(term)[0][1] in NOUN_POS:
+            nouns.add(term)  # a curated word is a thing when the dictionary says so (鱼刺, 蚊子)
     for word, flag in tokenizer.tagged(rest):
         if not flag.startswith(CONCEPT_POS):
             continue
@@ -147,9 +154,13 @@ def topic(concepts: Iterable[Concept], known: Callable[[str], bool], nouns: bool
 def anchored(concepts: list[Concept], text: str, known: Callable[[str], bool] | None = None) -> bool:
     """Whether a text shares the question's thing, not only its people, body parts or symptoms: when
     the question names anything else that the library uses (``known``), the text must cover one such
-    concept ("每天喝一小杯醋能减肥瘦肚子吗" is not answered by a passage that shares only 肚子). Words the
-    library never uses (大巴, 鱼骨头) cannot be matched anywhere: they do not count."""
-    strong = [c for c in concepts if not c.weak and (known is None or any(known(a) for a in c.aliases))]
+    concept ("每天喝一小杯醋能减肥瘦肚子吗" is not answered by a passage that shares only 肚子). A word
+    the library never uses counts only when the dictionary knows it as a noun: "偏头痛一犯就恶心想吐" is
+    not answered by the gas-poisoning article that shares only the symptoms; a voice-typing leftover
+    (各输, 冲冲) cannot be matched anywhere and does not count."""
+    strong = [
+        c for c in concepts if not c.weak and (known is None or c.noun or any(known(a) for a in c.aliases))
+    ]
     return not strong or any(c.covered_by(text) for c in strong)
 
 
@@ -165,14 +176,15 @@ EFFECT_RE = re.compile(
     r"(?:能|会|可以|能够|就能|就会)(?:不能|不会)?[^，。,？?！!\s]{0,4}?"
     r"(减肥|瘦身|瘦|长高|长个|排毒|解毒|美白|防癌|抗癌|壮阳|补肾|长寿|延寿|暖身|解酒|醒酒|通血管|软化血管|"
     r"降血压|降压|降血糖|降糖|降血脂|降脂|降三高|养胃|护肝|养肝|明目|安神|助眠|补脑|增强免疫|提高免疫|"
-    r"杀菌|杀病毒|消炎|去火|下火|祛湿|补血|补钙)"
+    r"杀菌|杀病毒|消炎|去火|下火|祛湿|补血|补钙|暖和|防冻|御寒|自救)"
 )
 
 
 def claimed_effect(text: str, lexicon: Lexicon) -> list[Concept]:
-    """The health benefit a yes/no question claims, with the language layer's aliases; empty for any
-    other question (and when it claims none of EFFECT_RE's)."""
-    if not YES_NO_END_RE.search(text):
+    """The health benefit a yes/no question or a stated claim (CLAIM_RE: "冬天喝两口酒身子就暖和了，能防冻")
+    claims, with the language layer's aliases; empty for any other question (and when it claims none
+    of EFFECT_RE's)."""
+    if not (YES_NO_END_RE.search(text) or CLAIM_RE.search(text)):
         return []
     return [
         Concept(m.group(1), frozenset(lexicon.aliases(m.group(1)) | {m.group(1)}))

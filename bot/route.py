@@ -31,6 +31,8 @@ LIST_RE = re.compile(
 DOC_FACT_RE = re.compile(
     r"发布|发的|编号|日期|哪天|什么时候|何时|哪一年|标题|名称|叫什么|全称|主送|发给|谁写"
 )
+# "文件里有没有说要定期发布科学谣言榜" asks what the plan's items say, not about the document itself.
+CONTENT_ASK_RE = re.compile(r"有没有(说|提|讲|写|要求)|是否(说|提|讲|写|要求)|有没有.{0,6}(要求|安排|部署)")
 ALONE_RE = re.compile(r"单独|独立|独自|只有|仅由|只由|单一")
 RANKING_RE = re.compile(r"最多|最少|排名|排行|前几|哪个.{0,4}多")
 UNIT_WORD_RE = re.compile(r"单位|部门|部委|机构")
@@ -196,6 +198,6 @@ def _route(question: str, index: PlanIndex, choice: PlanChoice) -> Route:
         rest = rest.replace(name, "")
     if WHO_RE.search(rest):
         return Route("responsibility", plan, programmes=programmes, asks_who=True)
-    if DOC_FACT_RE.search(q) and DOC_WORD_RE.search(q):
+    if DOC_FACT_RE.search(q) and DOC_WORD_RE.search(q) and not CONTENT_ASK_RE.search(q):
         return Route("doc", plan)
     return Route("free", plan, programmes=programmes)

@@ -274,6 +274,10 @@ def test_outline_and_document_number_questions(bot) -> None:
     assert outline.mode == "structured" and "共42条，分4个部分、13个小节" in outline.answer
     doc = bot.answer("纲要办发〔2020〕1号是什么文件")
     assert doc.route == "doc" and "2020年全民科学素质行动工作要点" in doc.answer
+    # asking whether the document says something is asking what its items say, not about the document
+    rumors = bot.answer("文件里有没有说要定期发布科学谣言榜")
+    assert rumors.route != "doc" and rumors.citations[0].item == 4, rumors.answer
+    assert bot.answer("这个文件是什么时候发布的").route == "doc"
 
 
 def test_plan_title_words_do_not_pick_a_section(bot) -> None:
@@ -325,8 +329,30 @@ def test_a_claimed_benefit_must_be_named_by_the_article(e5_bot, monkeypatch) -> 
     for q in ("喝酒能暖身子不", "每天喝一小杯醋能减肥瘦肚子吗"):
         assert bot.answer(q).mode == "refusal", q
     assert bot.answer("喝骨头汤能补钙吗").citations[0].source_id == "rumor-bone-soup"  # it names 补钙
+    # a stated claim (CLAIM_RE: 就能, 能防) claims its benefit as much as a yes/no question does
+    stated = "冬天喝两口酒身子就暖和了，能防冻"
+    assert bot.answer(stated).mode == "refusal"
     monkeypatch.setattr(answer_module, "GATE_EFFECT", False)
     assert bot.answer("喝酒能暖身子不").citations[0].source_id == "alcohol"
+    assert bot.answer(stated).citations[0].source_id == "alcohol"
+
+
+def test_a_document_with_every_concept_is_preferred_among_the_first_few(e5_bot, monkeypatch) -> None:
+    """Item 28 (农村…科技教育硬件) ranks first on 农村 and 培训; item 11 says 加大农村学校科技辅导员培训力度.
+    Given both among the first GATE_SOURCES documents, the one with every concept is quoted."""
+    import bot.answer as answer_module
+    from bot.kb.types import SearchHit
+    from bot.retrieve import Retrieval
+
+    bot = e5_bot
+    q = "农村学校的科技辅导员有没有培训"
+    item = {c.item: c for c in bot.kb.chunks if c.kind == "plan" and c.item in (11, 28)}
+    hits = [SearchHit(1, 0.03, item[28], dense_score=0.886), SearchHit(2, 0.02, item[11], dense_score=0.87)]
+    retrieval = Retrieval(hits, [], 0.5, 0.886)
+    concepts = bot.concepts(q)
+    assert bot._addressing(retrieval, concepts, q).chunk.item == 11
+    monkeypatch.setattr(answer_module, "GATE_PREFER_COMPLETE", False)
+    assert bot._addressing(retrieval, concepts, q).chunk.item == 28
 
 
 def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:

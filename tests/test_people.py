@@ -266,9 +266,18 @@ def test_a_passage_must_share_the_questions_thing_not_only_its_body_part(
     loose = key_concepts("拉肚子了咋整", tokenizer, lexicon, known=known)
     assert loose and all(c.weak for c in loose) and anchored(loose, "腹泻时要多喝水")
     assert anchored([], "任何文字")
-    # a thing the library never names (大巴) cannot be matched anywhere: the symptoms decide
-    bus = key_concepts("一坐大巴就想吐头昏眼花", tokenizer, lexicon, known=known)
-    assert not anchored(bus, "坐车想吐时可以开窗") and anchored(bus, "坐车想吐时可以开窗", known)
+    # an illness the library never names is still the question's thing: the shared symptoms do not
+    # make the gas-poisoning article about 偏头痛 (and 头痛 inside it is not the question's word)
+    migraine = key_concepts("偏头痛一犯就恶心想吐咋办", tokenizer, lexicon, known=known)
+    assert [c.word for c in migraine][0] == "偏头痛" and "头痛" not in [c.word for c in migraine]
+    gas = "煤气中毒轻的会头疼、头晕、恶心、呕吐。"
+    assert not anchored(migraine, gas, known) and anchored(migraine, "偏头痛发作时恶心想吐", known)
+    # a voice-typing leftover the dictionary does not know (各输, 冲冲) cannot be matched anywhere
+    drip = key_concepts("每年春秋各输一次液能冲冲血管", tokenizer, lexicon, known=known)
+    assert anchored([c for c in drip if c.word in ("各输", "冲冲")], "任何文字", known)
+    # people's words for a ride (坐大巴) are the articles' (坐车)
+    bus = key_concepts("一坐大巴就想吐头昏眼花", tokenizer, lexicon)
+    assert anchored(bus, "坐车想吐时可以开窗")
 
 
 def test_a_named_programme_is_a_concept(lexicon: Lexicon, tmp_path: Path) -> None:
