@@ -95,9 +95,16 @@ GATE_PARAPHRASE = 0.89
 # answer precision 0.741 -> 0.783 with no in-scope answer lost on the classic, held-out and people's
 # sets. For every question (GATE_TOPIC_CLAIMS_ONLY False) it reaches 0.802 but refuses 11 of 392 classic
 # and 4 of 18 unseen paraphrases (the first word of a how-to question is often a body part or a
-# setting: 脖子后面叫日头晒脱皮了). False/False restores the share test alone.
+# setting: 脖子后面叫日头晒脱皮了). False/False restores the share test alone. Re-measured 2026-12-06 (third
+# session) with the later gates in place, on an e5 index with /tmp/ana/all.py (run_trust_eval / run_eval
+# as `kepu eval` runs them): for every question, answer precision 0.886 -> 0.889 on hard_negatives,
+# 0.935 -> 0.942 on heldout_hard and 0.888 -> 0.914 on the blind heldout_hard3 (被老鼠咬了要不要打狂犬疫苗
+# is no longer answered from the dog-bite article), with no in-scope refusal added on the classic
+# (9 of 393) and held-out (1 of 117) sets; heldout_people source@1 0.830 -> 0.821 (one question on a
+# relative's diet after a stroke, answered wrongly before, is refused). So the topic test now holds for
+# every question.
 GATE_TOPIC = True
-GATE_TOPIC_CLAIMS_ONLY = True
+GATE_TOPIC_CLAIMS_ONLY = False
 # The topic test also for a yes/no question or a bare statement (answerability.states_something) in
 # words CLAIM_RE does not list ("吃鸡蛋升胆固醇…一个鸡蛋都不能吃", "地震的时候躲到门框底下最安全"). There
 # the topic is the first concept the library uses, not the first noun: "山里逮的野兔子能吃不" is about
@@ -557,6 +564,12 @@ class Bot:
             if items:
                 text = compose.attribute_text(plan, subject, asked.label, items[:3], self.index)
                 return self._structured(raw, "attribute", text, plan, items[:3])
+        offices = f"{plan.issuer or ''}{plan.forwarder or ''}"
+        office = next((c for c in concepts if c.covered_by(offices) and len(c.word) >= 3), None)
+        if office is not None and not any(office.covered_by(it.body) for it in plan.items):
+            # the office that issued the plan (国家纲要办的主任): the document names it only as the issuer
+            text = compose.office_attribute_text(plan, office.word, asked.label)
+            return Answer(raw, text, "structured", [compose.doc_citation(plan, text)], route="attribute")
         if units and not concepts:
             unit = units[0]
             count = len(self.index.items_for_unit(plan, unit).items)

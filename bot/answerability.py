@@ -169,14 +169,17 @@ def uncovered(concepts: Iterable[Concept], text: str) -> list[Concept]:
     return [c for c in concepts if not c.covered_by(text)]
 
 
-# The benefit a yes/no question claims of something ("…醋能减肥瘦肚子吗", "喝酒能暖身子不"): the health
-# effects rumors promise, as people say them. A document about the thing that names none of them is
-# about the thing, not about the claim.
+# The benefit or harm a claim says something has ("…醋能减肥瘦肚子吗", "喝酒能暖身子不", "孩子发高烧会
+# 把脑子烧坏", "打疫苗会让小婴儿猝死"): the effects rumors promise or threaten, as people say them. A
+# document about the thing that names none of them is about the thing, not about the claim. The harms
+# (猝死 … 致死) were added 2026-12-06: hard_negatives answer precision 0.893 -> 0.902, every other set
+# unchanged (closing note of issue 19).
 EFFECT_RE = re.compile(
     r"(?:能|会|可以|能够|就能|就会)(?:不能|不会)?[^，。,？?！!\s]{0,4}?"
     r"(减肥|瘦身|瘦|长高|长个|排毒|解毒|美白|防癌|抗癌|壮阳|补肾|长寿|延寿|暖身|解酒|醒酒|通血管|软化血管|"
     r"降血压|降压|降血糖|降糖|降血脂|降脂|降三高|养胃|护肝|养肝|明目|安神|助眠|补脑|增强免疫|提高免疫|"
-    r"杀菌|杀病毒|消炎|去火|下火|祛湿|补血|补钙|暖和|防冻|御寒|自救)"
+    r"杀菌|杀病毒|消炎|去火|下火|祛湿|补血|补钙|暖和|防冻|御寒|自救|"
+    r"猝死|畸形|不孕|不育|怀不上|瘫痪|变笨|变傻|烧坏|没命|失明|耳聋|致死)"
 )
 
 

@@ -114,6 +114,18 @@ def unit_attribute_text(plan: PlanDoc, unit: Unit, label: str, count: int) -> st
     )
 
 
+def office_attribute_text(plan: PlanDoc, office: str, label: str) -> str:
+    """An attribute of the office that issued or forwarded the plan (国家纲要办的主任): not held; what
+    the document does say of the office is that it issued or forwarded this plan."""
+    said = []
+    if plan.issuer and office in plan.issuer:
+        number = f"（{plan.doc_number}）" if plan.doc_number else ""
+        said.append(f"{plan.issuer}印发了这份工作要点{number}")
+    if plan.forwarder and office in plan.forwarder:
+        said.append(f"{plan.forwarder}转发了这份工作要点")
+    return f"{plan_label(plan)}没有写到{office}的{label}。文件中关于{office}的内容只有：{'；'.join(said)}。"
+
+
 def basis_item(basis: str) -> int | None:
     """The plan item a Q&A pair's basis names ("第32条"), or None (an article, the notice …)."""
     m = BASIS_ITEM_RE.fullmatch(basis.strip())

@@ -312,7 +312,10 @@ def test_a_statement_in_other_words_is_answered_only_from_an_article_about_its_t
     said = ("吃鸡蛋升胆固醇，血脂高的人一个鸡蛋都不能吃", "一直戴口罩会缺氧，还会二氧化碳中毒")
     for statement in said:
         assert bot.answer(statement).mode == "refusal", statement
-    monkeypatch.setattr(answer_module, "GATE_TOPIC_STATEMENTS", False)  # the rule is what refuses them
+    # the rule is what refuses them (with the topic test for claims only, as it was before how-to
+    # questions got it too)
+    monkeypatch.setattr(answer_module, "GATE_TOPIC_CLAIMS_ONLY", True)
+    monkeypatch.setattr(answer_module, "GATE_TOPIC_STATEMENTS", False)
     assert all(bot.answer(s).mode != "refusal" for s in said)
     monkeypatch.setattr(answer_module, "GATE_TOPIC_STATEMENTS", True)
     # a yes/no question whose topic the library has is still answered
@@ -332,9 +335,37 @@ def test_a_claimed_benefit_must_be_named_by_the_article(e5_bot, monkeypatch) -> 
     # a stated claim (CLAIM_RE: 就能, 能防) claims its benefit as much as a yes/no question does
     stated = "冬天喝两口酒身子就暖和了，能防冻"
     assert bot.answer(stated).mode == "refusal"
+    # a harm it threatens too: the convulsions article is about fevers, not about brains burnt by one
+    harm = "孩子发高烧会把脑子烧坏"
+    assert bot.answer(harm).mode == "refusal"
     monkeypatch.setattr(answer_module, "GATE_EFFECT", False)
     assert bot.answer("喝酒能暖身子不").citations[0].source_id == "alcohol"
     assert bot.answer(stated).citations[0].source_id == "alcohol"
+    assert bot.answer(harm).mode != "refusal"
+
+
+def test_attributes_of_the_issuing_office_and_of_things_the_plan_never_names(e5_bot) -> None:
+    """国家纲要办 issued the plan and is named nowhere else: the answer says the plan does not hold its
+    head, and what the document does say of it (not items 39 and 40, which share only 纲要). A programme
+    the plan never names (科普示范县) asked with 申报 gets no item that shares only 全国 or 条件."""
+    head = e5_bot.answer("国家纲要办的主任是谁")
+    assert head.route == "attribute" and "没有写到国家纲要办的负责人" in head.answer, head.answer
+    assert "印发" in head.answer and [c.item for c in head.citations] == [None]
+    assert "纲要办的地址" in e5_bot.answer("纲要办在哪里办公").answer
+    county = e5_bot.answer("评全国科普示范县要满足哪些条件，怎么申报？")
+    assert county.mode == "refusal", county.answer
+
+
+def test_a_how_to_question_is_answered_only_from_an_article_about_its_topic(e5_bot, monkeypatch) -> None:
+    """A rat bite is not a dog or cat bite: the dog-bite article shares 狂犬疫苗, not 老鼠."""
+    import bot.answer as answer_module
+
+    monkeypatch.setattr(e5_bot, "answers", None)
+    rat = "被老鼠咬了一口要不要打狂犬疫苗"
+    assert e5_bot.answer(rat).mode == "refusal"
+    assert e5_bot.answer("被狗咬了要不要打狂犬疫苗").citations[0].source_id == "rabies-dog-bite"
+    monkeypatch.setattr(answer_module, "GATE_TOPIC_CLAIMS_ONLY", True)  # the rule is what refuses it
+    assert e5_bot.answer(rat).citations[0].source_id == "rabies-dog-bite"
 
 
 def test_a_document_with_every_concept_is_preferred_among_the_first_few(e5_bot, monkeypatch) -> None:
@@ -374,7 +405,8 @@ def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
     worms = bot._document_text(bot.kb.by_source["hand-washing-kids"][0])
     assert "肚子" in worms and not anchored(concepts, worms, bot.known)
     assert anchored(concepts, bot._document_text(bot.kb.by_source["salt-oil-sugar"][0]), bot.known)  # 醋
-    # a yes/no question, so GATE_TOPIC_STATEMENTS refuses it too: off, to see GATE_FOREIGN_THING
+    # a yes/no question, so the topic test refuses it too: off, to see GATE_FOREIGN_THING
+    monkeypatch.setattr(answer_module, "GATE_TOPIC_CLAIMS_ONLY", True)
     monkeypatch.setattr(answer_module, "GATE_TOPIC_STATEMENTS", False)
     assert bot.answer(onion).mode == "refusal"
     monkeypatch.setattr(answer_module, "GATE_FOREIGN_THING", False)

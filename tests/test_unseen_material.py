@@ -24,7 +24,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "unseen_science"
 MIN_RECALL_AT_1 = 0.8
 MIN_RECALL_AT_5 = 0.9
 # Of the 18 unseen paraphrases, at most this many refused or answered from the wrong article (see below).
-MAX_UNSEEN_MISSED = 5
+MAX_UNSEEN_MISSED = 6
 
 
 def test_new_folder_is_answered_from_paraphrases(fresh_settings, embedder) -> None:
@@ -42,5 +42,8 @@ def test_new_folder_is_answered_from_paraphrases(fresh_settings, embedder) -> No
     # A paraphrase is missed when it is refused or answered from the wrong article: a wrong answer
     # counts as much as a refusal (it used not to count at all). Measured 2026-12-06: 5 of 18 both
     # before and after the anchor rule counted dictionary nouns (3 refused and 2 wrong sources before,
-    # 4 refused and 1 wrong after: 一坐大巴就想吐头昏眼花 was answered from the pesticide article).
+    # 4 refused and 1 wrong after: 一坐大巴就想吐头昏眼花 was answered from the pesticide article); 6 once
+    # the topic test holds for how-to questions too (bot/answer.py GATE_TOPIC_CLAIMS_ONLY): "俺爹天天吃
+    # 抗凝的药鼻子又出血了要不要上医院" is refused, its first concept 抗凝 being in no nosebleed article —
+    # the price of a blind-set precision gain of 0.888 -> 0.914 (eval/heldout_hard3.yaml).
     assert len(unseen["failures"]) <= MAX_UNSEEN_MISSED, unseen["failures"]

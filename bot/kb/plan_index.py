@@ -11,6 +11,8 @@ from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanItem, PlanSection
 from bot.kb.units import Unit, UnitDirectory
 
 # Named programmes and activities: “科学辟谣平台”, 《纲要》 … (quoted names in the item text).
+# An issuing office as the document writes it: "国家纲要办（全民科学素质纲要实施工作办公室）" is two names.
+_OFFICE_SPLIT_RE = re.compile(r"[（）()、，,]")
 _QUOTED_RE = re.compile(r"[“\"]([^“”\"]{2,30})[”\"]|《([^《》]{2,40})》")
 
 
@@ -237,8 +239,19 @@ class PlanIndex:
         return out
 
     def user_words(self) -> list[str]:
-        """Words for the tokenizer's user dictionary: unit names, aliases and programme names."""
-        return [*self._all_names, *self.programmes]
+        """Words for the tokenizer's user dictionary: unit names, aliases, programme names, and the names
+        of the offices that issued and forwarded each plan ("国家纲要办的主任是谁" is about 国家纲要办,
+        not about 纲要)."""
+        offices = {
+            name.strip()
+            for plan in self.plans.values()
+            for office in (plan.issuer, plan.forwarder)
+            if office
+            for name in _OFFICE_SPLIT_RE.split(office)
+            if len(name.strip()) >= MIN_PROGRAMME_LEN
+        }
+        offices |= {name.removeprefix("国家") for name in offices if name.startswith("国家")}  # 纲要办
+        return [*self._all_names, *self.programmes, *sorted(offices)]
 
     def unit_named(self, name: str) -> Unit | None:
         """The unit a plan writes as ``name`` (exact), whichever plan names it."""
