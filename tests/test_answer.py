@@ -356,6 +356,19 @@ def test_attributes_of_the_issuing_office_and_of_things_the_plan_never_names(e5_
     assert county.mode == "refusal", county.answer
 
 
+def test_who_is_responsible_for_a_named_thing_the_plan_never_writes(e5_bot, monkeypatch) -> None:
+    """全国科普讲解大赛 is in no item; an item with 全国 and another contest's 大赛 is not its answer."""
+    import bot.answer as answer_module
+
+    contest = "2020年工作要点里，全国科普讲解大赛是哪个部门负责的？"
+    assert e5_bot.answer(contest).mode == "refusal"
+    youth = e5_bot.answer("青少年科技创新大赛是谁负责的")
+    assert youth.route == "responsibility" and youth.citations[0].item == 10
+    monkeypatch.setattr(e5_bot, "answers", None)
+    monkeypatch.setattr(answer_module, "GATE_WHO_PHRASE", False)  # the rule is what refuses it
+    assert e5_bot.answer(contest).route == "responsibility"
+
+
 def test_a_how_to_question_is_answered_only_from_an_article_about_its_topic(e5_bot, monkeypatch) -> None:
     """A rat bite is not a dog or cat bite: the dog-bite article shares 狂犬疫苗, not 老鼠."""
     import bot.answer as answer_module
