@@ -75,6 +75,17 @@ DUTY_WORDS_RE = re.compile(
 APPOSITIVE_RE = re.compile(r"(那个|这个|那种|这种)(比赛|大赛|活动|项目|会议|工程|平台)")
 
 
+# How the plan's own text speaks of an attribute, where it does at all: "确保政策、资金等保障有力" is
+# what the plan says of money (it gives no amount).
+WRITTEN: dict[str, re.Pattern[str]] = {"经费": re.compile(r"资金|经费|预算|投入")}
+
+
+def written_in(label: str, text: str) -> bool:
+    """Whether a text speaks of the attribute ``label`` in the plan's own words (WRITTEN)."""
+    pattern = WRITTEN.get(label)
+    return bool(pattern and pattern.search(text))
+
+
 @dataclass(frozen=True)
 class Asked:
     label: str  # the attribute in words (负责人, 网址 …)

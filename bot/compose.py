@@ -98,12 +98,21 @@ def no_text(
     return "\n".join(lines)
 
 
-def attribute_text(plan: PlanDoc, subject: str, label: str, items: list[PlanItem], index: PlanIndex) -> str:
+def attribute_text(
+    plan: PlanDoc,
+    subject: str,
+    label: str,
+    items: list[PlanItem],
+    index: PlanIndex,
+    near: re.Pattern[str] | None = None,
+) -> str:
+    """The plan does not hold the attribute; the items about the subject, each shown around the
+    subject (or around what ``near`` finds: the words in which it speaks of the attribute, 资金)."""
     lines = [f"{plan_label(plan)}没有写到{subject}的{label}。工作要点中与此有关的内容是："]
-    lines += [
-        f"  第{it.number}条：{around(it.body, subject, 60)}（负责：{responsible_line(it, index)}）"
-        for it in items
-    ]
+    for it in items:
+        m = near.search(it.body) if near is not None else None
+        shown = around(it.body, m.group(0) if m else subject, 60)
+        lines.append(f"  第{it.number}条：{shown}（负责：{responsible_line(it, index)}）")
     return "\n".join(lines)
 
 

@@ -338,6 +338,8 @@ def test_a_claimed_benefit_must_be_named_by_the_article(e5_bot, monkeypatch) -> 
     # a harm it threatens too: the convulsions article is about fevers, not about brains burnt by one
     harm = "孩子发高烧会把脑子烧坏"
     assert bot.answer(harm).mode == "refusal"
+    # "能把…杀光" claims what a thing can do: the respiratory article never says 艾草 kills anything
+    assert bot.answer("家里熏艾草能把新冠病毒都杀光").mode == "refusal"
     monkeypatch.setattr(answer_module, "GATE_EFFECT", False)
     assert bot.answer("喝酒能暖身子不").citations[0].source_id == "alcohol"
     assert bot.answer(stated).citations[0].source_id == "alcohol"
@@ -354,6 +356,10 @@ def test_attributes_of_the_issuing_office_and_of_things_the_plan_never_names(e5_
     assert "纲要办的地址" in e5_bot.answer("纲要办在哪里办公").answer
     county = e5_bot.answer("评全国科普示范县要满足哪些条件，怎么申报？")
     assert county.mode == "refusal", county.answer
+    # the money of the whole plan's work: the plan gives no amount; item 40 is where it speaks of 资金
+    money = e5_bot.answer("2020年国家给全民科学素质工作拨了多少钱")
+    assert money.route == "attribute" and "没有写到" in money.answer
+    assert [c.item for c in money.citations] == [40] and "资金" in money.answer
 
 
 def test_who_is_responsible_for_a_named_thing_the_plan_never_writes(e5_bot, monkeypatch) -> None:
@@ -379,6 +385,18 @@ def test_a_how_to_question_is_answered_only_from_an_article_about_its_topic(e5_b
     assert e5_bot.answer("被狗咬了要不要打狂犬疫苗").citations[0].source_id == "rabies-dog-bite"
     monkeypatch.setattr(answer_module, "GATE_TOPIC_CLAIMS_ONLY", True)  # the rule is what refuses it
     assert e5_bot.answer(rat).citations[0].source_id == "rabies-dog-bite"
+
+
+def test_a_vaccine_question_is_answered_only_from_an_article_on_that_vaccine(e5_bot, monkeypatch) -> None:
+    """The flu article names 流感疫苗 and 肺炎, not 肺炎疫苗 (GATE_COMPOUND)."""
+    import bot.answer as answer_module
+
+    monkeypatch.setattr(e5_bot, "answers", None)
+    pneumonia = "七十多岁的老人要不要打肺炎疫苗"
+    assert e5_bot.answer(pneumonia).mode == "refusal"
+    assert e5_bot.answer("流感疫苗每年都要打吗").citations[0].source_id == "influenza"
+    monkeypatch.setattr(answer_module, "GATE_COMPOUND", False)  # the rule is what refuses it
+    assert e5_bot.answer(pneumonia).citations[0].source_id == "influenza"
 
 
 def test_a_document_with_every_concept_is_preferred_among_the_first_few(e5_bot, monkeypatch) -> None:
@@ -418,9 +436,8 @@ def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
     worms = bot._document_text(bot.kb.by_source["hand-washing-kids"][0])
     assert "肚子" in worms and not anchored(concepts, worms, bot.known)
     assert anchored(concepts, bot._document_text(bot.kb.by_source["salt-oil-sugar"][0]), bot.known)  # 醋
-    # a yes/no question, so the topic test refuses it too: off, to see GATE_FOREIGN_THING
-    monkeypatch.setattr(answer_module, "GATE_TOPIC_CLAIMS_ONLY", True)
-    monkeypatch.setattr(answer_module, "GATE_TOPIC_STATEMENTS", False)
+    # a claim (能把…), so the topic test refuses it too: off, to see GATE_FOREIGN_THING
+    monkeypatch.setattr(answer_module, "GATE_TOPIC", False)
     assert bot.answer(onion).mode == "refusal"
     monkeypatch.setattr(answer_module, "GATE_FOREIGN_THING", False)
     assert bot.answer(onion).mode != "refusal"

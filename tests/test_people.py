@@ -11,6 +11,7 @@ from bot import claims, first_aid
 from bot.answerability import (
     CLAIM_RE,
     anchored,
+    compounds,
     generic_words,
     key_concepts,
     states_something,
@@ -293,6 +294,19 @@ def test_a_comparison_is_not_what_the_question_is_about(lexicon: Lexicon, tokeni
         c.word for c in key_concepts("娃被蜜蜂蛰了手肿得跟馒头似的咋整", tokenizer, lexicon, known=known)
     ]
     assert "馒头" not in words and "蜜蜂" in words
+
+
+def test_a_vaccine_is_named_by_what_it_prevents(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
+    q = "闺女十几岁了，HPV疫苗啥时候打合适"
+    found = compounds(q, key_concepts(q, tokenizer, lexicon, known=known))
+    assert [(name.word, head.word) for name, head in found] == [("hpv疫苗", "疫苗")]
+    name, head = found[0]
+    child = "国家免疫规划疫苗是政府免费提供的"
+    assert head.covered_by(child) and not name.covered_by(child)
+    # a vaccine the synonyms name whole (狂犬疫苗 = 狂犬病疫苗) is one concept, no compound
+    rabies = "被狗咬了要打狂犬疫苗吗"
+    assert compounds(rabies, key_concepts(rabies, tokenizer, lexicon, known=known)) == []
+    assert compounds("地震了咋办", key_concepts("地震了咋办", tokenizer, lexicon, known=known)) == []
 
 
 def test_latin_words_are_concepts(lexicon: Lexicon, tokenizer: Tokenizer) -> None:

@@ -2,7 +2,7 @@
 
 - eval/hard_negatives.yaml: no wrong verdict at all, and answer precision (answered questions whose
   cited text is about the question's subject) not below ANSWER_PRECISION_FLOOR. The issue's goal is
-  0.97 (ANSWER_PRECISION_GOAL); the lexical gate reaches 0.902 (0.702 before it), so the goal is not
+  0.97 (ANSWER_PRECISION_GOAL); the lexical gate reaches 0.915 (0.702 before it), so the goal is not
   met yet and issue 19 stays open — the floor keeps what was gained from regressing.
 - eval/emergencies.yaml (and the emergencies among the colloquial and held-out people's sets): every
   description gets 「立即拨打120」 first; look-alikes raise at most MAX_FALSE_ALARMS.
@@ -33,16 +33,18 @@ ANSWER_PRECISION_GOAL = 0.97  # issue 19's goal: not reached yet (see the module
 # answered) once a dictionary noun the library never uses is the question's thing (偏头痛), stated claims
 # must have their benefit named (冬天喝两口酒身子就暖和了，能防冻) and the first few documents are searched
 # for one with every concept (2026-12-06, third session): the floor keeps four answers' margin. 0.902
-# (286 answered) once the topic test holds for how-to questions too and claimed harms must be named.
-ANSWER_PRECISION_FLOOR = 0.88
+# (286 answered) once the topic test holds for how-to questions too and claimed harms must be named;
+# 0.915 (283 answered) with 能把…杀光 as a claim and vaccines named by what they prevent (GATE_COMPOUND).
+ANSWER_PRECISION_FLOOR = 0.90
 # eval/heldout_hard.yaml, the second set written apart from the code (never used to fit a rule):
 # 0.867 when it was added, 0.880 with the anchor and foreign-thing rules (GATE_ANCHOR, GATE_FOREIGN_THING),
 # 0.917 once the plan's programme names are concepts and fish bones, nosebleeds and dishes are no
 # emergencies. Its failures were read after the first run, so later figures are no longer blind.
 # 0.930 on 2026-12-05 (129 answered: one answer is 0.0078); two answers' margin. 0.935 (139 answered)
 # on 2026-12-06 with the rules named at ANSWER_PRECISION_FLOOR; two answers' margin. 0.942 (138
-# answered) with the topic test for every question.
-HELDOUT_PRECISION_FLOOR = 0.92
+# answered) with the topic test for every question; 0.963 (135 answered) with GATE_WHO_PHRASE and
+# GATE_COMPOUND.
+HELDOUT_PRECISION_FLOOR = 0.94
 # Look-alikes (eval/lookalikes.yaml, 101 questions) that may get the 120 line: a false alarm costs a
 # call that was not needed; a missed emergency can cost a life. Measured 1 (see the closing note).
 MAX_FALSE_ALARMS = 3
