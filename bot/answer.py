@@ -171,6 +171,10 @@ GATE_WHO_PHRASE = True
 # 0.927 (heldout_hard3), in-scope refusals unchanged. For every two nouns written as one name (红色预警,
 # 果子狸肉) it refused 9 more classic and 2 more held-out in-scope questions.
 GATE_COMPOUND = True
+# The symptoms an article's closing "如果…持续或加重，请及时到正规医院就诊" lists do not count as what it
+# is about (safety.DOCTOR_TEMPLATE_RE): "俺家娃拉肚子拉了两天了还发烧咋整" was answered from the HIV
+# article, whose only 拉肚子 is in that sentence. Measured 2026-12-06 (closing note of issue 19).
+GATE_DOCTOR_LINE = True
 WHO_WORDS_RE = re.compile(r"哪个部门|哪个单位|哪些部门|哪些单位|由谁|谁来|谁负责|负责的?|牵头")
 PLAN_WORDS = frozenset({"工作", "要点", "工作要点", "文件", "计划"})
 # Routes that answer exactly what they were asked (an item, a count, the document's facts …): an
@@ -1063,7 +1067,9 @@ class Bot:
         """What a hit's document says: a plan item with its headings and units, or a whole article."""
         if chunk.kind == "plan":
             return chunk.passage() + "".join(chunk.units)
-        return "".join(c.passage() for c in self.kb.by_source[chunk.source_id])
+        text = "".join(c.passage() for c in self.kb.by_source[chunk.source_id])
+        # the closing "see a doctor if 长期发烧、拉肚子… goes on" does not make an article about them
+        return safety.DOCTOR_TEMPLATE_RE.sub("", text) if GATE_DOCTOR_LINE else text
 
     def _passages(self, retrieval: Retrieval, limit: int = 4) -> list[Citation]:
         """The best hits as numbered passages for a model: whole plan items, or article pieces."""

@@ -22,6 +22,9 @@ ASKS_HEALTH_RE = re.compile(
 )
 DOCTOR_LINE = "如果症状持续或加重，请及时到正规医院就诊。"
 # A reminder to see a doctor already in the quoted text ("…要及时就医", "马上送医院"): one per answer.
+# An article's closing "see a doctor if it goes on" sentence (如果出现长期发烧、拉肚子…持续不好或加重，请及时到
+# 正规医院就诊): the symptoms it lists are when to see a doctor, not what the article is about.
+DOCTOR_TEMPLATE_RE = re.compile(r"如果[^。\n]*(持续|加重)[^。\n]*请及时到正规医院就诊。?")
 DOCTOR_REMINDER_RE = re.compile(r"就诊|就医|看医生|(去|到|送)(正规)?医院")
 
 

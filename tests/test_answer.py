@@ -399,6 +399,20 @@ def test_a_vaccine_question_is_answered_only_from_an_article_on_that_vaccine(e5_
     assert e5_bot.answer(pneumonia).citations[0].source_id == "influenza"
 
 
+def test_symptoms_listed_only_in_when_to_see_a_doctor_do_not_make_an_article_about_them(
+    e5_bot, monkeypatch
+) -> None:
+    """The HIV article names 发烧 and 拉肚子 only in its closing "如果出现长期发烧、拉肚子…请及时到正规医院
+    就诊": a child's diarrhoea and fever are not answered from it (GATE_DOCTOR_LINE)."""
+    import bot.answer as answer_module
+
+    monkeypatch.setattr(e5_bot, "answers", None)
+    child = "俺家娃拉肚子拉了两天了还发烧咋整"
+    assert e5_bot.answer(child).citations[0].source_id == "food-poisoning"
+    monkeypatch.setattr(answer_module, "GATE_DOCTOR_LINE", False)
+    assert e5_bot.answer(child).citations[0].source_id == "hiv-aids"
+
+
 def test_a_document_with_every_concept_is_preferred_among_the_first_few(e5_bot, monkeypatch) -> None:
     """Item 28 (农村…科技教育硬件) ranks first on 农村 and 培训; item 11 says 加大农村学校科技辅导员培训力度.
     Given both among the first GATE_SOURCES documents, the one with every concept is quoted."""
