@@ -46,7 +46,7 @@ def main() -> int:
             q = bot.people(text)
             bot._claimed(text, q)
             concepts = bot.concepts(q)
-            bot._addressing(retrieval, concepts)
+            bot._addressing(retrieval, concepts, q)  # with the question: the topic, effect and compound rules
             costs.append((time.perf_counter() - started) * 1000)
     result = {"questions": len(costs), "p50_ms": pct(costs, 50), "p95_ms": pct(costs, 95), "goal_ms": GOAL_MS}
     if args.json:

@@ -262,6 +262,7 @@ class Bot:
         self.answers = answers
         self.retriever = Retriever(kb, embedder, settings)
         self.known_text = "".join(c.passage() for c in kb.chunks)  # for "does the KB mention X at all"
+        self._article_texts: dict[str, str] = {}  # source id -> what the article says (_document_text)
         self.emergencies = default_recognizer()
         self.rumor_checks = [
             chunks[0] for chunks in kb.by_source.values() if chunks[0].verdict and chunks[0].claims
@@ -1067,9 +1068,15 @@ class Bot:
         """What a hit's document says: a plan item with its headings and units, or a whole article."""
         if chunk.kind == "plan":
             return chunk.passage() + "".join(chunk.units)
-        text = "".join(c.passage() for c in self.kb.by_source[chunk.source_id])
-        # the closing "see a doctor if 长期发烧、拉肚子… goes on" does not make an article about them
-        return safety.DOCTOR_TEMPLATE_RE.sub("", text) if GATE_DOCTOR_LINE else text
+        cached = self._article_texts.get(chunk.source_id)
+        if cached is None:  # an article's text is read for every candidate and concept: built once
+            text = "".join(c.passage() for c in self.kb.by_source[chunk.source_id])
+            # the closing "see a doctor if 长期发烧、拉肚子… goes on" does not make an article about them
+            cached = safety.DOCTOR_TEMPLATE_RE.sub("", text)
+            self._article_texts[chunk.source_id] = cached
+        if GATE_DOCTOR_LINE:
+            return cached
+        return "".join(c.passage() for c in self.kb.by_source[chunk.source_id])
 
     def _passages(self, retrieval: Retrieval, limit: int = 4) -> list[Citation]:
         """The best hits as numbered passages for a model: whole plan items, or article pieces."""

@@ -94,15 +94,17 @@ def key_concepts(
     rest = text
     # A curated word that ends a longer dictionary noun is not what the question names: 偏头痛 is an
     # illness of its own, not the symptom 头痛 (煤炉子 and 喝醉酒 still name 煤炉 and 喝醉).
-    nouns_said = [w for w, flag in tokenizer.tagged(text) if flag == "n" and tokenizer.in_dictionary(w)]
-    for term in lexicon.terms(text):
+    terms = lexicon.terms(text)
+    said = tokenizer.tagged(text) if terms else []
+    nouns_said = [w for w, flag in said if flag == "n" and tokenizer.in_dictionary(w)]
+    for term in terms:
         if any(len(w) > len(term) and w.endswith(term) and not lexicon.aliases(w) - {w} for w in nouns_said):
             continue
         rest = rest.replace(term, " ")
         # a people's word none of whose equivalents the library uses cannot be checked against it
         if known is None or any(known(a) for a in lexicon.aliases(term)):
             words.append(term)
-        if tokenizer.in_dictionary(term) and tokenizer.tagged(term)[0][1] in NOUN_POS:
+        if tokenizer.in_dictionary(term) and tokenizer.pos_of(term) in NOUN_POS:
             nouns.add(term)  # a curated word is a thing when the dictionary says so (鱼刺, 蚊子)
     for word, flag in tokenizer.tagged(rest):
         if not flag.startswith(CONCEPT_POS):

@@ -130,6 +130,13 @@ class Tokenizer:
             self._pos = jieba.posseg.POSTokenizer(self._jieba)
         return [(p.word, p.flag) for p in self._pos.cut(text) if strip_punct(p.word)]
 
+    def pos_of(self, word: str) -> str | None:
+        """The part of speech the dictionary gives a word (None for a word it does not list)."""
+        if self._pos is None:
+            self.tagged("")
+        tag: str | None = self._pos.word_tag_tab.get(word)
+        return tag
+
     def in_dictionary(self, word: str) -> bool:
         """Whether jieba knows the word (its dictionary or ours), rather than guessed it (HMM)."""
         return bool(self._jieba.FREQ.get(word))
