@@ -161,7 +161,7 @@ def test_a_refusal_of_a_health_question_points_to_a_doctor_not_to_the_plan(bot) 
     plan's help."""
     from bot.safety import UNCOVERED_HEALTH_TEXT
 
-    for q in ("甲亢吃什么好", "俺家孩子玩手机眼睛近视了还能好不"):
+    for q in ("甲亢吃什么好", "俺家孩子玩手机眼睛近视了还能好不", "一坐车就晕车想吐有啥好办法没"):
         ans = bot.answer(q)
         assert ans.mode == "refusal" and ans.answer.startswith(UNCOVERED_HEALTH_TEXT), q
     other = bot.answer("周杰伦的新歌叫什么")
