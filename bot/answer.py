@@ -36,7 +36,7 @@ from bot.llm import Checked, Generator
 from bot.llm import check as llm_check
 from bot.memory import FOLLOW_UP_RE, ConversationStore, rewrite
 from bot.retrieve import Retrieval, Retriever
-from bot.route import Route, route
+from bot.route import WHO_RE, Route, route
 from bot.state import AnswerCache
 from bot.text import normalize, stopwords
 
@@ -175,7 +175,6 @@ GATE_COMPOUND = True
 # is about (safety.DOCTOR_TEMPLATE_RE): "俺家娃拉肚子拉了两天了还发烧咋整" was answered from the HIV
 # article, whose only 拉肚子 is in that sentence. Measured 2026-12-06 (closing note of issue 19).
 GATE_DOCTOR_LINE = True
-WHO_WORDS_RE = re.compile(r"哪个部门|哪个单位|哪些部门|哪些单位|由谁|谁来|谁负责|负责的?|牵头")
 PLAN_WORDS = frozenset({"工作", "要点", "工作要点", "文件", "计划"})
 # Routes that answer exactly what they were asked (an item, a count, the document's facts …): an
 # attribute word in them ("第8条是什么时候的工作") is not a question about something the plan lacks.
@@ -583,8 +582,7 @@ class Bot:
             if items:
                 text = compose.attribute_text(plan, subject, asked.label, items[:3], self.index)
                 return self._structured(raw, "attribute", text, plan, items[:3])
-        offices = f"{plan.issuer or ''}{plan.forwarder or ''}"
-        office = next((c for c in concepts if c.covered_by(offices) and len(c.word) >= 3), None)
+        office = next((c for c in concepts if c.word in self.index.office_names), None)
         if office is not None and not any(office.covered_by(it.body) for it in plan.items):
             # the office that issued the plan (国家纲要办的主任): the document names it only as the issuer
             text = compose.office_attribute_text(plan, office.word, asked.label)
@@ -598,8 +596,9 @@ class Bot:
         near = None
         if concepts and self._names_only_the_plan(concepts):
             # the work of the whole plan (全民科学素质工作的经费): the items that speak of the attribute
-            said = [it for it in plan.items if attributes.written_in(asked.label, it.body)]
-            items, near = (said, attributes.WRITTEN[asked.label]) if said else (items, None)
+            written = attributes.WRITTEN.get(asked.label)
+            said = [it for it in plan.items if written is not None and written.search(it.body)]
+            items, near = (said, written) if said else (items, None)
         literal = self._named_phrase(rest, concepts)
         if literal is not None:  # "全国科普讲解大赛": an item with 全国 and 大赛 is about another contest
             items = [it for it in items if literal in it.body]
@@ -776,7 +775,7 @@ class Bot:
             if found is not None and GATE_WHO_CONCEPTS and not self._addresses(concepts, text):
                 return self._uncovered(raw, q, retrieval)
             things = [c for c in concepts if c.word not in PLAN_WORDS]  # 工作 of 工作要点 names the plan
-            literal = self._named_phrase(WHO_WORDS_RE.sub(" ", q), things) if GATE_WHO_PHRASE else None
+            literal = self._named_phrase(WHO_RE.sub(" ", q), things) if GATE_WHO_PHRASE else None
             if found is not None and literal is not None and literal not in found.body:
                 return self._uncovered(raw, q, retrieval)  # 全国科普讲解大赛: item 8 has 全国 and 大赛
             items = [found] if found is not None else []
@@ -959,6 +958,7 @@ class Bot:
         reranker."""
         seen: list[str] = []
         first = None
+        named = compounds(q, concepts) if GATE_COMPOUND and q else []  # 肺炎疫苗: once per question
         for hit in retrieval.hits:
             c = hit.chunk
             key = f"{c.source_id}#{c.item}" if c.kind == "plan" else c.source_id
@@ -967,14 +967,22 @@ class Bot:
             seen.append(key)
             if len(seen) > GATE_SOURCES:
                 break
-            if self._accepts(hit, retrieval, concepts, q):
+            if self._accepts(hit, retrieval, concepts, q, named):
                 if not GATE_PREFER_COMPLETE or not uncovered(concepts, self._document_text(c)):
                     return hit
                 first = first or hit
         return first
 
-    def _accepts(self, hit, retrieval: Retrieval, concepts: list[Concept], q: str | None) -> bool:  # type: ignore[no-untyped-def]
-        """Whether one hit's document addresses the question (see _addressing)."""
+    def _accepts(  # type: ignore[no-untyped-def]
+        self,
+        hit,
+        retrieval: Retrieval,
+        concepts: list[Concept],
+        q: str | None,
+        named: list[tuple[Concept, Concept]],
+    ) -> bool:
+        """Whether one hit's document addresses the question (see _addressing); ``named`` are the
+        question's compound names (answerability.compounds)."""
         c = hit.chunk
         if c.verdict and c.claims:
             vague = GATE_NO_CONCEPTS and not concepts
@@ -989,9 +997,7 @@ class Bot:
         if c.kind == "science" and GATE_EFFECT and not self._has_effect(q, c):
             return False  # about the thing, not about what the question claims of it
         text = self._document_text(c)
-        if GATE_COMPOUND and any(
-            h.covered_by(text) and not n.covered_by(text) for n, h in compounds(q or "", concepts)
-        ):
+        if any(h.covered_by(text) and not n.covered_by(text) for n, h in named):
             return False  # another of its kind: the flu article's 流感疫苗 for a question on 肺炎疫苗
         if self._addresses(concepts, text):
             # the words are there; a configured reranker may still say it does not answer

@@ -206,11 +206,10 @@ COMPOUND_HEADS = frozenset({"疫苗"})
 def compounds(text: str, concepts: list[Concept]) -> list[tuple[Concept, Concept]]:
     """Two things the question writes as one name (肺炎疫苗, HPV疫苗): (the name, its head noun). A
     document that has the head but not the whole name is about another of its kind: the flu article's
-    流感疫苗 is not 肺炎疫苗."""
+    流感疫苗 is not 肺炎疫苗. ``concepts`` are key_concepts' of the text, in the order it says them."""
     low = text.lower()
-    ordered = sorted(concepts, key=lambda c: low.find(c.word) % (len(low) + 1))
     out: list[tuple[Concept, Concept]] = []
-    for first, head in zip(ordered, ordered[1:], strict=False):
+    for first, head in zip(concepts, concepts[1:], strict=False):
         start = low.find(first.word)
         if start < 0 or head.word not in COMPOUND_HEADS or not (first.noun or first.word.isascii()):
             continue

@@ -80,12 +80,6 @@ APPOSITIVE_RE = re.compile(r"(那个|这个|那种|这种)(比赛|大赛|活动|
 WRITTEN: dict[str, re.Pattern[str]] = {"经费": re.compile(r"资金|经费|预算|投入")}
 
 
-def written_in(label: str, text: str) -> bool:
-    """Whether a text speaks of the attribute ``label`` in the plan's own words (WRITTEN)."""
-    pattern = WRITTEN.get(label)
-    return bool(pattern and pattern.search(text))
-
-
 @dataclass(frozen=True)
 class Asked:
     label: str  # the attribute in words (负责人, 网址 …)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from bot.kb.types import ALL_MEMBERS, PlanDoc, PlanItem, PlanSection
@@ -240,8 +241,13 @@ class PlanIndex:
 
     def user_words(self) -> list[str]:
         """Words for the tokenizer's user dictionary: unit names, aliases, programme names, and the names
-        of the offices that issued and forwarded each plan ("国家纲要办的主任是谁" is about 国家纲要办,
-        not about 纲要)."""
+        of the offices that issued and forwarded each plan (office_names)."""
+        return [*self._all_names, *self.programmes, *sorted(self.office_names)]
+
+    @cached_property
+    def office_names(self) -> frozenset[str]:
+        """The names of the offices that issued and forwarded each plan, each as the document writes it
+        and without 国家 ("国家纲要办的主任是谁" is about 国家纲要办, not about 纲要)."""
         offices = {
             name.strip()
             for plan in self.plans.values()
@@ -250,8 +256,7 @@ class PlanIndex:
             for name in _OFFICE_SPLIT_RE.split(office)
             if len(name.strip()) >= MIN_PROGRAMME_LEN
         }
-        offices |= {name.removeprefix("国家") for name in offices if name.startswith("国家")}  # 纲要办
-        return [*self._all_names, *self.programmes, *sorted(offices)]
+        return frozenset(offices | {name.removeprefix("国家") for name in offices if name.startswith("国家")})
 
     def unit_named(self, name: str) -> Unit | None:
         """The unit a plan writes as ``name`` (exact), whichever plan names it."""
