@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,15 +148,7 @@ def thin_margins(
         "thin_margin",
         "依据不足、需要复核的回答（出处没有讲到问题里的某个词）",
         ["时间", "问题", "原因", "引用"],
-        [
-            [
-                r.at.strftime("%Y-%m-%d %H:%M"),
-                r.question,
-                flagged[r.answer_id],
-                _cited(r, titles),
-            ]
-            for r in reversed(thin)
-        ],
+        _answered(thin, titles, lambda r: flagged[r.answer_id]),
     )
 
 
@@ -181,16 +173,13 @@ def disliked(rows: list[Asked], titles: Mapping[str, str], top: int = 20) -> Tab
         "disliked",
         "被评为“没用”的回答——请检查引用的材料",
         ["时间", "问题", "回答方式", "引用"],
-        [
-            [
-                r.at.strftime("%Y-%m-%d %H:%M"),
-                r.question,
-                r.mode,
-                _cited(r, titles),
-            ]
-            for r in reversed(bad)
-        ],
+        _answered(bad, titles, lambda r: r.mode),
     )
+
+
+def _answered(rows: list[Asked], titles: Mapping[str, str], why: Callable[[Asked], str]) -> list[list[Any]]:
+    """A table of answers, latest first: when, the question, ``why`` it is listed, what it cited."""
+    return [[r.at.strftime("%Y-%m-%d %H:%M"), r.question, why(r), _cited(r, titles)] for r in reversed(rows)]
 
 
 def rumor_checks(rows: list[Asked], top: int = 20) -> Table:
