@@ -375,28 +375,34 @@ def test_who_is_responsible_for_a_named_thing_the_plan_never_writes(e5_bot, monk
     assert e5_bot.answer(contest).route == "responsibility"
 
 
-def test_a_how_to_question_is_answered_only_from_an_article_about_its_topic(e5_bot, monkeypatch) -> None:
-    """A rat bite is not a dog or cat bite: the dog-bite article shares 狂犬疫苗, not 老鼠."""
+@pytest.mark.parametrize(
+    ("question", "kept", "source", "rule"),
+    [
+        # a how-to question's topic (GATE_TOPIC for every question, not claims only): a rat bite is not
+        # a dog or cat bite, and the dog-bite article shares 狂犬疫苗, not 老鼠
+        (
+            "被老鼠咬了一口要不要打狂犬疫苗",
+            "被狗咬了要不要打狂犬疫苗",
+            "rabies-dog-bite",
+            ("GATE_TOPIC_CLAIMS_ONLY", True),
+        ),
+        # a vaccine named by what it prevents (GATE_COMPOUND): the flu article names 流感疫苗 and 肺炎,
+        # not 肺炎疫苗
+        ("七十多岁的老人要不要打肺炎疫苗", "流感疫苗每年都要打吗", "influenza", ("GATE_COMPOUND", False)),
+    ],
+)
+def test_a_question_is_answered_only_from_an_article_about_its_thing(
+    e5_bot, monkeypatch, question: str, kept: str, source: str, rule: tuple[str, bool]
+) -> None:
+    """Refused with the rule; the article's own question is still answered from it; without the rule
+    the article was quoted for the question."""
     import bot.answer as answer_module
 
     monkeypatch.setattr(e5_bot, "answers", None)
-    rat = "被老鼠咬了一口要不要打狂犬疫苗"
-    assert e5_bot.answer(rat).mode == "refusal"
-    assert e5_bot.answer("被狗咬了要不要打狂犬疫苗").citations[0].source_id == "rabies-dog-bite"
-    monkeypatch.setattr(answer_module, "GATE_TOPIC_CLAIMS_ONLY", True)  # the rule is what refuses it
-    assert e5_bot.answer(rat).citations[0].source_id == "rabies-dog-bite"
-
-
-def test_a_vaccine_question_is_answered_only_from_an_article_on_that_vaccine(e5_bot, monkeypatch) -> None:
-    """The flu article names 流感疫苗 and 肺炎, not 肺炎疫苗 (GATE_COMPOUND)."""
-    import bot.answer as answer_module
-
-    monkeypatch.setattr(e5_bot, "answers", None)
-    pneumonia = "七十多岁的老人要不要打肺炎疫苗"
-    assert e5_bot.answer(pneumonia).mode == "refusal"
-    assert e5_bot.answer("流感疫苗每年都要打吗").citations[0].source_id == "influenza"
-    monkeypatch.setattr(answer_module, "GATE_COMPOUND", False)  # the rule is what refuses it
-    assert e5_bot.answer(pneumonia).citations[0].source_id == "influenza"
+    assert e5_bot.answer(question).mode == "refusal"
+    assert e5_bot.answer(kept).citations[0].source_id == source
+    monkeypatch.setattr(answer_module, *rule)  # the rule is what refuses it
+    assert e5_bot.answer(question).citations[0].source_id == source
 
 
 def test_symptoms_listed_only_in_when_to_see_a_doctor_do_not_make_an_article_about_them(

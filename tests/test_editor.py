@@ -14,9 +14,9 @@ import yaml
 
 from bot.config import Settings
 from bot.staff.accounts import StaffAccounts
-from ingest.pipeline import ingest
 from tests.conftest import admin_login, csrf_from
 from tests.http_server import serve
+from tests.staffing import staffed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 QUESTION = "村里想办科普讲座可以找谁帮忙？"
@@ -30,16 +30,7 @@ def _staffed(
 ) -> Iterator[tuple[str, Settings, StaffAccounts]]:
     """``settings`` with its own insights database, ingested, an editor and a reviewer (and an admin),
     served over HTTP."""
-    settings = settings.model_copy(
-        update={
-            "database_url": f"sqlite:///{settings.data_dir.parent / 'insights.sqlite'}",
-            "rate_limit": "10000/minute",
-        }
-    )
-    ingest(settings, embedder)
-    accounts = StaffAccounts(settings.insights_url)
-    accounts.add("编辑甲", "editor", "editor-password-1")
-    accounts.add("审核乙", "reviewer", "reviewer-password-1")
+    settings, accounts = staffed(settings, embedder, settings.data_dir.parent / "insights.sqlite")
     if admin:
         accounts.add("管理丙", "admin", "admin-password-12")
     with serve(settings, embedder) as url:

@@ -354,23 +354,14 @@ def test_the_staff_loop_from_a_gap_to_a_published_answer(browser, fresh_settings
     """Issue 16's loop in Chromium: a citizen marks an answer 👎; the editor finds it among the gaps,
     drafts a pair from it and tries it; the reviewer approves; the chat page answers with the pair."""
     from bot.app import create_app
-    from bot.staff.accounts import StaffAccounts
-    from ingest.pipeline import ingest
     from tests.http_server import serve_app
+    from tests.staffing import staffed
 
     question = "村里想办科普讲座可以找谁帮忙？"
     answer = "可以联系所在县（市、区）的科协。（示例答案，待专业机构审核）"
-    settings = fresh_settings.model_copy(
-        update={
-            "rate_limit": "10000/minute",
-            "database_url": f"sqlite:///{tmp_path / 'insights.sqlite'}",
-            "insights_salt": "an-e2e-salt-of-enough-length",
-        }
+    settings, _ = staffed(
+        fresh_settings, embedder, tmp_path / "insights.sqlite", insights_salt="an-e2e-salt-of-enough-length"
     )
-    ingest(settings, embedder)
-    accounts = StaffAccounts(settings.insights_url)
-    accounts.add("编辑甲", "editor", "editor-password-1")
-    accounts.add("审核乙", "reviewer", "reviewer-password-1")
     app = create_app(settings, embedder)
     with serve_app(app) as url:
         citizen = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
