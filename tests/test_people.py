@@ -134,6 +134,10 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("下地的时候让蛇给咬了", "snakebite"),
         ("下菜窖拿白菜的人晕在里头了", "confined_space"),  # bad air: not CPR for whoever climbs in
         ("炒菜的时候热油溅了一手", "burn"),
+        # the cause before the symptom: foam at the mouth after drinking pesticide is the poisoning
+        ("邻居家老头喝农药了正在吐白沫", "poisoning_pesticide"),
+        # a fit on a building site is a fit, not heat stroke by setting (工地 … 倒)
+        ("工地上有个工友突然倒地上手脚一抽一抽的口吐白沫", "seizure"),
     ],
 )
 def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: str) -> None:
