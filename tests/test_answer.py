@@ -563,6 +563,30 @@ def test_quoted_steps_are_complete_or_renumbered_and_said_so() -> None:
     assert lines == ["1. 甲。", "2. 乙。"] and note == "（节选原文中的几个步骤，已重新编号）"
 
 
+def test_the_sentence_that_answers_what_was_asked_is_quoted() -> None:
+    from bot.compose import DISTINCT_MAX_SHARE, distinctive_sentence
+
+    sents = [f"老人跌倒的第{i}个原因。" for i in range(9)] + ["老人起床要慢，先坐半分钟。"]
+    idf = {"起床": 5.0, "老人": 2.0, "分钟": 4.0}.get
+
+    def pick(tokens: set[str], quoted: list[str], title: str = "") -> str | None:
+        return distinctive_sentence(sents, tokens, quoted, lambda t: idf(t) or 1.0, title)
+
+    # 起床 is in one sentence of ten: that sentence is added to a quote that lacks it
+    assert pick({"老人", "起床"}, sents[:3]) == sents[-1]
+    assert pick({"老人", "起床"}, [sents[0], sents[-1]]) is None  # already quoted
+    assert pick({"老人"}, sents[:3]) is None  # the article's topic picks out nothing
+    assert pick({"起床"}, sents[:3], title="起床的讲究") is None  # nor does a word of its title
+    assert pick({"一分钟"}, sents[:3]) == sents[-1]  # a word it never writes, by its parts (分钟)
+    assert pick({"起"}, sents[:3]) is None  # one character picks out nothing
+    # the boundary: a word in DISTINCT_MAX_SHARE of the sentences is rare, in one more it is not
+    limit = int(DISTINCT_MAX_SHARE * 10)
+    common = [f"起床{i}。" for i in range(limit)] + [f"别的{i}。" for i in range(10 - limit)]
+    assert distinctive_sentence(common, {"起床"}, common[-2:], lambda t: 1.0) == common[0]
+    more = [f"起床{i}。" for i in range(limit + 1)] + [f"别的{i}。" for i in range(9 - limit)]
+    assert distinctive_sentence(more, {"起床"}, more[-2:], lambda t: 1.0) is None
+
+
 def test_an_answer_never_shows_steps_out_of_context(e5_bot) -> None:
     import re
 
