@@ -131,6 +131,14 @@ GATE_ANCHOR = True
 # and 0.873 -> 0.880, one more in-scope refusal on the hard negatives (33 -> 34 of 223), none on the
 # classic and held-out sets.
 GATE_FOREIGN_THING = True
+# A disease the question names that the library never mentions (all of its Cilin senses are diseases,
+# Dl: 登革热; or its name ends like one: 螺杆菌, 胃炎, 痛风症) and the document lacks: the document is
+# about another illness, even when it is close in meaning (the HIV article's 传播 for "蚊子叮人会传播登革热").
+# It also bars the paraphrase path (GATE_PARAPHRASE). Measured 2026-12-06 with /tmp/ana/all.py on an e5
+# index: answer precision 0.922 -> 0.929 on eval/hard_negatives.yaml, every other set unchanged (a
+# word with other senses as well, 疙瘩, refused 孩子打完预防针腿上肿了个硬疙瘩 and is not counted).
+GATE_FOREIGN_DISEASE = True
+DISEASE_ENDINGS = "病症炎菌癌瘤"
 # Of the first GATE_SOURCES documents, one that has every key concept of the question is preferred to
 # an earlier one that lacks some: "农村学校的科技辅导员有没有培训" is answered by item 11 (加大农村学校科技
 # 辅导员培训力度), not by item 28 that ranks first on 农村 and 培训.
@@ -1002,6 +1010,8 @@ class Bot:
         if self._addresses(concepts, text):
             # the words are there; a configured reranker may still say it does not answer
             return self._reranker_accepts(q, retrieval, c)
+        if GATE_FOREIGN_DISEASE and any(self._foreign_disease(m) for m in uncovered(concepts, text)):
+            return False  # another illness than the one asked about, however close in meaning
         close = (hit.dense_score or 0.0) >= GATE_PARAPHRASE and self._unknown_only(concepts, c)
         # people's words for what the passage says: only when that close in meaning
         return close and self._reranker_accepts(q, retrieval, c)
@@ -1055,9 +1065,19 @@ class Bot:
             return True
         if GATE_FOREIGN_THING and any(self._foreign_thing(c, text) for c in missing):
             return False
+        if GATE_FOREIGN_DISEASE and any(self._foreign_disease(c) for c in missing):
+            return False
         idf = self.kb.lexical.idf
         total = sum(idf(c.word) for c in concepts)
         return sum(idf(c.word) for c in missing) < GATE_MISSING_SHARE * total
+
+    def _foreign_disease(self, concept: Concept) -> bool:
+        """A disease the question names that the library never mentions (GATE_FOREIGN_DISEASE)."""
+        if not concept.noun or concept.weak or any(self.known(a) for a in concept.aliases):
+            return False
+        senses = self.lexicon.classes.get(concept.word, ())
+        only_disease = bool(senses) and all(c.startswith("Dl") for c in senses)
+        return only_disease or concept.word[-1] in DISEASE_ENDINGS
 
     def _foreign_thing(self, concept: Concept, text: str) -> bool:
         """A thing the question names that the library never mentions and this text has nothing of its

@@ -389,6 +389,20 @@ def test_who_is_responsible_for_a_named_thing_the_plan_never_writes(e5_bot, monk
         # a vaccine named by what it prevents (GATE_COMPOUND): the flu article names 流感疫苗 and 肺炎,
         # not 肺炎疫苗
         ("七十多岁的老人要不要打肺炎疫苗", "流感疫苗每年都要打吗", "influenza", ("GATE_COMPOUND", False)),
+        # an illness the library never mentions (GATE_FOREIGN_DISEASE): the HIV and hepatitis B
+        # articles say how their own virus spreads, not dengue or Helicobacter
+        (
+            "蚊子叮人会传播登革热，是真的吗",
+            "蚊子叮咬会传播艾滋病吗",
+            "hiv-aids",
+            ("GATE_FOREIGN_DISEASE", False),
+        ),
+        (
+            "幽门螺杆菌一家人一起吃饭会传染吗",
+            "和乙肝病人一起吃饭会传染吗",
+            "hepatitis-b",
+            ("GATE_FOREIGN_DISEASE", False),
+        ),
     ],
 )
 def test_a_question_is_answered_only_from_an_article_about_its_thing(
@@ -463,6 +477,22 @@ def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
     assert bot.answer(onion).mode != "refusal"
     # a thing of a kind the article names is still answered: 西瓜 is a 水果
     assert bot.answer("糖尿病人能吃西瓜吗").citations[0].source_id == "diabetes"
+
+
+def test_an_illness_is_foreign_only_when_every_sense_names_one(e5_bot) -> None:
+    """GATE_FOREIGN_DISEASE's boundary: a word whose Cilin senses are all illnesses (登革热), or whose
+    name ends like one (螺杆菌, 胃炎), and that the library never uses; not 疙瘩 (also a lump, a knot),
+    not 低血糖 (neither), not 艾滋病 (the library has it)."""
+
+    def foreign(word: str) -> bool:
+        concept = next(c for c in e5_bot.concepts(word + "怎么办") if c.word == word)
+        return e5_bot._foreign_disease(concept)
+
+    assert [w for w in ("登革热", "螺杆菌", "胃炎", "疙瘩", "低血糖", "艾滋病") if foreign(w)] == [
+        "登革热",
+        "螺杆菌",
+        "胃炎",
+    ]
 
 
 def test_yes_no_and_attribute_questions_answer_what_the_plan_says(e5_bot) -> None:
