@@ -2,7 +2,7 @@
 
 - eval/hard_negatives.yaml: no wrong verdict at all, and answer precision (answered questions whose
   cited text is about the question's subject) not below ANSWER_PRECISION_FLOOR. The issue's goal is
-  0.97 (ANSWER_PRECISION_GOAL); the lexical gate reaches 0.915 (0.702 before it), so the goal is not
+  0.97 (ANSWER_PRECISION_GOAL); the lexical gate reaches 0.929 (0.702 before it), so the goal is not
   met yet and issue 19 stays open — the floor keeps what was gained from regressing.
 - eval/emergencies.yaml (and the emergencies among the colloquial and held-out people's sets): every
   description gets 「立即拨打120」 first; look-alikes raise at most MAX_FALSE_ALARMS.
@@ -35,6 +35,8 @@ ANSWER_PRECISION_GOAL = 0.97  # issue 19's goal: not reached yet (see the module
 # for one with every concept (2026-12-06, third session): the floor keeps four answers' margin. 0.902
 # (286 answered) once the topic test holds for how-to questions too and claimed harms must be named;
 # 0.915 (283 answered) with 能把…杀光 as a claim and vaccines named by what they prevent (GATE_COMPOUND).
+# 0.929 (281 answered) on 2026-12-06 (fourth session) with the sentence that answers what was asked
+# quoted (compose.distinctive_sentence) and illnesses the library never mentions (GATE_FOREIGN_DISEASE).
 ANSWER_PRECISION_FLOOR = 0.90
 # eval/heldout_hard.yaml, the second set written apart from the code (never used to fit a rule):
 # 0.867 when it was added, 0.880 with the anchor and foreign-thing rules (GATE_ANCHOR, GATE_FOREIGN_THING),
