@@ -1010,8 +1010,6 @@ class Bot:
         if self._addresses(concepts, text):
             # the words are there; a configured reranker may still say it does not answer
             return self._reranker_accepts(q, retrieval, c)
-        if GATE_FOREIGN_DISEASE and any(self._foreign_disease(m) for m in uncovered(concepts, text)):
-            return False  # another illness than the one asked about, however close in meaning
         close = (hit.dense_score or 0.0) >= GATE_PARAPHRASE and self._unknown_only(concepts, c)
         # people's words for what the passage says: only when that close in meaning
         return close and self._reranker_accepts(q, retrieval, c)
@@ -1052,8 +1050,11 @@ class Bot:
     def _unknown_only(self, concepts: list[Concept], chunk: Chunk) -> bool:
         """Whether every concept the document lacks is a word the library never uses (果子狸, 防蛇):
         then another document cannot have it either, and closeness in meaning may decide. A concept
-        the library does use elsewhere (上吐下泻 → 呕吐) means the answer is elsewhere."""
+        the library does use elsewhere (上吐下泻 → 呕吐) means the answer is elsewhere, and an illness
+        it lacks (GATE_FOREIGN_DISEASE) that the document is about another one."""
         missing = uncovered(concepts, self._document_text(chunk))
+        if GATE_FOREIGN_DISEASE and any(self._foreign_disease(c) for c in missing):
+            return False  # another illness than the one asked about, however close in meaning
         return all(not any(self.known(a) for a in c.aliases) for c in missing)
 
     def _addresses(self, concepts: list[Concept], text: str) -> bool:

@@ -462,8 +462,8 @@ def distinctive_sentence(
     sents: list[str], query_tokens: set[str], quoted: list[str], idf: Callable[[str], float], title: str = ""
 ) -> str | None:
     """The article sentence that best matches the question's words that are rare in this article
-    (a word or, for a word the article never writes, its two-character parts: 一分钟 → 分钟), when none
-    of the quoted sentences has any of them; None otherwise."""
+    (a word or, for a word the article never writes, its two-character parts: 一分钟 → 分钟), when it
+    has one that no quoted sentence has; None otherwise. Words of the title are the article's topic."""
     if not sents:
         return None
     units: set[str] = set()
