@@ -138,6 +138,9 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("邻居家老头喝农药了正在吐白沫", "poisoning_pesticide"),
         # a fit on a building site is a fit, not heat stroke by setting (工地 … 倒)
         ("工地上有个工友突然倒地上手脚一抽一抽的口吐白沫", "seizure"),
+        # a child and a handful of pills: 好多/一把 with pills counted, not 好多药 over an illness
+        ("俺家娃吃了好多药片咋办", "poisoning_medicine"),
+        ("孩子一下吞了一把药丸", "poisoning_medicine"),
     ],
 )
 def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: str) -> None:
@@ -164,6 +167,7 @@ def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: st
         "炒菜油锅着火了能不能泼水",
         # a claim to check, not a person in danger now
         "心梗发作时使劲咳嗽能自救，是真的吗",
+        "娃吃了好多药还是咳嗽",
     ],
 )
 def test_look_alikes_are_not_emergencies(words: str) -> None:
