@@ -131,12 +131,14 @@ GATE_ANCHOR = True
 # and 0.873 -> 0.880, one more in-scope refusal on the hard negatives (33 -> 34 of 223), none on the
 # classic and held-out sets.
 GATE_FOREIGN_THING = True
-# A disease the question names that the library never mentions (all of its Cilin senses are diseases,
-# Dl: 登革热; or its name ends like one: 螺杆菌, 胃炎, 痛风症) and the document lacks: the document is
-# about another illness, even when it is close in meaning (the HIV article's 传播 for "蚊子叮人会传播登革热").
-# It also bars the paraphrase path (GATE_PARAPHRASE). Measured 2026-12-06 with /tmp/ana/all.py on an e5
-# index: answer precision 0.922 -> 0.929 on eval/hard_negatives.yaml, every other set unchanged (a
-# word with other senses as well, 疙瘩, refused 孩子打完预防针腿上肿了个硬疙瘩 and is not counted).
+# A disease the question names (all of its Cilin senses are diseases, Dl: 登革热; or its name ends
+# like one: 螺杆菌, 胃炎, 痛风症) and the document lacks: the document is about another illness, even
+# when it is close in meaning (the HIV article's 传播 for "蚊子叮人会传播登革热"). It also bars the
+# paraphrase path (GATE_PARAPHRASE). Measured 2026-12-06 with /tmp/ana/all.py on an e5 index, for
+# illnesses the library never mentions: answer precision 0.922 -> 0.929 on eval/hard_negatives.yaml,
+# every other set unchanged (a word with other senses as well, 疙瘩, refused 孩子打完预防针腿上肿了个硬
+# 疙瘩 and is not counted). Extended 2026-12-06 (fifth session) to illnesses the library does know:
+# "蚊子会不会传染乙肝" was answered from the HIV article; every set's figures unchanged.
 GATE_FOREIGN_DISEASE = True
 DISEASE_ENDINGS = "病症炎菌癌瘤"
 # Of the first GATE_SOURCES documents, one that has every key concept of the question is preferred to
@@ -1073,8 +1075,9 @@ class Bot:
         return sum(idf(c.word) for c in missing) < GATE_MISSING_SHARE * total
 
     def _foreign_disease(self, concept: Concept) -> bool:
-        """A disease the question names that the library never mentions (GATE_FOREIGN_DISEASE)."""
-        if not concept.noun or concept.weak or any(self.known(a) for a in concept.aliases):
+        """A disease the question names (GATE_FOREIGN_DISEASE): a document that lacks it is about
+        another illness, whether or not the library mentions this one elsewhere."""
+        if not concept.noun or concept.weak:
             return False
         senses = self.lexicon.classes.get(concept.word, ())
         only_disease = bool(senses) and all(c.startswith("Dl") for c in senses)

@@ -397,6 +397,8 @@ def test_who_is_responsible_for_a_named_thing_the_plan_never_writes(e5_bot, monk
             "hiv-aids",
             ("GATE_FOREIGN_DISEASE", False),
         ),
+        # an illness the library does know (乙肝) is no more answered by an article on another one
+        ("蚊子会不会传染乙肝", "蚊子叮咬会传播艾滋病吗", "hiv-aids", ("GATE_FOREIGN_DISEASE", False)),
         (
             "幽门螺杆菌一家人一起吃饭会传染吗",
             "和乙肝病人一起吃饭会传染吗",
@@ -481,8 +483,8 @@ def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
 
 def test_an_illness_is_foreign_only_when_every_sense_names_one(e5_bot) -> None:
     """GATE_FOREIGN_DISEASE's boundary: a word whose Cilin senses are all illnesses (登革热), or whose
-    name ends like one (螺杆菌, 胃炎), and that the library never uses; not 疙瘩 (also a lump, a knot),
-    not 低血糖 (neither), not 艾滋病 (the library has it)."""
+    name ends like one (螺杆菌, 胃炎, 艾滋病: whether or not the library has it); not 疙瘩 (also a lump,
+    a knot), not 低血糖 (neither)."""
 
     def foreign(word: str) -> bool:
         concept = next(c for c in e5_bot.concepts(word + "怎么办") if c.word == word)
@@ -492,6 +494,7 @@ def test_an_illness_is_foreign_only_when_every_sense_names_one(e5_bot) -> None:
         "登革热",
         "螺杆菌",
         "胃炎",
+        "艾滋病",
     ]
 
 
