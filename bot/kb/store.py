@@ -16,6 +16,16 @@ from bot.errors import EmbedderMismatchError
 from bot.kb.types import Chunk
 
 COLLECTION = "kepu-chunks"
+# How many candidates Chroma's HNSW graph keeps while searching (its ef_search; Chroma's default is
+# 100). At 100 the approximate search missed true neighbours in some builds of the same 485 e5 vectors
+# (1 to 2 of 60 queries' top 40, in 4 of 12 builds, threads or not), so two ingests of the same
+# library could rank differently: tests/test_cli.py::test_search_json once got item 16 before item 4.
+# At 400 no build of 16 missed one (measured with a script rebuilding the collection from the e5
+# index's vectors and comparing with exact cosine ranking); tests/test_store_contract.py's
+# test_search_ranks_like_exact_cosine fails at 100 and passes at 400. A query over those 485 vectors
+# took 0.91 ms (p50) at 100 and 0.96 ms at 400, in process on this 2-core machine. An index built
+# before this setting keeps Chroma's default until the next ingest.
+HNSW_SEARCH_EF = 400
 
 
 class VectorStore(Protocol):
@@ -84,7 +94,7 @@ class ChromaStore:
             self._col = self._client.get_or_create_collection(
                 name,
                 embedding_function=None,
-                metadata={"hnsw:space": "cosine", "embedder": embedder_id},
+                metadata={"hnsw:space": "cosine", "hnsw:search_ef": HNSW_SEARCH_EF, "embedder": embedder_id},
             )
         else:
             self._col = self._client.get_collection(name, embedding_function=None)
