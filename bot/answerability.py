@@ -100,10 +100,12 @@ def key_concepts(
     for term in terms:
         if any(len(w) > len(term) and w.endswith(term) and not lexicon.aliases(w) - {w} for w in nouns_said):
             continue
+        # a people's word none of whose equivalents the library uses cannot be checked against it:
+        # its own words may still be (猫 in 猫抓了)
+        if known is not None and not any(known(a) for a in lexicon.aliases(term)):
+            continue
         rest = rest.replace(term, " ")
-        # a people's word none of whose equivalents the library uses cannot be checked against it
-        if known is None or any(known(a) for a in lexicon.aliases(term)):
-            words.append(term)
+        words.append(term)
         if tokenizer.in_dictionary(term) and tokenizer.pos_of(term) in NOUN_POS:
             nouns.add(term)  # a curated word is a thing when the dictionary says so (鱼刺, 蚊子)
     for word, flag in tokenizer.tagged(rest):

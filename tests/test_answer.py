@@ -421,6 +421,23 @@ def test_a_question_is_answered_only_from_an_article_about_its_thing(
     assert e5_bot.answer(question).citations[0].source_id == source
 
 
+def test_a_document_with_every_concept_outweighs_low_retrieval_scores(e5_bot, monkeypatch) -> None:
+    """A voice-style question full of fillers misses the retrieval thresholds; the rabies article has
+    both of its concepts (猫, and 口子 as 伤口), so it is answered (GATE_COMPLETE_SUPPORT). One concept
+    is not enough (COMPLETE_MIN_CONCEPTS): 楼 alone would let the flood article answer a fire."""
+    import bot.answer as answer_module
+
+    monkeypatch.setattr(e5_bot, "answers", None)
+    cat = "那个我被我家猫抓了一道口子出了点血嗯要怎么处理啊就是"
+    fire = "楼里着火了是往楼上跑还是往楼下跑"
+    assert e5_bot.answer(cat).citations[0].source_id == "rabies-dog-bite"
+    assert e5_bot.answer(fire).mode == "refusal"
+    monkeypatch.setattr(answer_module, "COMPLETE_MIN_CONCEPTS", 1)
+    assert e5_bot.answer(fire).citations[0].source_id == "flood"  # what the boundary keeps out
+    monkeypatch.setattr(answer_module, "GATE_COMPLETE_SUPPORT", False)
+    assert e5_bot.answer(cat).mode == "refusal"
+
+
 def test_symptoms_listed_only_in_when_to_see_a_doctor_do_not_make_an_article_about_them(
     e5_bot, monkeypatch
 ) -> None:

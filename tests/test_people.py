@@ -141,6 +141,9 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         # a child and a handful of pills: 好多/一把 with pills counted, not 好多药 over an illness
         ("俺家娃吃了好多药片咋办", "poisoning_medicine"),
         ("孩子一下吞了一把药丸", "poisoning_medicine"),
+        # household chemicals as people name them (八四 for 84消毒液), a bottle between 把 and the name
+        ("那个就是我家小孩把洗衣台上那瓶八四喝了一口嗯现在怎么办啊", "poisoning_medicine"),
+        ("娃把厕所里的洁厕灵喝了一口，怎么办？", "poisoning_medicine"),
     ],
 )
 def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: str) -> None:
@@ -168,6 +171,7 @@ def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: st
         # a claim to check, not a person in danger now
         "心梗发作时使劲咳嗽能自救，是真的吗",
         "娃吃了好多药还是咳嗽",
+        "八四消毒液能洗菜吗",
     ],
 )
 def test_look_alikes_are_not_emergencies(words: str) -> None:
@@ -199,6 +203,18 @@ def test_key_concepts_leave_out_generic_words(lexicon: Lexicon, tokenizer: Token
     # how a question refers to the plan (部署, 单位) is not what it asks about
     plan = key_concepts("要点对科学辟谣平台作了哪些部署，由哪些单位负责", tokenizer, lexicon, known=known)
     assert "平台" in [c.word for c in plan] and not {"部署", "单位"} & {c.word for c in plan}
+
+
+def test_a_peoples_word_the_library_never_uses_leaves_its_own_words_to_check(
+    lexicon: Lexicon, tokenizer: Tokenizer
+) -> None:
+    """猫抓了 is a curated word none of whose equivalents the articles write (they say 猫咬伤或抓伤): it
+    cannot be checked itself, and it no longer hides the thing it names, 猫."""
+    assert "猫抓了" in lexicon.terms("被猫抓了出血了怎么办")
+    assert not any(known(a) for a in lexicon.aliases("猫抓了"))
+    assert [c.word for c in key_concepts("被猫抓了出血了怎么办", tokenizer, lexicon, known=known)] == ["猫"]
+    # a curated word the library does use is still the concept, whole
+    assert [c.word for c in key_concepts("娃拉稀了咋整", tokenizer, lexicon, known=known)] == ["拉稀"]
 
 
 def test_a_concept_is_covered_directly_or_through_an_alias(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
