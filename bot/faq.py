@@ -40,10 +40,19 @@ from bot.kb.embedders import Embedder
 from bot.kb.types import FaqPair
 from bot.text import HOW_TO_RE, normalize
 
-# Cosine of e5 query vectors from which a question asks what a pair's question asks. Fitted on
-# eval/faq_dev.yaml (paraphrases and look-alikes of knowledge/faq/, written apart from this code):
-# see FAQ_FIT in the README's "标准问答" for the sweep; tests/test_faq.py checks the boundary.
-FAQ_MIN_SIM = 0.93
+# Cosine of e5 query vectors from which a question asks what a pair's question asks. First fitted at
+# 0.93 on eval/faq_dev.yaml (paraphrases and look-alikes of the example pairs, written apart from this
+# code). Re-swept 2026-12-06 (fifth session), after the checks below learned 老人 as an adult, 哪个月 as
+# an amount, town and country (same_place) and how-to questions (FAQ_HOW_TO), with `kepu eval` on
+# knowledge/ plus examples/faq/ (precision / recall):
+#   0.93:  faq_heldout2 0.980 / 0.738, faq_pairs 1.000 / 0.867, faq_dev 1.000 / 0.975
+#   0.925: faq_heldout2 0.980 / 0.769, faq_pairs 1.000 / 0.900, faq_dev 1.000 / 1.000
+#   0.92:  the same as 0.925
+#   0.915: faq_heldout2 0.962 / 0.785, faq_pairs 0.982 / 0.900 (a question on watching 中国科幻大会
+#          online gets the pair on its item)
+# faq_heldout2's failures had been read before this sweep, so it is no longer blind.
+# tests/test_faq.py checks the boundary.
+FAQ_MIN_SIM = 0.925
 # In an emergency, the closeness from which a pair written for the recognised situation answers a
 # question asking what to do. The situation is already known, so the circumstances people add (吃粽子
 # 噎住, 在工地上晒晕) need not be in the pair, and the bar is lower than FAQ_MIN_SIM. Fitted on
@@ -52,6 +61,10 @@ FAQ_MIN_SIM = 0.93
 # the people and negative-question checks at any closeness; 0.90 keeps a margin below 0.918.
 # tests/test_faq.py checks the boundary.
 FAQ_EMERGENCY_MIN_SIM = 0.90
+# A question asking what to do is answered only by a pair one of whose questions asks what to do:
+# "老人把两顿的降压药一次吃了怎么办" is not answered by the pair on whether to stop the pills. faq_pairs
+# precision 0.981 -> 1.000, recall unchanged on the three faq sets (measured as for FAQ_MIN_SIM).
+FAQ_HOW_TO = True
 # How much closer to the pair's own questions than to its negative questions a question must be.
 FAQ_NEGATIVE_MARGIN = 0.0
 PUNCT_RE = re.compile(r"[\s\W_]+")
@@ -59,11 +72,14 @@ NUMBER_RE = re.compile(r"\d+")
 # Who a question is about, where first aid and advice differ: a pair for adults does not answer a
 # question about a child, nor the other way round.
 CHILD_RE = re.compile(r"娃|孩子|小孩|宝宝|婴儿|婴幼儿|幼儿|儿童|\d+岁|[一两二三四五六七八九十]岁|几个月")
-ADULT_RE = re.compile(r"大人|成人|成年人")
+ADULT_RE = re.compile(r"大人|成人|成年人|老人|老年人")
+# Where a question is set, where plan work and advice differ: town or country.
+RURAL_RE = re.compile(r"农村|乡村|村|乡下")
+URBAN_RE = re.compile(r"城里|城市|城区|市区|城镇")
 # A question for an amount, a time or a duration ("要修满几个学分", "打几针", "几点开门")
 # ("哪几个部门", "第几条" ask which, not how many).
 AMOUNT_RE = re.compile(
-    r"(?<![哪第])几(个|次|回|趟|遍|针|天|岁|点|年|条|种|位|号)|多少|多久|多长|多大|多深|多高|多重|哪天|哪一天|哪一?年|什么时候"
+    r"(?<![哪第])几(个|次|回|趟|遍|针|天|岁|点|年|条|种|位|号)|多少|多久|多长|多大|多深|多高|多重|哪天|哪一天|哪一?年|哪个?月|几月|什么时候"
 )
 
 
@@ -228,12 +244,23 @@ class FaqMatcher:
     def same_people(q: str, pair: FaqPair) -> bool:
         """Whether the question is about the people the pair is for (a child, an adult), as far as
         either says."""
-        own = "".join(pair.questions())
+        own = pair.question  # who the pair is for: its own question says (小孩误吃大人的药 is about a child)
         adult_only = ADULT_RE.search(own) and not CHILD_RE.search(own)
         child_only = CHILD_RE.search(own) and not ADULT_RE.search(own)
         if adult_only and CHILD_RE.search(q):  # "宝宝噎住了，大人该怎么救": the child is the patient
             return False
         return not (child_only and ADULT_RE.search(q) and not CHILD_RE.search(q))
+
+    @staticmethod
+    def same_place(q: str, pair: FaqPair) -> bool:
+        """Whether the question is about the setting the pair is for, town or country, as far as
+        either says: a pair on rural care homes (农村养老服务机构) does not answer for 城里的养老院."""
+        own = "".join((*pair.questions(), pair.answer))
+        rural_only = RURAL_RE.search(own) and not URBAN_RE.search(own)
+        urban_only = URBAN_RE.search(own) and not RURAL_RE.search(own)
+        if rural_only and URBAN_RE.search(q) and not RURAL_RE.search(q):
+            return False
+        return not (urban_only and RURAL_RE.search(q) and not URBAN_RE.search(q))
 
     def agrees(self, q: str, pair: FaqPair, concepts: bool = True) -> bool:
         """Whether the question asks about what the pair is about: its numbers, people, amounts,
@@ -241,10 +268,12 @@ class FaqMatcher:
         text = "".join((*pair.questions(), pair.answer))
         if not set(NUMBER_RE.findall(q)) <= set(NUMBER_RE.findall(text)):
             return False  # "2021年的工作要点…" is not answered by a pair on 2020
-        if not self.same_people(q, pair):
+        if not self.same_people(q, pair) or not self.same_place(q, pair):
             return False
         if AMOUNT_RE.search(q) and not any(AMOUNT_RE.search(t) for t in pair.questions()):
             return False  # "研究生要修满几个学分" is not answered by a pair on where the pilot runs
+        if FAQ_HOW_TO and HOW_TO_RE.search(q) and not any(HOW_TO_RE.search(t) for t in pair.questions()):
+            return False  # "…一次吃了两顿的降压药怎么办" is not answered by a pair on whether to stop
         asked = self._attribute(q)  # "科技馆早上几点开门" is not answered by a pair on 免费开放
         if asked is not None and asked not in {self._attribute(t) for t in pair.questions()}:
             return False

@@ -16,8 +16,9 @@ from openpyxl import Workbook
 
 from bot import faq as faq_module
 from bot.config import Settings
-from bot.faq import FAQ_EMERGENCY_MIN_SIM, FAQ_MIN_SIM, plain
+from bot.faq import FAQ_EMERGENCY_MIN_SIM, FAQ_MIN_SIM, FaqMatcher, plain
 from bot.kb.embedders import Embedder
+from bot.kb.types import FaqPair
 from bot.safety import DOCTOR_LINE, EMERGENCY_LINE
 from bot.startup import load_bot
 from ingest.faq import load_faq
@@ -147,6 +148,70 @@ def test_a_yaml_file_without_pairs_is_rejected_as_a_whole(tmp_path: Path) -> Non
 
 def test_plain_drops_punctuation_spaces_and_final_particles() -> None:
     assert plain("科技馆 免费开放吗？") == plain("科技馆免费开放") == "科技馆免费开放"
+
+
+def _pair(question: str, similar: tuple[str, ...], answer: str) -> FaqPair:
+    return FaqPair("t#1", "t", 1, question, similar, (), answer, "", "测试审核人", "2026-12-01")
+
+
+def _matcher(pairs: list[FaqPair]) -> FaqMatcher:
+    """A matcher whose concept, attribute and unit checks always agree: only its own rules decide."""
+    return FaqMatcher(
+        pairs,
+        None,
+        Path("unused"),
+        lambda q: None,
+        lambda q, t: True,
+        lambda q: None,
+        lambda t: set(),  # type: ignore[arg-type]
+    )
+
+
+CHILD_PILLS = _pair("孩子误吃了药或误喝了消毒水怎么办？", ("小孩误吃大人的药怎么处理",), "立即拨打120。")
+STOP_PILLS = _pair("吃降压药血压降到正常了，能停药吗？", (), "不能擅自停药。")
+CARE_HOMES = _pair(
+    "工作要点对依托敬老院、幸福院开展科普是怎么安排的？", (), "依托农村养老服务机构开展科普宣传。"
+)
+
+
+def test_a_pair_for_a_child_does_not_answer_for_an_old_person() -> None:
+    """Who a pair is for is what its own question says: 大人 in a similar question (小孩误吃大人的药)
+    does not make the child pair one for adults; 老人 is an adult."""
+    assert not FaqMatcher.same_people("老人把两顿的降压药一次吃了怎么办？", CHILD_PILLS)
+    assert FaqMatcher.same_people("孩子把奶奶的降压药吃了两片怎么办", CHILD_PILLS)
+    assert FaqMatcher.same_people("误吃了药怎么办", CHILD_PILLS)  # says no one: the pair may answer
+
+
+def test_a_pair_on_the_country_does_not_answer_for_the_town() -> None:
+    assert not FaqMatcher.same_place("城里的养老院要不要给老人开展消防科普？", CARE_HOMES)
+    assert FaqMatcher.same_place("俺们村的敬老院搞啥科普", CARE_HOMES)
+    assert FaqMatcher.same_place("从城里回村里搞养殖能不能参加", CARE_HOMES)  # says both
+    assert FaqMatcher.same_place("敬老院开展哪些科普", CARE_HOMES)
+
+
+def test_a_how_to_question_needs_a_pair_that_asks_what_to_do(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    matcher = _matcher([STOP_PILLS, CARE_HOMES])
+    overdose = "老人把两顿的降压药一次吃了怎么办？"
+    assert not matcher.agrees(overdose, STOP_PILLS)
+    assert matcher.agrees("血压正常了降压药能不能停", STOP_PILLS)
+    # 哪个月 asks a time the pair does not give
+    assert not matcher.agrees("敬老院的消防科普宣传一般安排在哪个月搞？", CARE_HOMES)
+    monkeypatch.setattr(faq_module, "FAQ_HOW_TO", False)
+    assert matcher.agrees(overdose, STOP_PILLS)
+
+
+def test_a_pair_need_not_write_the_verbs_a_question_uses(e5_bot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """服用 (for 吃) is not in the pair; the things (降压药, 血压) are (FAQ_NOUNS_ONLY). A thing the pair
+    lacks still keeps it out (感冒 is not 拉肚子), and so does sharing no concept at all."""
+    import bot.answer as answer_module
+
+    text = STOP_PILLS.question + STOP_PILLS.answer
+    asked = "服用降压药后血压已经达标，可以自己把药停掉吗？"
+    assert e5_bot._pair_addresses(asked, text)
+    assert not e5_bot._pair_addresses("拉肚子要不要吃抗生素？", "感冒了要不要吃抗生素？不要。")
+    assert not e5_bot._pair_addresses("服用阿莫西林", text)
+    monkeypatch.setattr(answer_module, "FAQ_NOUNS_ONLY", False)
+    assert not e5_bot._pair_addresses(asked, text)
 
 
 # --- answering (e5, real ingest) ---------------------------------------------------------------

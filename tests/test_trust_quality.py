@@ -117,18 +117,21 @@ def test_in_scope_recall_on_the_existing_sets(bot) -> None:
 # 0.750); "咋整" read as "怎么整" asks what to do too: 0.977 / 0.717 (faq_dev 1.000 / 0.800); pairs tried
 # before every structured route but an item by number (bot/answer.py FAQ_AFTER_ROUTES): 0.980 / 0.817
 # (faq_dev 1.000 / 0.925); snakes that 给咬 and hot oil that 溅 are emergencies: 0.981 (52 answered) /
-# 0.850. Precision meets its goal, recall does not. The floors keep two answers' margin (runs have
-# differed by one answer between processes).
+# 0.850. 2026-12-06, fifth session: only things need be in a pair (FAQ_NOUNS_ONLY), a how-to question
+# needs a how-to pair (FAQ_HOW_TO), 老人 is an adult and a pair is for who its own question names, town
+# and country differ (same_place), 哪个月 is an amount, FAQ_MIN_SIM 0.93 -> 0.925: 1.000 (54 answered)
+# / 0.900 (faq_dev 1.000 / 1.000). Both goals met on this set. The floors keep two answers' margin
+# (runs have differed by one answer between processes).
 FAQ_PRECISION_GOAL, FAQ_RECALL_GOAL = 0.98, 0.90
-FAQ_PRECISION_FLOOR = 0.94
-FAQ_RECALL_FLOOR = 0.81
+FAQ_PRECISION_FLOOR = 0.96
+FAQ_RECALL_FLOOR = 0.86
 # eval/faq_heldout2.yaml: a second held-out set (120 questions) written 2026-12-06 by a helper that saw
 # neither the code nor the other sets. Its first, blind run: precision 0.917 (48 answered), recall 0.677
 # (65 expected). Then (no longer blind) "第几条"/"哪几个" are no amounts and "几回"/"哪一年" are, and a
-# biogas pit or cellar is its own emergency (not the CPR pair): 0.978 (45 answered) / 0.677. Two
-# answers' margin.
-FAQ2_PRECISION_FLOOR = 0.93
-FAQ2_RECALL_FLOOR = 0.64
+# biogas pit or cellar is its own emergency (not the CPR pair): 0.978 (45 answered) / 0.677. With the
+# fifth session's changes above: 0.980 (51 answered) / 0.769 (50 of 65). Two answers' margin.
+FAQ2_PRECISION_FLOOR = 0.94
+FAQ2_RECALL_FLOOR = 0.73
 # eval/faq_dev.yaml, the set the thresholds were fitted on: no pair answers a look-alike there.
 FAQ_DEV_PRECISION = 1.0
 
