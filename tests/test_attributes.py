@@ -1,0 +1,27 @@
+"""What a question asks of its subject (bot/attributes.py): the words that ask an attribute the plan
+does not hold, and the look-alike words that do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.attributes import asked_attribute
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("question", "label"),
+    [
+        ("科普工作人员有没有编制", "工资待遇"),
+        # 编制 a plan, however many words come between, is drawing it up
+        ("为下一阶段（到2035年）编制全民科学素质规划，要点安排了哪些配套工作？", None),
+        ("全国一共有多少家科技馆", "人数"),
+        # 哪几家 asks which units, which the plan does say; 哪几所 (universities) asks a list it does not
+        ("俺家娃想参加青少年科技创新大赛，文件里这个比赛是哪几家单位牵头的？", None),
+        ("科普学分制试点是哪几所大学", "名单"),
+    ],
+)
+def test_what_a_question_asks_of_its_subject(question: str, label: str | None) -> None:
+    asked = asked_attribute(question)
+    assert (asked.label if asked else None) == label
