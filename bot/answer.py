@@ -328,7 +328,10 @@ class Bot:
 
     def people(self, q: str) -> str:
         """The normalised question with dialect words in Mandarin (bot/language.py)."""
-        return self.lexicon.rewrite(q, self.known)
+        # a neighbour keeps a dialect character only when the two make a word the library uses:
+        # 食物 stays 食物, but 的娃 is no word and 娃 is 孩子 there
+        tokenizer = self.kb.tokenizer
+        return self.lexicon.rewrite(q, lambda w: tokenizer.in_dictionary(w) and self.known(w))
 
     @property
     def index(self):  # type: ignore[no-untyped-def]

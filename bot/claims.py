@@ -101,7 +101,11 @@ def match(
         own = claim_words(claim, check.subjects, words)
         if not own:
             continue
-        stated = sum(1 for w in own if any(a in question for a in lexicon.aliases(w)))
+        stated = sum(
+            1
+            for w in own
+            if any(a in question for a in lexicon.aliases(w)) or lexicon.person_kind_in(w, question)
+        )
         score = stated / len(own)
         if best is None or score > best.score:
             best = ClaimMatch(claim, subject, score)

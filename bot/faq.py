@@ -76,10 +76,11 @@ ADULT_RE = re.compile(r"大人|成人|成年人|老人|老年人")
 # Where a question is set, where plan work and advice differ: town or country.
 RURAL_RE = re.compile(r"农村|乡村|村|乡下")
 URBAN_RE = re.compile(r"城里|城市|城区|市区|城镇")
-# A question for an amount, a time or a duration ("要修满几个学分", "打几针", "几点开门")
+# A question for an amount, a time or a duration ("要修满几个学分", "打几针", "几点开门", "早上吃还是晚上吃")
 # ("哪几个部门", "第几条" ask which, not how many).
 AMOUNT_RE = re.compile(
     r"(?<![哪第])几(个|次|回|趟|遍|针|天|岁|点|年|条|种|位|号)|多少|多久|多长|多大|多深|多高|多重|哪天|哪一天|哪一?年|哪个?月|几月|什么时候"
+    r"|(早上|上午|中午|下午|晚上|饭前|饭后|睡前|空腹).{0,6}还是.{0,6}(早上|上午|中午|下午|晚上|饭前|饭后|睡前|空腹)"
 )
 
 

@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -185,6 +185,8 @@ class Lexicon:
         about the question. A word Cilin does not know is not weak."""
         if word in self._weak:
             return True
+        if word in self.dialect:  # a dialect word says what its Mandarin does (娃 is 孩子, not Cilin's doll)
+            word = self.dialect[word]
         return any(c.startswith(WEAK_CLASSES) for c in self.classes.get(word, ()))
 
     def thing(self, word: str) -> bool:
@@ -205,6 +207,24 @@ class Lexicon:
                 return True
         return False
 
+    def person_kind_in(self, word: str, text: str) -> bool:
+        """Whether text names a person of the same kind as the person ``word`` names (Cilin's
+        PERSON_KIND_CODE-character class: 婴儿 and 孩子 are both Ab04, children), itself or through a
+        dialect word (娃 is 孩子). False for a word that names no person."""
+        kinds = {c[:PERSON_KIND_CODE] for c in self.classes.get(word, ()) if c.startswith("A")}
+        if not kinds:
+            return False
+        named = [w for w in self._person_words if w in text]
+        named += [self.dialect[w] for w in self.dialect if w in text]
+        return any(c[:PERSON_KIND_CODE] in kinds for w in named for c in self.classes.get(w, ()))
+
+    @cached_property
+    def _person_words(self) -> list[str]:
+        """Cilin's words for people (class A) of two characters or more."""
+        return [
+            w for w, codes in self.classes.items() if len(w) >= 2 and any(c.startswith("A") for c in codes)
+        ]
+
     def aliases(self, word: str) -> set[str]:
         """Words that count as the same concept as ``word`` (itself included): the curated ones only.
         Cilin's groups widen what retrieval searches for (``expand``) but do not vouch that a passage
@@ -217,6 +237,10 @@ class Lexicon:
 KIND_CODE = 5
 # Cilin's classes for people (A: 孩子, 老人, 婴儿, 孕妇 …) and body parts (Bk: 肚子, 脑子, 指甲 …).
 WEAK_CLASSES = ("A", "Bk")
+# How much of a Cilin code two person words must share to name the same kind of people: "Ab04" groups
+# infants and children (婴儿, 宝宝, 孩子); "Ab02" old people. The full five-character class is finer
+# than people speak (婴儿 Ab04A, 孩子 Ab04B).
+PERSON_KIND_CODE = 4
 
 
 @lru_cache(maxsize=8)

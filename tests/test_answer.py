@@ -438,6 +438,15 @@ def test_a_document_with_every_concept_outweighs_low_retrieval_scores(e5_bot, mo
     assert e5_bot.answer(cat).mode == "refusal"
 
 
+def test_a_rumor_in_peoples_words_gets_its_checks_verdict(e5_bot) -> None:
+    """娃 after 的 is 孩子 (的娃 is no word, though the library writes 的娃娃), and the check's claim
+    "不满一岁的婴儿不能喝蜂蜜水" is stated about a child of the same kind: its verdict is given."""
+    assert "孩子" in e5_bot.people("老人都说不满一岁的娃不能喝蜂蜜水")
+    ans = e5_bot.answer("老人都说不满一岁的娃不能喝蜂蜜水，这是真的还是老迷信？")
+    assert ans.answer.startswith("【属实】") and ans.citations[0].source_id == "rumor-infant-honey"
+    assert "食物" in e5_bot.people("吃了变质的食物")  # a word the library uses keeps its character
+
+
 def test_symptoms_listed_only_in_when_to_see_a_doctor_do_not_make_an_article_about_them(
     e5_bot, monkeypatch
 ) -> None:

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.unit
         # 哪几家 asks which units, which the plan does say; 哪几所 (universities) asks a list it does not
         ("俺家娃想参加青少年科技创新大赛，文件里这个比赛是哪几家单位牵头的？", None),
         ("科普学分制试点是哪几所大学", "名单"),
+        ("应急科普中央厨房建成以后，老百姓从哪里能看到里面的内容？", "网址"),
     ],
 )
 def test_what_a_question_asks_of_its_subject(question: str, label: str | None) -> None:

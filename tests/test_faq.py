@@ -194,7 +194,8 @@ def test_a_how_to_question_needs_a_pair_that_asks_what_to_do(monkeypatch) -> Non
     overdose = "老人把两顿的降压药一次吃了怎么办？"
     assert not matcher.agrees(overdose, STOP_PILLS)
     assert matcher.agrees("血压正常了降压药能不能停", STOP_PILLS)
-    # 哪个月 asks a time the pair does not give
+    # which time of day asks a time the pair does not give, and so does 哪个月
+    assert not matcher.agrees("降压药早上吃好还是晚上吃好？", STOP_PILLS)
     assert not matcher.agrees("敬老院的消防科普宣传一般安排在哪个月搞？", CARE_HOMES)
     monkeypatch.setattr(faq_module, "FAQ_HOW_TO", False)
     assert matcher.agrees(overdose, STOP_PILLS)

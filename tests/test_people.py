@@ -144,6 +144,8 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         # household chemicals as people name them (八四 for 84消毒液), a bottle between 把 and the name
         ("那个就是我家小孩把洗衣台上那瓶八四喝了一口嗯现在怎么办啊", "poisoning_medicine"),
         ("娃把厕所里的洁厕灵喝了一口，怎么办？", "poisoning_medicine"),
+        # 装在 (where a gas alarm goes) is a knowledge word only as 装在哪
+        ("娃把装在矿泉水瓶里的洁厕灵喝了一口，这可咋整？", "poisoning_medicine"),
     ],
 )
 def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: str) -> None:
@@ -172,6 +174,7 @@ def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: st
         "心梗发作时使劲咳嗽能自救，是真的吗",
         "娃吃了好多药还是咳嗽",
         "八四消毒液能洗菜吗",
+        "煤气报警器装在哪",
     ],
 )
 def test_look_alikes_are_not_emergencies(words: str) -> None:
@@ -215,6 +218,16 @@ def test_a_peoples_word_the_library_never_uses_leaves_its_own_words_to_check(
     assert [c.word for c in key_concepts("被猫抓了出血了怎么办", tokenizer, lexicon, known=known)] == ["猫"]
     # a curated word the library does use is still the concept, whole
     assert [c.word for c in key_concepts("娃拉稀了咋整", tokenizer, lexicon, known=known)] == ["拉稀"]
+
+
+def test_a_dialect_word_is_as_weak_as_its_mandarin_and_people_of_a_kind_are_one(lexicon: Lexicon) -> None:
+    """娃 is 孩子 (Cilin's only sense of 娃 is a doll, Bi01A): it says who, like 孩子. A claim about
+    婴儿 is stated by a question about 娃 or 宝宝 (both Ab04, children), not by one about 老人."""
+    assert lexicon.weak("娃") and lexicon.weak("孩子") and not lexicon.weak("蜂蜜")
+    assert lexicon.person_kind_in("婴儿", "不满一岁的娃不能喝蜂蜜水")
+    assert lexicon.person_kind_in("婴儿", "宝宝能不能吃")
+    assert not lexicon.person_kind_in("婴儿", "老人不能喝蜂蜜水")
+    assert not lexicon.person_kind_in("蜂蜜", "蜂蜜水")  # names no person
 
 
 def test_a_concept_is_covered_directly_or_through_an_alias(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
