@@ -354,6 +354,7 @@ def test_attributes_of_the_issuing_office_and_of_things_the_plan_never_names(e5_
     assert head.route == "attribute" and "没有写到国家纲要办的负责人" in head.answer, head.answer
     assert "印发" in head.answer and [c.item for c in head.citations] == [None]
     assert "纲要办的地址" in e5_bot.answer("纲要办在哪里办公").answer
+    assert "没有写到中国科协的地址" in e5_bot.answer("科协的办公地址在哪").answer  # 办公 is part of the ask
     county = e5_bot.answer("评全国科普示范县要满足哪些条件，怎么申报？")
     assert county.mode == "refusal", county.answer
     # the money of the whole plan's work: the plan gives no amount; item 40 is where it speaks of 资金

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.unit
         ("俺家娃想参加青少年科技创新大赛，文件里这个比赛是哪几家单位牵头的？", None),
         ("科普学分制试点是哪几所大学", "名单"),
         ("应急科普中央厨房建成以后，老百姓从哪里能看到里面的内容？", "网址"),
+        ("科协的办公地址在哪", "地址"),
     ],
 )
 def test_what_a_question_asks_of_its_subject(question: str, label: str | None) -> None:

@@ -230,12 +230,24 @@ def test_a_dialect_word_is_as_weak_as_its_mandarin_and_people_of_a_kind_are_one(
     assert not lexicon.person_kind_in("蜂蜜", "蜂蜜水")  # names no person
 
 
+def test_a_thing_jieba_tags_as_a_verb_is_still_a_concept(
+    lexicon: Lexicon, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.answerability as answerability
+
+    q = "听说喝隔夜的开水会致癌是真的吗"
+    assert ("开水", "v") in tokenizer.tagged(q)  # jieba's tag
+    assert "开水" in [c.word for c in key_concepts(q, tokenizer, lexicon, known=known)]
+    monkeypatch.setattr(answerability, "GATE_THING_TAG", False)
+    assert "开水" not in [c.word for c in key_concepts(q, tokenizer, lexicon, known=known)]
+
+
 def test_a_concept_is_covered_directly_or_through_an_alias(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
     concepts = key_concepts("一家子都上吐下泻", tokenizer, lexicon, known=known)
     assert not uncovered(concepts, "食物中毒的人常常会呕吐、腹泻。")
     charred = key_concepts("吃烧烤烤焦的肉会致癌吗", tokenizer, lexicon, known=known)
     msg = "味精的主要成分是谷氨酸钠，没有证据表明会致癌。"
-    assert [c.word for c in uncovered(charred, msg)] == ["烤焦"]
+    assert [c.word for c in uncovered(charred, msg)] == ["烧烤", "烤焦"]  # 烧烤 is a thing (GATE_THING_TAG)
 
 
 def test_the_topic_is_the_first_concept_and_a_claims_subject_may_be_a_word_the_library_lacks(
