@@ -59,6 +59,8 @@ ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"进展(如何|怎么样|到哪)|最新一期|现在.{0,6}(怎么样了|到哪一步)",
         ),
         ("名单", r"都有谁|名单|评上了?谁|获奖的|哪几所|哪些(大学|学校|高校)"),
+        # what an activity teaches in detail: the plan names activities, not their lessons
+        ("具体内容", r"具体(给.{0,6})?(讲|教|学|说)(些|了)?(啥|什么|哪些)"),
         # 编制（面向2035年的）规划 is drawing up a plan, not a staffing quota
         ("工资待遇", r"工资|待遇|薪水|编制(?!.{0,16}(规划|纲要|方案|计划|工作))"),
     )

@@ -189,6 +189,10 @@ class Lexicon:
             word = self.dialect[word]
         return any(c.startswith(WEAK_CLASSES) for c in self.classes.get(word, ()))
 
+    def symptom(self, word: str) -> bool:
+        """Whether a word is one of the common symptoms (synonyms.yaml weak_words, with synonyms)."""
+        return word in self._weak
+
     def thing(self, word: str) -> bool:
         """Whether a word names a concrete thing (Cilin's B classes but body parts: 醋, 狗, 虾, 门框)."""
         found = self.classes.get(word, ())

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.unit
         ("科普学分制试点是哪几所大学", "名单"),
         ("应急科普中央厨房建成以后，老百姓从哪里能看到里面的内容？", "网址"),
         ("科协的办公地址在哪", "地址"),
+        ("“水上交通安全知识进校园”具体给学生讲些啥？", "具体内容"),
+        ("水上交通安全知识进校园是哪一条", None),
     ],
 )
 def test_what_a_question_asks_of_its_subject(question: str, label: str | None) -> None:

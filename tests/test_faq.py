@@ -211,6 +211,9 @@ def test_a_pair_need_not_write_the_verbs_a_question_uses(e5_bot, monkeypatch) ->
     assert e5_bot._pair_addresses(asked, text)
     assert not e5_bot._pair_addresses("拉肚子要不要吃抗生素？", "感冒了要不要吃抗生素？不要。")
     assert not e5_bot._pair_addresses("服用阿莫西林", text)
+    # a person the pair does not name may go unmatched (报考者); a symptom may not (头晕)
+    assert e5_bot._pair_addresses("报考者吃降压药血压正常了能停药吗", text)
+    assert not e5_bot._pair_addresses("头晕的人吃降压药血压正常了能停药吗", text)
     monkeypatch.setattr(answer_module, "FAQ_NOUNS_ONLY", False)
     assert not e5_bot._pair_addresses(asked, text)
 

