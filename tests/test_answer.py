@@ -639,6 +639,11 @@ def test_the_sentence_that_answers_what_was_asked_is_quoted() -> None:
     assert pick({"起床"}, sents[:3], title="起床的讲究") is None  # nor does a word of its title
     assert pick({"一分钟"}, sents[:3]) == sents[-1]  # a word it never writes, by its parts (分钟)
     assert pick({"起"}, sents[:3]) is None  # one character picks out nothing
+    # a quoted sentence with the rarest word (头晕) does not stop 起床 from picking out its own
+    dizzy = [*sents[:-1], "老人头晕时要坐下。", sents[-1]]
+    idf2 = {"头晕": 9.0, "起床": 5.0}.get
+    chosen = distinctive_sentence(dizzy, {"头晕", "起床"}, [dizzy[0], dizzy[-2]], lambda t: idf2(t) or 1.0)
+    assert chosen == dizzy[-1]
     # the boundary: a word in DISTINCT_MAX_SHARE of the sentences is rare, in one more it is not
     limit = int(DISTINCT_MAX_SHARE * 10)
     common = [f"起床{i}。" for i in range(limit)] + [f"别的{i}。" for i in range(10 - limit)]
