@@ -146,6 +146,8 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("娃把厕所里的洁厕灵喝了一口，怎么办？", "poisoning_medicine"),
         # 装在 (where a gas alarm goes) is a knowledge word only as 装在哪
         ("娃把装在矿泉水瓶里的洁厕灵喝了一口，这可咋整？", "poisoning_medicine"),
+        ("手被开水烫了起了个大水泡", "burn"),
+        ("下地让蛇咬伤了", "snakebite"),
     ],
 )
 def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: str) -> None:
@@ -175,6 +177,10 @@ def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: st
         "娃吃了好多药还是咳嗽",
         "八四消毒液能洗菜吗",
         "煤气报警器装在哪",
+        # a pan fire is no scald; a blister from an insect is no burn; a snake named in a comparison
+        "炒菜时油锅起火了，能不能泼一盆水灭火？",
+        "胳膊上被一种红黑相间的小虫子爬过，起了一道水泡，说是隐翅虫，怎么处理？",
+        "被蜈蚣咬了手，要不要像被蛇咬那样赶紧用嘴把毒吸出来？",
     ],
 )
 def test_look_alikes_are_not_emergencies(words: str) -> None:
