@@ -398,6 +398,14 @@ def test_who_is_responsible_for_a_named_thing_the_plan_never_writes(e5_bot, monk
             "hiv-aids",
             ("GATE_FOREIGN_DISEASE", False),
         ),
+        # a creature the library never mentions (GATE_FOREIGN_ANIMAL): the snake article is close in
+        # meaning, but it is about snakes
+        (
+            "被蜈蚣咬了手，要不要像被蛇咬那样赶紧用嘴把毒吸出来？",
+            "被蛇咬了怎么办",
+            "snakebite",
+            ("GATE_FOREIGN_ANIMAL", False),
+        ),
         # an illness the library does know (乙肝) is no more answered by an article on another one
         ("蚊子会不会传染乙肝", "蚊子叮咬会传播艾滋病吗", "hiv-aids", ("GATE_FOREIGN_DISEASE", False)),
         (
