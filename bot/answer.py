@@ -932,11 +932,13 @@ class Bot:
 
     def _free_answer(self, raw: str, q: str, retrieval: Retrieval) -> Answer:
         concepts = self.concepts(q)
-        if not self._supported(retrieval) and not self._complete(retrieval, concepts, q):
+        supported = self._supported(retrieval)
+        may_complete = not supported and self._may_complete(retrieval, concepts)
+        top = self._addressing(retrieval, concepts, q) if supported or may_complete else None
+        if not supported and not (may_complete and self._complete(top, concepts)):
             if retrieval.degraded:
                 return self._refuse(raw, "degraded", DEGRADED_TEXT)
             return self._uncovered(raw, q)  # nothing close: no suggestions, the general help
-        top = self._addressing(retrieval, concepts, q)
         if top is None:
             return self._uncovered(raw, q, retrieval)
         if GATE_PLAN_NAME and top.chunk.kind == "plan" and self._names_only_the_plan(concepts):
@@ -985,17 +987,18 @@ class Bot:
         ans.review = review
         return ans
 
-    def _complete(self, retrieval: Retrieval, concepts: list[Concept], q: str) -> bool:
-        """Whether retrieval thresholds that were not met are outweighed by the gate
-        (GATE_COMPLETE_SUPPORT): one of the first documents has every one of at least
-        COMPLETE_MIN_CONCEPTS concepts, one of them a thing the library uses, and is above the floor."""
+    def _may_complete(self, retrieval: Retrieval, concepts: list[Concept]) -> bool:
+        """Whether a question that misses the retrieval thresholds has enough concepts for the gate to
+        vouch for it instead (GATE_COMPLETE_SUPPORT): at least COMPLETE_MIN_CONCEPTS, one of them a
+        thing the library uses."""
         if not GATE_COMPLETE_SUPPORT or retrieval.degraded or not retrieval.hits:
             return False
         if len(concepts) < COMPLETE_MIN_CONCEPTS:
             return False
-        if not any(c.noun and not c.weak and any(self.known(a) for a in c.aliases) for c in concepts):
-            return False
-        top = self._addressing(retrieval, concepts, q)
+        return any(c.noun and not c.weak and any(self.known(a) for a in c.aliases) for c in concepts)
+
+    def _complete(self, top, concepts: list[Concept]) -> bool:  # type: ignore[no-untyped-def]
+        """Whether the gate's document has every concept and its own dense score reaches the floor."""
         if top is None or uncovered(concepts, self._document_text(top.chunk)):
             return False
         floor = (PLAN_THRESHOLDS if top.chunk.kind == "plan" else SCIENCE_THRESHOLDS).floor

@@ -29,8 +29,8 @@ MIN_CONCEPT_CHARS = 2
 # A word jieba tags as a verb but whose every Cilin sense is a concrete thing is a concept (开水 in
 # "喝隔夜的开水会致癌吗", which the leftovers check was quoted for). Measured 2026-12-06 (fifth session)
 # with /tmp/ana/all.py on an e5 index: heldout_hard in-scope refusals 20 -> 19 (precision 0.964),
-# colloquial source@1 0.757 -> 0.761; hard_negatives precision unchanged (0.936), one in-scope
-# question that was already a failure (转基因大米) now refused instead of answered from the GMO check.
+# other sets unchanged. Only for words tagged as verbs: promoting place words too made 车上 a concept
+# and refused "俺媳妇怀着孩子再车上晕的厉害能吃晕车片不" (tests/test_unseen_material.py).
 GATE_THING_TAG = True
 
 
@@ -116,10 +116,10 @@ def key_concepts(
             nouns.add(term)  # a curated word is a thing when the dictionary says so (鱼刺, 蚊子)
     for word, flag in tokenizer.tagged(rest):
         # jieba tags some things as verbs (开水 in 喝隔夜的开水); a word whose every Cilin sense is a
-        # concrete thing names one whatever its tag (GATE_THING_TAG)
+        # concrete thing names one though jieba tags it a verb (GATE_THING_TAG)
         if (
             GATE_THING_TAG
-            and not flag.startswith(CONCEPT_POS)
+            and flag.startswith("v")  # a place or time word (车上, 晚上) stays a setting
             and len(word) >= 2
             and lexicon.only_thing(word)
         ):

@@ -244,6 +244,9 @@ def test_a_thing_jieba_tags_as_a_verb_is_still_a_concept(
     q = "听说喝隔夜的开水会致癌是真的吗"
     assert ("开水", "v") in tokenizer.tagged(q)  # jieba's tag
     assert "开水" in [c.word for c in key_concepts(q, tokenizer, lexicon, known=known)]
+    # a place word stays a setting, whatever Cilin says of it
+    car = "俺媳妇怀着孩子再车上晕的厉害能吃晕车片不"
+    assert "车上" not in [c.word for c in key_concepts(car, tokenizer, lexicon, known=known)]
     monkeypatch.setattr(answerability, "GATE_THING_TAG", False)
     assert "开水" not in [c.word for c in key_concepts(q, tokenizer, lexicon, known=known)]
 
