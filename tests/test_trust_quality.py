@@ -2,7 +2,7 @@
 
 - eval/hard_negatives.yaml: no wrong verdict at all, and answer precision (answered questions whose
   cited text is about the question's subject) not below ANSWER_PRECISION_FLOOR. The issue's goal is
-  0.97 (ANSWER_PRECISION_GOAL); the lexical gate reaches 0.929 (0.702 before it), so the goal is not
+  0.97 (ANSWER_PRECISION_GOAL); the lexical gate reaches 0.936 (0.702 before it), so the goal is not
   met yet and issue 19 stays open — the floor keeps what was gained from regressing.
 - eval/emergencies.yaml (and the emergencies among the colloquial and held-out people's sets): every
   description gets 「立即拨打120」 first; look-alikes raise at most MAX_FALSE_ALARMS.
@@ -37,6 +37,8 @@ ANSWER_PRECISION_GOAL = 0.97  # issue 19's goal: not reached yet (see the module
 # 0.915 (283 answered) with 能把…杀光 as a claim and vaccines named by what they prevent (GATE_COMPOUND).
 # 0.929 (281 answered) on 2026-12-06 (fourth session) with the sentence that answers what was asked
 # quoted (compose.distinctive_sentence) and illnesses the library never mentions (GATE_FOREIGN_DISEASE).
+# 0.936 (283 answered) on 2026-12-06 (fifth session): a curated word the library never uses no longer
+# hides its own words (猫 in 猫抓了), 娃 after 的 is 孩子, a second rare word picks its own sentence.
 ANSWER_PRECISION_FLOOR = 0.90
 # eval/heldout_hard.yaml, the second set written apart from the code (never used to fit a rule):
 # 0.867 when it was added, 0.880 with the anchor and foreign-thing rules (GATE_ANCHOR, GATE_FOREIGN_THING),
@@ -45,7 +47,7 @@ ANSWER_PRECISION_FLOOR = 0.90
 # 0.930 on 2026-12-05 (129 answered: one answer is 0.0078); two answers' margin. 0.935 (139 answered)
 # on 2026-12-06 with the rules named at ANSWER_PRECISION_FLOOR; two answers' margin. 0.942 (138
 # answered) with the topic test for every question; 0.963 (135 answered) with GATE_WHO_PHRASE and
-# GATE_COMPOUND.
+# GATE_COMPOUND. 0.964 (138 answered) on 2026-12-06 (fifth session).
 HELDOUT_PRECISION_FLOOR = 0.94
 # eval/heldout_hard4.yaml, a fourth set written 2026-12-06 (fifth session) by a helper that saw neither
 # the code nor the other sets. Its first, blind run: answer precision 0.900 (110 answered), in-scope
@@ -53,8 +55,8 @@ HELDOUT_PRECISION_FLOOR = 0.94
 # 之内喝酒也可能出事": the check's text says 停药后几天内喝酒也可能出事, so the verdict is right in
 # substance, but the check's `claims` do not list it and the set expects no verdict; it is allowed
 # here (HELDOUT4_WRONG_VERDICTS) and nowhere else. After the fixes of that session (no longer blind):
-# 0.902 (112 answered). Two answers' margin.
-HELDOUT4_PRECISION_FLOOR = 0.88
+# 0.927 (110 answered). Two answers' margin.
+HELDOUT4_PRECISION_FLOOR = 0.90
 HELDOUT4_WRONG_VERDICTS = 1
 # Look-alikes (eval/lookalikes.yaml, 101 questions) that may get the 120 line: a false alarm costs a
 # call that was not needed; a missed emergency can cost a life. Measured 1 (see the closing note).
