@@ -441,10 +441,14 @@ def test_a_document_with_every_concept_outweighs_low_retrieval_scores(e5_bot, mo
     fire = "楼里着火了是往楼上跑还是往楼下跑"
     assert e5_bot.answer(cat).citations[0].source_id == "rabies-dog-bite"
     assert e5_bot.answer(fire).mode == "refusal"
+    # who and which body part need not be in the document (爪子): 狗 and 挠破 (= 抓伤) are
+    claw = "娃他爸喂狗的时候手让狗爪子挠破了皮，要咋弄？"
+    assert e5_bot.answer(claw).citations[0].source_id == "rabies-dog-bite"
     monkeypatch.setattr(answer_module, "COMPLETE_MIN_CONCEPTS", 1)
     assert e5_bot.answer(fire).citations[0].source_id == "flood"  # what the boundary keeps out
     monkeypatch.setattr(answer_module, "GATE_COMPLETE_SUPPORT", False)
     assert e5_bot.answer(cat).mode == "refusal"
+    assert e5_bot.answer(claw).mode == "refusal"
 
 
 def test_a_rumor_in_peoples_words_gets_its_checks_verdict(e5_bot) -> None:
