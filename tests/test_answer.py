@@ -664,6 +664,28 @@ def test_the_sentence_that_answers_what_was_asked_is_quoted() -> None:
     assert distinctive_sentence(more, {"起床"}, more[-2:], lambda t: 1.0) is None
 
 
+def test_a_question_that_asks_an_amount_gets_the_sentence_that_gives_it() -> None:
+    from bot.compose import amount_sentence
+    from bot.text import ASKS_AMOUNT_RE
+
+    sents = [
+        "心脏突然停止跳动，几分钟内没人抢救就很难救活。",
+        "3. 按压的位置在胸口正中间。",  # a step's own number is not a figure
+        "5. 给成人按压时，要压下去5到6厘米，每分钟按压100到120次。",
+        "每次停下来不要超过10秒。",
+    ]
+    tokens = {"心肺复苏", "一分钟", "按"}
+    assert ASKS_AMOUNT_RE.search("做心肺复苏一分钟要按多少下")
+    assert ASKS_AMOUNT_RE.search("青菜要泡多久") and ASKS_AMOUNT_RE.search("一天吃几次")
+    assert not ASKS_AMOUNT_RE.search("第几条由哪个单位负责") and not ASKS_AMOUNT_RE.search("被狗咬了怎么办")
+    # the figure that shares the question's words (分, 钟, 按) beats a figure that shares none (10秒)
+    assert amount_sentence(sents, tokens, [sents[0], sents[3]], "心肺复苏怎么做") == sents[2]
+    assert amount_sentence(sents, tokens, [sents[2]], "心肺复苏怎么做") is None  # already quoted
+    # the numbered step without a figure and sentences sharing nothing are never picked
+    assert amount_sentence(sents[1:2] + sents[3:], tokens, [], "心肺复苏怎么做") is None
+    assert amount_sentence(["要浸泡10分钟左右。"], {"青菜", "泡"}, [], "怎么洗菜") == "要浸泡10分钟左右。"
+
+
 def test_an_answer_never_shows_steps_out_of_context(e5_bot) -> None:
     import re
 
@@ -673,6 +695,9 @@ def test_an_answer_never_shows_steps_out_of_context(e5_bot) -> None:
         numbers = [int(m.group(1)) for m in re.finditer(r"^(\d+)\. ", ans.answer, re.M)]
         assert numbers == list(range(1, len(numbers) + 1)), (question, ans.answer)
     assert "（节选原文第" in bot.answer("俺娃拉肚子拉了两天了咋整").answer
+    # an amount asked is answered with the sentence that gives it, not only the article's summary
+    assert "每分钟按压100到120次" in bot.answer("做心肺复苏一分钟要按多少下").answer
+    assert "浸泡10分钟左右" in bot.answer("买回来的青菜要泡多久才能把农药泡掉").answer
 
 
 def test_an_attribute_answer_names_its_subject_as_the_question_does(e5_bot) -> None:
