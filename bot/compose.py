@@ -443,7 +443,9 @@ def science_extract(
     all_sents = [c[2] for c in scored]
     extras = [distinctive_sentence(all_sents, query_tokens, quoted, idf, article[0].title)]
     if ASKS_AMOUNT_RE.search(question):
-        extras.append(amount_sentence(all_sents, query_tokens, [*quoted, *filter(None, extras)], article[0].title))
+        extras.append(
+            amount_sentence(all_sents, query_tokens, [*quoted, *filter(None, extras)], article[0].title)
+        )
     added = [e for e in dict.fromkeys(extras) if e is not None]
     if added:  # the sentence that answers what was asked, when the scores passed it over
         order_of = {c[2]: c[1] for c in scored}
@@ -504,7 +506,9 @@ def states_amount(sentence: str) -> bool:
 # Measured 2026-12-06 (sixth session) with /tmp/ana/all.py on an e5 index: answer precision on
 # eval/hard_negatives.yaml 0.936 -> 0.943 (一分钟按多少下, 泡多久 now quote their figure); every other
 # trust, people and classic set unchanged.
-def amount_sentence(sents: list[str], query_tokens: set[str], quoted: list[str], title: str = "") -> str | None:
+def amount_sentence(
+    sents: list[str], query_tokens: set[str], quoted: list[str], title: str = ""
+) -> str | None:
     """For a question that asks an amount ("一分钟要按多少下", "泡多久"), the sentence that gives a figure
     and shares most characters of the question's words outside the title (每分钟按压100到120次 shares
     分, 钟, 按; 每次停下来不要超过10秒 shares none); None when that sentence is already quoted or no
