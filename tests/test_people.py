@@ -251,6 +251,34 @@ def test_a_thing_jieba_tags_as_a_verb_is_still_a_concept(
     assert "开水" not in [c.word for c in key_concepts(q, tokenizer, lexicon, known=known)]
 
 
+def test_a_verb_written_with_its_thing_names_the_thing(
+    lexicon: Lexicon, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.answerability as answerability
+    from bot.answerability import inner_thing
+
+    assert inner_thing("吃火锅", tokenizer, lexicon) == "火锅"
+    assert inner_thing("坐电梯", tokenizer, lexicon) == "电梯"
+    # a thing of its own is not split: 电饭锅 is not 饭锅, 电磁炉 is not 电磁
+    assert inner_thing("电饭锅", tokenizer, lexicon) is None
+    assert inner_thing("电磁炉", tokenizer, lexicon) is None
+    q = "怀孕了能不能吃火锅麻辣烫"
+    assert "火锅" in [c.word for c in key_concepts(q, tokenizer, lexicon, known=known)]
+    monkeypatch.setattr(answerability, "GATE_INNER_THING", False)
+    assert "火锅" not in [c.word for c in key_concepts(q, tokenizer, lexicon, known=known)]
+
+
+def test_being_pregnant_said_many_ways_is_one_concept(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
+    for q in (
+        "怀着孩子能不能少喝点啤酒",
+        "俺儿媳妇有身子了能下地打农药不",
+        "刚怀上孩子能喝酒吗",
+        "怀孕了能喝酒吗",
+    ):
+        (pregnant,) = [c for c in key_concepts(q, tokenizer, lexicon, known=known) if "孕妇" in c.aliases]
+        assert pregnant.covered_by("孕妇不要去打农药"), q
+
+
 def test_a_concept_is_covered_directly_or_through_an_alias(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
     concepts = key_concepts("一家子都上吐下泻", tokenizer, lexicon, known=known)
     assert not uncovered(concepts, "食物中毒的人常常会呕吐、腹泻。")
