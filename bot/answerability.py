@@ -168,6 +168,24 @@ def key_concepts(
     return sorted(out, key=lambda c: low.find(c.word) % (len(low) + 1))
 
 
+# Disasters and accidents, as people name them. An article whose title names one is about that event:
+# "楼里着火了能往下跳吗" is not answered by the earthquake article (地震时住楼房的人不要跳楼), which also
+# mentions 火灾 in passing (GATE_FOREIGN_EVENT in bot/answer.py).
+EVENT_WORDS = {
+    "地震": re.compile(r"地震|地动|余震|地牛翻身"),
+    "火灾": re.compile(r"着火|起火|失火|火灾|大火|火势|烧起来"),
+    "洪水": re.compile(r"洪水|发大水|涨大水|涨水|水淹|内涝"),
+    "台风": re.compile(r"台风|打风|龙卷风"),
+    "雷电": re.compile(r"打雷|雷电|雷击|雷劈|闪电|行雷"),
+    "滑坡": re.compile(r"滑坡|泥石流|垮山|山泥倾泻"),
+}
+
+
+def events(text: str) -> set[str]:
+    """The disasters and accidents a text names (EVENT_WORDS)."""
+    return {name for name, pattern in EVENT_WORDS.items() if pattern.search(text)}
+
+
 def inner_thing(word: str, tokenizer: Tokenizer, lexicon: Lexicon) -> str | None:
     """The thing a verb does something to, when ``word`` is that verb and thing written as one word
     (火锅 in 吃火锅, 电梯 in 坐电梯): its longest ending that is a dictionary word whose every Cilin

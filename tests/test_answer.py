@@ -492,6 +492,49 @@ def test_a_document_with_every_concept_is_preferred_among_the_first_few(e5_bot, 
     assert bot._addressing(retrieval, concepts, q).chunk.item == 28
 
 
+def test_a_complete_document_a_little_further_down_replaces_a_partial_one(e5_bot, monkeypatch) -> None:
+    """Item 11 ranks fourth or fifth for this question on an index built with HNSW_SEARCH_EF 400: a
+    complete document down to GATE_COMPLETE_SOURCES replaces a partial one, when retrieval itself was
+    confident (``further``), and never answers where none of the first GATE_SOURCES was accepted."""
+    import bot.answer as answer_module
+    from bot.kb.types import SearchHit
+    from bot.retrieve import Retrieval
+
+    bot = e5_bot
+    q = "农村学校的科技辅导员有没有培训"
+    order = [28, 29, 27, 14, 11]
+    assert answer_module.GATE_SOURCES < len(order) <= answer_module.GATE_COMPLETE_SOURCES
+    item = {c.item: c for c in bot.kb.chunks if c.kind == "plan" and c.item in order}
+    hits = [SearchHit(i + 1, 0.03, item[n], dense_score=0.88) for i, n in enumerate(order)]
+    retrieval = Retrieval(hits, [], 0.5, 0.88)
+    concepts = bot.concepts(q)
+    assert bot._addressing(retrieval, concepts, q).chunk.item == 11
+    assert bot._addressing(retrieval, concepts, q, further=False).chunk.item == 28
+    # beyond GATE_SOURCES a complete document does not answer alone: three articles that are not
+    # accepted, then items 14 and 11
+    first = {c.source_id: c for c in bot.kb.chunks if c.source_id in ("cpr", "earthquake", "burns")}
+    others = [SearchHit(i + 1, 0.03, chunk, dense_score=0.88) for i, chunk in enumerate(first.values())]
+    assert len(others) == 3 == answer_module.GATE_SOURCES
+    assert bot._addressing(Retrieval([*others, *hits[3:]], [], 0.5, 0.88), concepts, q) is None
+    # the boundary: one place further than GATE_COMPLETE_SOURCES is too far
+    monkeypatch.setattr(answer_module, "GATE_COMPLETE_SOURCES", len(order) - 1)
+    assert bot._addressing(retrieval, concepts, q).chunk.item == 28
+
+
+def test_an_article_about_one_disaster_does_not_answer_another(e5_bot, monkeypatch) -> None:
+    import bot.answer as answer_module
+    from bot.answerability import events
+
+    assert events("楼里着火了能往下跳吗") == {"火灾"} and events("地震来了怎么避险") == {"地震"}
+    assert events("打雷时怎样防雷电") == {"雷电"} and events("被狗咬了怎么办") == set()
+    fire = e5_bot.answer("楼里着火了能往下跳吗")
+    assert "earthquake" not in [c.source_id for c in fire.citations]
+    quake = e5_bot.answer("地震了住六楼能不能往下跳")  # 往下跳 is 跳楼 (synonyms.yaml)
+    assert [c.source_id for c in quake.citations] == ["earthquake"] and "不要跳楼" in quake.answer
+    monkeypatch.setattr(answer_module, "GATE_FOREIGN_EVENT", False)
+    assert "earthquake" in [c.source_id for c in e5_bot.answer("楼里着火了能往下跳吗").citations]
+
+
 def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
     """Sharing only a body part (肚子 with the hand-washing article's worms) or naming a thing the
     library never mentions (洋葱 and the flu article) is not answering. The belly question is checked
