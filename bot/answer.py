@@ -142,6 +142,9 @@ GATE_FOREIGN_THING = True
 # "蚊子会不会传染乙肝" was answered from the HIV article; every set's figures unchanged.
 GATE_FOREIGN_DISEASE = True
 DISEASE_ENDINGS = "病症炎菌癌瘤"
+# A condition named by a measure's level (低血糖, 高血脂, 低血压) is an illness of its own too: "没有糖尿病
+# 也老犯低血糖" is not answered by the diabetes article, which never names it.
+CONDITION_RE = re.compile(r"^[低高](血糖|血压|血脂)$")
 # An animal the question names (every Cilin sense is an animal, Bi) that a document lacks, naming
 # nothing of its kind, bars the paraphrase path (GATE_PARAPHRASE): "被蜈蚣咬了手，要不要像被蛇咬那样…"
 # is not answered by the snake article however close in meaning. Measured 2026-12-06 (fifth session)
@@ -1179,7 +1182,8 @@ class Bot:
         another illness, whether or not the library mentions this one elsewhere."""
         if not concept.noun or concept.weak:
             return False
-        return self.lexicon.only_class(concept.word, "Dl") or concept.word[-1] in DISEASE_ENDINGS
+        word = concept.word
+        return self.lexicon.only_class(word, "Dl") or word[-1] in DISEASE_ENDINGS or bool(CONDITION_RE.match(word))
 
     def _foreign_animal(self, concept: Concept, chunk: Chunk) -> bool:
         """An animal the question names (every Cilin sense is Bi) that the document lacks, with no

@@ -531,8 +531,25 @@ def test_an_article_about_one_disaster_does_not_answer_another(e5_bot, monkeypat
     assert "earthquake" not in [c.source_id for c in fire.citations]
     quake = e5_bot.answer("地震了住六楼能不能往下跳")  # 往下跳 is 跳楼 (synonyms.yaml)
     assert [c.source_id for c in quake.citations] == ["earthquake"] and "不要跳楼" in quake.answer
+    # being trapped in a lift is an accident of its own; trapped by an earthquake is the earthquake's
+    assert events("被困在电梯里了咋办") == {"电梯困人"} and events("地震时被困在电梯里") == {
+        "地震",
+        "电梯困人",
+    }
+    assert e5_bot.answer("被困在电梯里了咋办").mode == "refusal"
     monkeypatch.setattr(answer_module, "GATE_FOREIGN_EVENT", False)
     assert "earthquake" in [c.source_id for c in e5_bot.answer("楼里着火了能往下跳吗").citations]
+
+
+def test_a_condition_named_by_its_level_is_an_illness_of_its_own(e5_bot) -> None:
+    from bot.answer import CONDITION_RE
+    from bot.answerability import Concept
+
+    assert CONDITION_RE.match("低血糖") and CONDITION_RE.match("高血脂") and not CONDITION_RE.match("血糖")
+    assert e5_bot._foreign_disease(Concept("低血糖", frozenset({"低血糖"}), noun=True))
+    assert not e5_bot._foreign_disease(Concept("血糖", frozenset({"血糖"}), noun=True))
+    low = e5_bot.answer("没有糖尿病也老犯低血糖，心慌手抖是咋回事")
+    assert "diabetes" not in [c.source_id for c in low.citations]
 
 
 def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
