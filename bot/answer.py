@@ -1183,7 +1183,11 @@ class Bot:
         if not concept.noun or concept.weak:
             return False
         word = concept.word
-        return self.lexicon.only_class(word, "Dl") or word[-1] in DISEASE_ENDINGS or bool(CONDITION_RE.match(word))
+        return (
+            self.lexicon.only_class(word, "Dl")
+            or word[-1] in DISEASE_ENDINGS
+            or bool(CONDITION_RE.match(word))
+        )
 
     def _foreign_animal(self, concept: Concept, chunk: Chunk) -> bool:
         """An animal the question names (every Cilin sense is Bi) that the document lacks, with no
