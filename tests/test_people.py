@@ -362,6 +362,9 @@ def test_a_passage_must_share_the_questions_thing_not_only_its_body_part(
     # a voice-typing leftover the dictionary does not know (各输, 冲冲) cannot be matched anywhere
     drip = key_concepts("每年春秋各输一次液能冲冲血管", tokenizer, lexicon, known=known)
     assert anchored([c for c in drip if c.word in ("各输", "冲冲")], "任何文字", known)
+    # 冲血管 is the people's phrase for the rumor checks' 软化血管 (synonyms.yaml phrases)
+    (flush,) = [c for c in drip if c.word == "冲血管"]
+    assert flush.covered_by("吃醋能软化血管吗") and not flush.covered_by("中风是脑子里的血管突然堵住")
     # people's words for a ride (坐大巴) are the articles' (坐车)
     bus = key_concepts("一坐大巴就想吐头昏眼花", tokenizer, lexicon)
     assert anchored(bus, "坐车想吐时可以开窗")
