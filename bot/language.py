@@ -47,6 +47,8 @@ class Lexicon:
     # word -> its Cilin classes (two-level codes such as "Bk" body parts, "Ab" people by age and sex)
     classes: dict[str, frozenset[str]] = field(default_factory=dict)
     weak_words: list[str] = field(default_factory=list)  # common symptoms (synonyms.yaml weak_words)
+    # illnesses whose names do not show it (骨质疏松, 贫血): synonyms.yaml illness_words
+    illness_words: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._curated: dict[str, set[str]] = {}
@@ -61,6 +63,9 @@ class Lexicon:
                 if len(w) >= 2:  # one character is too often part of another word to name a kind
                     self._kinds.setdefault(code, []).append(w)
         self._weak = {a for w in self.weak_words for a in {w} | self._curated.get(w, set())}
+        self._illness = {a for w in self.illness_words for a in {w} | self._curated.get(w, set())}
+        for word in self.illness_words:  # a curated word: a concept whole (骨质疏松, not 骨质)
+            self._curated.setdefault(word, set())
         self._cilin: dict[str, set[str]] = {}
         for group in self.cilin:
             members = {w for w in group if len(w) >= 2}
@@ -89,13 +94,16 @@ class Lexicon:
         phrases: dict[str, list[str]] = {}
         dialect: dict[str, str] = {}
         weak: list[str] = []
+        ill: list[str] = []
         if path is not None and path.exists():
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError as exc:
                 raise ConfigError(f"同义词表 {path} 不是有效的 YAML：{exc}") from exc
             if not isinstance(data, dict):
-                raise ConfigError(f"同义词表 {path} 应包含 groups、phrases、dialect_words、weak_words 几项")
+                raise ConfigError(
+                    f"同义词表 {path} 应包含 groups、phrases、dialect_words、weak_words、illness_words 几项"
+                )
             groups = [[str(w).strip() for w in g if str(w).strip()] for g in data.get("groups") or []]
             bad = [g for g in groups if len(g) < 2]
             if bad:
@@ -106,10 +114,11 @@ class Lexicon:
             }
             dialect = {str(k): str(v) for k, v in (data.get("dialect_words") or {}).items()}
             weak = [str(w) for w in data.get("weak_words") or []]
+            ill = [str(w) for w in data.get("illness_words") or []]
         if not cilin:
-            return cls(groups, phrases, dialect, weak_words=weak)
+            return cls(groups, phrases, dialect, weak_words=weak, illness_words=ill)
         data = _cilin_data()  # parsed once for both uses
-        return cls(groups, phrases, dialect, cilin_groups(data), cilin_classes(data), weak)
+        return cls(groups, phrases, dialect, cilin_groups(data), cilin_classes(data), weak, ill)
 
     # --- use ---------------------------------------------------------------------------------
 
@@ -188,6 +197,10 @@ class Lexicon:
         if word in self.dialect:  # a dialect word says what its Mandarin does (娃 is 孩子, not Cilin's doll)
             word = self.dialect[word]
         return any(c.startswith(WEAK_CLASSES) for c in self.classes.get(word, ()))
+
+    def illness(self, word: str) -> bool:
+        """Whether a word names an illness the staff listed (synonyms.yaml illness_words, with synonyms)."""
+        return word in self._illness
 
     def symptom(self, word: str) -> bool:
         """Whether a word is one of the common symptoms (synonyms.yaml weak_words, with synonyms)."""

@@ -582,19 +582,16 @@ def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
 
 def test_an_illness_is_foreign_only_when_every_sense_names_one(e5_bot) -> None:
     """GATE_FOREIGN_DISEASE's boundary: a word whose Cilin senses are all illnesses (登革热), or whose
-    name ends like one (螺杆菌, 胃炎, 艾滋病: whether or not the library has it); not 疙瘩 (also a lump,
-    a knot), not 低血糖 (neither)."""
+    name ends like one (螺杆菌, 胃炎, 艾滋病: whether or not the library has it), a measure's level
+    (低血糖: CONDITION_RE) or an illness the staff listed (骨质疏松); not 疙瘩 (also a lump, a knot),
+    not 血糖 (a measure, not an illness)."""
 
     def foreign(word: str) -> bool:
         concept = next(c for c in e5_bot.concepts(word + "怎么办") if c.word == word)
         return e5_bot._foreign_disease(concept)
 
-    assert [w for w in ("登革热", "螺杆菌", "胃炎", "疙瘩", "低血糖", "艾滋病") if foreign(w)] == [
-        "登革热",
-        "螺杆菌",
-        "胃炎",
-        "艾滋病",
-    ]
+    words = ("登革热", "螺杆菌", "胃炎", "疙瘩", "低血糖", "血糖", "骨质疏松", "艾滋病")
+    assert [w for w in words if foreign(w)] == ["登革热", "螺杆菌", "胃炎", "低血糖", "骨质疏松", "艾滋病"]
 
 
 def test_yes_no_and_attribute_questions_answer_what_the_plan_says(e5_bot) -> None:
@@ -822,3 +819,24 @@ def test_the_plan_s_own_words_are_not_the_subject_of_an_attribute_question(e5_bo
     ans = e5_bot.answer("工作要点里给科普场馆拨了多少钱")
     assert ans.route == "attribute" and "没有写到科普场馆的经费" in ans.answer
     assert all("场馆" in c.text for c in ans.citations)
+
+
+def test_the_examples_of_the_answerability_issue(e5_bot) -> None:
+    """Issue 19's table, question by question: no verdict from an unrelated check, no quote from an
+    article that only shares a word, and what the plan does not hold said so."""
+    charred = e5_bot.answer("吃烧烤烤焦的肉会致癌吗")
+    assert (
+        charred.answer.startswith("【属实】") and charred.citations[0].source_id == "rumor-charred-barbecue"
+    )
+    raw = e5_bot.answer("吃了生的鱼虾容易长寄生虫是真的吗")
+    assert not raw.answer.startswith("【谣言】") and "寄生虫" in raw.answer
+    tea = e5_bot.answer("常喝浓茶会导致骨质疏松吗")  # 骨质疏松 is an illness (synonyms.yaml illness_words)
+    assert not tea.answer.startswith("【") and "alcohol" not in [c.source_id for c in tea.citations]
+    assert "没有写到国家纲要办的负责人" in e5_bot.answer("国家纲要办主任是谁").answer
+    site = e5_bot.answer("中国科协的官网是什么")
+    assert "没有写到中国科协的网址" in site.answer and 35 not in [c.item for c in site.citations]
+    assert "没有写到应急部负责“编写教材”" in e5_bot.answer("应急部负责编写教材吗").answer
+    sign_up = e5_bot.answer("怎么给孩子报名青少年科技创新大赛")
+    assert "没有写到青少年科技创新大赛的报名" in sign_up.answer and [c.item for c in sign_up.citations] == [
+        10
+    ]

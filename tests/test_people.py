@@ -251,6 +251,12 @@ def test_a_thing_jieba_tags_as_a_verb_is_still_a_concept(
     assert "开水" not in [c.word for c in key_concepts(q, tokenizer, lexicon, known=known)]
 
 
+def test_an_illness_the_staff_listed_is_one_concept(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
+    assert lexicon.illness("骨质疏松") and not lexicon.illness("浓茶")
+    words = [c.word for c in key_concepts("常喝浓茶会导致骨质疏松吗", tokenizer, lexicon, known=known)]
+    assert words == ["浓茶", "骨质疏松"]  # not 骨质 as jieba cuts it
+
+
 def test_a_verb_written_with_its_thing_names_the_thing(
     lexicon: Lexicon, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
