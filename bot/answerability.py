@@ -116,7 +116,12 @@ def key_concepts(
             continue
         # a people's word none of whose equivalents the library uses cannot be checked against it:
         # its own words may still be (猫 in 猫抓了)
-        if known is not None and not any(known(a) for a in lexicon.aliases(term)):
+        # (an illness the staff listed stays one: no document can answer for it, 更年期, 低血压)
+        if (
+            known is not None
+            and not any(known(a) for a in lexicon.aliases(term))
+            and not lexicon.illness(term)
+        ):
             continue
         rest = rest.replace(term, " ")
         words.append(term)

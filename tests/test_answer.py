@@ -444,6 +444,10 @@ def test_a_document_with_every_concept_outweighs_low_retrieval_scores(e5_bot, mo
     # who and which body part need not be in the document (爪子): 狗 and 挠破 (= 抓伤) are
     claw = "娃他爸喂狗的时候手让狗爪子挠破了皮，要咋弄？"
     assert e5_bot.answer(claw).citations[0].source_id == "rabies-dog-bite"
+    # the flood article is about another disaster (GATE_FOREIGN_EVENT); without that rule too, the
+    # boundary alone keeps it out
+    monkeypatch.setattr(answer_module, "GATE_FOREIGN_EVENT", False)
+    assert e5_bot.answer(fire).mode == "refusal"
     monkeypatch.setattr(answer_module, "COMPLETE_MIN_CONCEPTS", 1)
     assert e5_bot.answer(fire).citations[0].source_id == "flood"  # what the boundary keeps out
     monkeypatch.setattr(answer_module, "GATE_COMPLETE_SUPPORT", False)
