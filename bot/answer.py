@@ -617,9 +617,12 @@ class Bot:
             # 农民…培训), never its first (whom: item 19 has 技能…培训 for town workers, not 农民) nor its
             # last, the head noun (item 20 has 农民…职业 but no 教材).
             # A concrete thing is never the modifier that may be missing: "农民手机培训" is not item 14's
-            # 农民…培训, which never says 手机.
+            # 农民…培训, which never says 手机. Nor is a word the plan never uses ("近视防控", "全国爱牙日的宣传"
+            # were answered 是的 from items with 防控 or 宣传 alone).
             inner = concepts[1:-1] if len(concepts) >= YES_NO_MIN_CONCEPTS else []
-            inner = [c for c in inner if not self.lexicon.thing(c.word)]
+            inner = [
+                c for c in inner if not self.lexicon.thing(c.word) and any(self.known(a) for a in c.aliases)
+            ]
             return not missing or (loose and len(missing) == 1 and missing[0] in inner)
 
         def with_task(items: list[PlanItem]) -> list[PlanItem]:

@@ -642,6 +642,12 @@ def test_a_yes_no_task_missing_a_concrete_thing_is_not_found_and_people_ask_with
     assert farmers.answer.startswith("是的") and [c.item for c in farmers.citations] == [14]
     cup = e5_bot.answer("团中央管不管挑战杯那个比赛嘞")
     assert cup.answer.startswith("是的") and [c.item for c in cup.citations] == [12]
+    # nor is a word the plan never uses: items with 防控 or 宣传 alone do not have 近视防控, 爱牙日
+    eyes = e5_bot.answer("要点里中小学生近视防控的科普是教育部负责吗？")
+    assert eyes.route == "unit_yes_no" and "没有写到教育部负责" in eyes.answer
+    teeth = e5_bot.answer("全国爱牙日的宣传是卫健委在要点里负责的吗？")
+    assert teeth.route == "unit_yes_no" and "没有写到卫健委负责" in teeth.answer
+    assert e5_bot.answer("农业农村部负责农民技能培训吗").answer.startswith("是的")  # 技能: the plan's word
 
 
 def test_an_attribute_question_about_a_named_event_cites_where_the_plan_names_it(e5_bot) -> None:

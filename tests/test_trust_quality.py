@@ -62,6 +62,16 @@ HELDOUT_PRECISION_FLOOR = 0.94
 # 0.927 (110 answered). Two answers' margin.
 HELDOUT4_PRECISION_FLOOR = 0.90
 HELDOUT4_WRONG_VERDICTS = 1
+# eval/heldout_hard5.yaml, a fifth set written 2026-12-06 (sixth session) by a helper that saw neither the
+# code nor the other sets. Blind, on the build before that session's rules (8f9124d): 0.897 (116
+# answered), 35 in-scope refusals of 126, one wrong verdict by its labels; blind again after the session's
+# first rules (bd50321): 0.897 (117 answered) — those rules did not carry over to a fresh set. The verdict
+# is 【谣言】 for "抗虫玉米拿去喂猪，猪会不会也被毒死": the check's text says 人和家畜的肠道里没有这种接收点,
+# so it is right in substance, but its `claims` are about people and the set expects no verdict; allowed
+# here (HELDOUT5_WRONG_VERDICTS) and nowhere else. After fixes from its failures (no longer blind): 0.931
+# (116 answered). Two answers' margin.
+HELDOUT5_PRECISION_FLOOR = 0.91
+HELDOUT5_WRONG_VERDICTS = 1
 # Look-alikes (eval/lookalikes.yaml, 101 questions) that may get the 120 line: a false alarm costs a
 # call that was not needed; a missed emergency can cost a life. Measured 1 (see the closing note).
 MAX_FALSE_ALARMS = 3
@@ -94,13 +104,18 @@ def test_the_second_held_out_set_gets_no_wrong_verdict_and_precise_answers(bot) 
     ]
 
 
-def test_the_fourth_held_out_set_gets_precise_answers(bot) -> None:
-    result = run_trust_eval(bot, load_questions([EVAL / "heldout_hard4.yaml"]))
+@pytest.mark.parametrize(
+    ("name", "floor", "verdicts"),
+    [
+        ("heldout_hard4", HELDOUT4_PRECISION_FLOOR, HELDOUT4_WRONG_VERDICTS),
+        ("heldout_hard5", HELDOUT5_PRECISION_FLOOR, HELDOUT5_WRONG_VERDICTS),
+    ],
+)
+def test_the_later_held_out_sets_get_precise_answers(bot, name: str, floor: float, verdicts: int) -> None:
+    result = run_trust_eval(bot, load_questions([EVAL / f"{name}.yaml"]))
     wrong = [f for f in result["failures"] if f["why"] == "wrong verdict"]
-    assert result["wrong_verdicts"] <= HELDOUT4_WRONG_VERDICTS, wrong
-    assert result["answer_precision"] >= HELDOUT4_PRECISION_FLOOR, [
-        f for f in result["failures"] if f["mode"] != "refusal"
-    ]
+    assert result["wrong_verdicts"] <= verdicts, wrong
+    assert result["answer_precision"] >= floor, [f for f in result["failures"] if f["mode"] != "refusal"]
 
 
 @pytest.mark.parametrize("name", ["emergencies", "colloquial", "heldout_people"])
