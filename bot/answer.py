@@ -1077,9 +1077,12 @@ class Bot:
             seen.append(key)
             if len(seen) > window:
                 break
+            beyond = len(seen) > GATE_SOURCES
+            if beyond and first is None:
+                break  # beyond GATE_SOURCES a complete document only replaces a partial one
             complete = not uncovered(concepts, self._document_text(c))
-            if len(seen) > GATE_SOURCES and (first is None or not complete):
-                continue  # beyond GATE_SOURCES a complete document only replaces a partial one
+            if beyond and not complete:
+                continue
             if self._accepts(hit, retrieval, concepts, q, named):
                 if not GATE_PREFER_COMPLETE or complete:
                     return hit

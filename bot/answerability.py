@@ -109,7 +109,7 @@ def key_concepts(
     # A curated word that ends a longer dictionary noun is not what the question names: 偏头痛 is an
     # illness of its own, not the symptom 头痛 (煤炉子 and 喝醉酒 still name 煤炉 and 喝醉).
     terms = lexicon.terms(text)
-    said = tokenizer.tagged(text) if terms else []
+    said = tokenizer.tagged(text, hmm=False) if terms else []  # dictionary nouns only: no guessing
     nouns_said = [w for w, flag in said if flag == "n" and tokenizer.in_dictionary(w)]
     for term in terms:
         if any(len(w) > len(term) and w.endswith(term) and not lexicon.aliases(w) - {w} for w in nouns_said):

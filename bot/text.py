@@ -130,13 +130,15 @@ class Tokenizer:
         pairs = [f"_{run[i : i + 2]}" for run in _CJK_RUN_RE.findall(text) for i in range(len(run) - 1)]
         return self.tokens(text) + [p for p in pairs if p[1:] not in stopwords()]
 
-    def tagged(self, text: str) -> list[tuple[str, str]]:
-        """(word, part of speech) pairs (jieba.posseg over the same dictionary), punctuation dropped."""
+    def tagged(self, text: str, hmm: bool = True) -> list[tuple[str, str]]:
+        """(word, part of speech) pairs (jieba.posseg over the same dictionary), punctuation dropped.
+        ``hmm`` False skips jieba's guessing of words it does not list (its slowest part): enough when
+        only dictionary words are wanted."""
         if self._pos is None:
             import jieba.posseg
 
             self._pos = jieba.posseg.POSTokenizer(self._jieba)
-        return [(p.word, p.flag) for p in self._pos.cut(text) if strip_punct(p.word)]
+        return [(p.word, p.flag) for p in self._pos.cut(text, HMM=hmm) if strip_punct(p.word)]
 
     def pos_of(self, word: str) -> str | None:
         """The part of speech the dictionary gives a word (None for a word it does not list)."""
