@@ -596,6 +596,9 @@ class Bot:
         items that do have it (under other units) — None when the task names nothing to look for."""
         unit = r.units[0]
         concepts = self.concepts(task, ignore=unit.names())
+        if not concepts:  # a task in everyday words only ("农村健康讲座"): those words are the task
+            words = [w for w in self.kb.tokenizer.words(task) if len(w) >= 2 and w not in stopwords()]
+            concepts = [Concept(w, frozenset(self.lexicon.aliases(w))) for w in dict.fromkeys(words)]
         # A task the plan names word for word ("全国科普日") is found where it is written. When its concepts
         # are less than half of it (科普 and 全国 are generic words: "科普讲解大赛" keeps only 大赛), it is
         # found nowhere else: an item with 大赛 is not one with 科普讲解大赛.

@@ -648,6 +648,11 @@ def test_a_yes_no_task_missing_a_concrete_thing_is_not_found_and_people_ask_with
     teeth = e5_bot.answer("全国爱牙日的宣传是卫健委在要点里负责的吗？")
     assert teeth.route == "unit_yes_no" and "没有写到卫健委负责" in teeth.answer
     assert e5_bot.answer("农业农村部负责农民技能培训吗").answer.startswith("是的")  # 技能: the plan's word
+    # a task in everyday words only (农村, 健康, 讲座 name no concept) is still a yes/no question, not a
+    # request for the unit's whole item list
+    talks = e5_bot.answer("卫健委管不管农村健康讲座")
+    assert talks.route == "unit_yes_no" and "没有写到卫健委负责“农村健康讲座”" in talks.answer
+    assert e5_bot.answer("科技部负责搞讲座吗").answer.startswith("是的")  # item 37: 科普讲座
 
 
 def test_an_attribute_question_about_a_named_event_cites_where_the_plan_names_it(e5_bot) -> None:
