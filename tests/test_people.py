@@ -112,6 +112,10 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("我爹突然嘴歪了说话不利索", "stroke"),
         ("我妈胸口疼得厉害一直冒冷汗", "heart_attack"),
         ("孩子掉河里了", "drowning"),
+        # a house under water is the flood's; a child under water is still a drowning
+        ("发大水了房子被淹了咋办往哪跑", "flood"),
+        ("洪水把路冲了被困在村里出不去", "flood"),
+        ("村里发大水了孩子被淹了", "drowning"),
         ("老人吃汤圆噎住了", "choking"),
         ("孩子发高烧突然翻白眼抽起来了", "febrile_seizure"),
         ("切菜切到手腕了血一直往外喷", "bleeding"),
