@@ -855,3 +855,15 @@ def test_the_examples_of_the_answerability_issue(e5_bot) -> None:
     assert "没有写到青少年科技创新大赛的报名" in sign_up.answer and [c.item for c in sign_up.citations] == [
         10
     ]
+
+
+def test_who_does_a_task_needs_an_item_that_names_all_of_it(e5_bot, monkeypatch) -> None:
+    """Staff get an item number back: item 10 (青少年…教育) does not say who does 编程 or 人工智能."""
+    import bot.answer as answer_module
+
+    q = "青少年编程和人工智能教育，要点里安排哪个部门负责？"
+    assert e5_bot.answer(q).mode == "refusal"
+    rumor_desk = e5_bot.answer("科学辟谣平台由哪个单位负责")
+    assert rumor_desk.route == "responsibility" and [c.item for c in rumor_desk.citations] == [4]
+    monkeypatch.setattr(answer_module, "GATE_WHO_ALL", False)
+    assert [c.item for c in e5_bot.answer(q).citations] == [10]
