@@ -238,7 +238,7 @@ def test_a_pair_answers_verbatim_cited_and_beats_a_passage(
 ) -> None:
     report = ingest(faq_settings, e5_embedder, today=TODAY)
     assert report.ok and report.faq_pairs == 2 and report.to_dict()["faq"]["accepted"] == 2
-    bot = load_bot(faq_settings, e5_embedder)
+    bot = bot_on(TODAY, faq_settings, e5_embedder)
     ans = bot.answer("狗咬了伤口冲多长时间")  # the article addresses it too: the pair wins
     assert ans.mode == "faq" and ans.route == "faq"
     assert ans.answer.startswith(DOG["answer"]) and ans.answer.endswith(DOCTOR_LINE)  # a health answer
@@ -253,7 +253,7 @@ def test_a_negative_question_is_never_answered_by_the_pair(
     faq_settings: Settings, e5_embedder: Embedder
 ) -> None:
     ingest(faq_settings, e5_embedder, today=TODAY)
-    bot = load_bot(faq_settings, e5_embedder)
+    bot = bot_on(TODAY, faq_settings, e5_embedder)
     ans = bot.answer("青少年科技创新大赛是哪个单位负责的")
     assert ans.mode != "faq" and "第10条" in ans.answer  # the plan answers it exactly
 
@@ -293,6 +293,14 @@ def test_an_expired_article_leaves_the_index_at_the_next_ingest(
     assert not ingest(faq_settings, e5_embedder, today=dt.date(2026, 12, 8)).changed
 
 
+def bot_on(today: dt.date, settings: Settings, embedder: Embedder):  # type: ignore[no-untyped-def]
+    """A bot whose clock reads ``today``: a pair's expiry is checked against it, not the machine's
+    date (a pair expiring 2026-12-06 made these tests fail from 2026-12-07 on)."""
+    bot = load_bot(settings, embedder)
+    bot.faq.today = lambda: today
+    return bot
+
+
 def load_bot_after(settings: Settings, embedder: Embedder, today: dt.date):  # type: ignore[no-untyped-def]
     ingest(settings, embedder, today=today)
     return load_bot(settings, embedder)
@@ -309,7 +317,7 @@ def test_a_model_never_rewrites_a_pair(faq_settings: Settings, e5_embedder: Embe
     app.state.mode = "good"
     with serve_app(app) as url:
         settings = faq_settings.model_copy(update={"llm_base_url": url + "/v1", "llm_model": "stand-in"})
-        bot = load_bot(settings, e5_embedder)
+        bot = bot_on(TODAY, settings, e5_embedder)
         assert bot.generator is not None
         ans = bot.answer("狗咬了伤口冲多长时间")
         assert ans.mode == "faq" and ans.answer.startswith(DOG["answer"])
@@ -320,7 +328,7 @@ def test_a_model_never_rewrites_a_pair(faq_settings: Settings, e5_embedder: Embe
 def test_the_similarity_boundary(faq_settings: Settings, e5_embedder: Embedder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A paraphrase is answered at FAQ_MIN_SIM and not when the threshold is just above its score."""
     ingest(faq_settings, e5_embedder, today=TODAY)
-    bot = load_bot(faq_settings, e5_embedder)
+    bot = bot_on(TODAY, faq_settings, e5_embedder)
     match = bot.faq.match("科技创新大赛到哪里去报名")
     assert match is not None and FAQ_MIN_SIM <= match.score < 1.0
     monkeypatch.setattr(faq_module, "FAQ_MIN_SIM", match.score + 1e-6)
@@ -384,7 +392,7 @@ def test_an_emergency_gets_120_first_then_the_pair_written_for_it(
     a question that does not ask what to do gets no pair."""
     write_yaml(faq_settings.knowledge_dir / "faq" / "bite.yaml", [BITE])
     ingest(faq_settings, e5_embedder, today=TODAY)
-    bot = load_bot(faq_settings, e5_embedder)
+    bot = bot_on(TODAY, faq_settings, e5_embedder)
     question = "在村口让野狗咬了腿咋整"
     ans = bot.answer(question)
     assert ans.emergency and ans.mode == "faq" and ans.citations[0].title == BITE["question"]
