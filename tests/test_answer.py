@@ -372,7 +372,9 @@ def test_who_is_responsible_for_a_named_thing_the_plan_never_writes(e5_bot, monk
     youth = e5_bot.answer("青少年科技创新大赛是谁负责的")
     assert youth.route == "responsibility" and youth.citations[0].item == 10
     monkeypatch.setattr(e5_bot, "answers", None)
-    monkeypatch.setattr(answer_module, "GATE_WHO_PHRASE", False)  # the rule is what refuses it
+    monkeypatch.setattr(answer_module, "GATE_WHO_PHRASE", False)
+    assert e5_bot.answer(contest).mode == "refusal"  # GATE_WHO_ALL refuses it too: no item has 讲解
+    monkeypatch.setattr(answer_module, "GATE_WHO_ALL", False)  # without both rules it was answered
     assert e5_bot.answer(contest).route == "responsibility"
 
 
@@ -653,6 +655,8 @@ def test_a_yes_no_task_missing_a_concrete_thing_is_not_found_and_people_ask_with
     talks = e5_bot.answer("卫健委管不管农村健康讲座")
     assert talks.route == "unit_yes_no" and "没有写到卫健委负责“农村健康讲座”" in talks.answer
     assert e5_bot.answer("科技部负责搞讲座吗").answer.startswith("是的")  # item 37: 科普讲座
+    left_behind = e5_bot.answer("那个 妇联管不管村里留守娃的事啊")  # 娃 = 孩子 = the plan's 儿童
+    assert left_behind.answer.startswith("是的") and 11 in [c.item for c in left_behind.citations]
 
 
 def test_an_attribute_question_about_a_named_event_cites_where_the_plan_names_it(e5_bot) -> None:

@@ -257,6 +257,16 @@ def test_a_thing_jieba_tags_as_a_verb_is_still_a_concept(
     assert "开水" not in [c.word for c in key_concepts(q, tokenizer, lexicon, known=known)]
 
 
+def test_fillers_name_nothing_and_taking_medicine_is_said_many_ways(
+    lexicon: Lexicon, tokenizer: Tokenizer
+) -> None:
+    words = [c.word for c in key_concepts("俺们这旮旯有人好吃野味", tokenizer, lexicon, known=known)]
+    assert "旮旯" not in words
+    pills = [c for c in key_concepts("是否可以自行停止服药", tokenizer, lexicon, known=known)]
+    assert any(c.covered_by("吃降压药血压降到正常了，能停药吗") for c in pills)
+    assert "儿童" in lexicon.aliases("孩子")  # the plan's 留守儿童 for 留守娃
+
+
 def test_an_illness_the_staff_listed_is_one_concept(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
     assert lexicon.illness("骨质疏松") and not lexicon.illness("浓茶")
     words = [c.word for c in key_concepts("常喝浓茶会导致骨质疏松吗", tokenizer, lexicon, known=known)]

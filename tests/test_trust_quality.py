@@ -176,9 +176,10 @@ FAQ2_RECALL_FLOOR = 0.76
 # helper that saw neither the code nor the other sets. Its first, blind run: 0.961 (51 answered) /
 # 0.754 (65 expected). Then (no longer blind) a time-of-day choice (早上还是晚上) asks a time and 从哪里能
 # 看到 asks where to look: 1.000 (50 answered) / 0.769; people and body parts may go unmatched: 1.000
-# (52 answered) / 0.800. Two answers' margin.
+# (52 answered) / 0.800. Two answers' margin. 2026-12-06 (sixth session): fillers that name nothing
+# (旮旯, 省点, 那口子) and 服药 = 吃药, 停止服药 = 停药: 1.000 (55 answered) / 0.846; two answers' margin.
 FAQ3_PRECISION_FLOOR = 0.96
-FAQ3_RECALL_FLOOR = 0.76
+FAQ3_RECALL_FLOOR = 0.81
 # eval/faq_dev.yaml, the set the thresholds were fitted on: no pair answers a look-alike there.
 FAQ_DEV_PRECISION = 1.0
 
