@@ -601,8 +601,11 @@ class Bot:
         items that do have it (under other units) — None when the task names nothing to look for."""
         unit = r.units[0]
         concepts = self.concepts(task, ignore=unit.names())
-        if not concepts:  # a task in everyday words only ("农村健康讲座"): those words are the task
+        everyday = not concepts
+        if everyday:  # a task in everyday words only ("农村健康讲座"): those words are the task,
+            # but for whom it is only when nothing else is said ("留守娃": the plan writes 留守儿童)
             words = [w for w in self.kb.tokenizer.words(task) if len(w) >= 2 and w not in stopwords()]
+            words = [w for w in words if not self.lexicon.weak(w)] or words
             concepts = [Concept(w, frozenset(self.lexicon.aliases(w))) for w in dict.fromkeys(words)]
         # A task the plan names word for word ("全国科普日") is found where it is written. When its concepts
         # are less than half of it (科普 and 全国 are generic words: "科普讲解大赛" keeps only 大赛), it is
@@ -610,7 +613,7 @@ class Bot:
         literal = LIGHT_VERB_RE.sub("", task.replace(" ", ""))  # "搞系列防灾科普讲座" is item 37's wording
         # one concept under half the task's characters: "科普讲解大赛" (not "推动科学精神进企业", whose 精神
         # and 企业 find item 6's "科学精神进校园、……进企业")
-        thin = len(concepts) == 1 and len(concepts[0].word) * 2 < len(literal)
+        thin = not everyday and len(concepts) == 1 and len(concepts[0].word) * 2 < len(literal)
         if not concepts and not any(literal in it.body for it in plan.items):
             return None
         ui = self.index.items_for_unit(plan, unit)

@@ -178,7 +178,7 @@ def key_concepts(
 # mentions 火灾 in passing (GATE_FOREIGN_EVENT in bot/answer.py).
 EVENT_WORDS = {
     "地震": re.compile(r"地震|地动|余震|地牛翻身"),
-    "火灾": re.compile(r"着火|起火|失火|火灾|大火|火势|烧起来"),
+    "火灾": re.compile(r"着火|起火|失火|火灾|火势"),  # not 大火 (开大火炒菜), 烧起来 (娃烧起来了: a fever)
     "洪水": re.compile(r"洪水|发大水|涨大水|涨水|水淹|内涝"),
     "台风": re.compile(r"台风|打风|龙卷风"),
     "雷电": re.compile(r"打雷|雷电|雷击|雷劈|闪电|行雷"),
