@@ -236,6 +236,8 @@ class Lexicon:
         kinds = {c[:PERSON_KIND_CODE] for c in self.classes.get(word, ()) if c.startswith("A")}
         if not kinds:
             return False
+        if CHILD_AGE_RE.search(text) and kinds & {c[:PERSON_KIND_CODE] for c in self.classes.get("孩子", ())}:
+            return True  # "八个月的孙子", "不满一岁": a child named by age, whatever the word for him
         named = [w for w in self._person_words if w in text]
         named += [self.dialect[w] for w in self.dialect if w in text]
         return any(c[:PERSON_KIND_CODE] in kinds for w in named for c in self.classes.get(w, ()))
@@ -263,6 +265,13 @@ WEAK_CLASSES = ("A", "Bk")
 # infants and children (婴儿, 宝宝, 孩子); "Ab02" old people. The full five-character class is finer
 # than people speak (婴儿 Ab04A, 孩子 Ab04B).
 PERSON_KIND_CODE = 4
+# A child named by age: months old, or under a year ("婆婆想给八个月的孙子喂点蜂蜜水…不满一岁不能吃蜂蜜，是真的
+#还是瞎说" gets the honey check's 【属实】: 孙子 is not Cilin's child class). Measured 2026-12-07 with
+# /tmp/ana/all.py on an e5 index, with 瞎说/胡说/忽悠 as generic words: heldout_hard5 in-scope refusals
+# 33 -> 32, every other set unchanged, no new verdict anywhere.
+CHILD_AGE_RE = re.compile(
+    r"([0-9]+|[一两二三四五六七八九十半]+)个多?月大?的|不满一岁|不到一岁|一岁以内|一周岁以内"
+)
 
 
 @lru_cache(maxsize=8)

@@ -240,6 +240,12 @@ def test_a_dialect_word_is_as_weak_as_its_mandarin_and_people_of_a_kind_are_one(
     assert lexicon.person_kind_in("婴儿", "宝宝能不能吃")
     assert not lexicon.person_kind_in("婴儿", "老人不能喝蜂蜜水")
     assert not lexicon.person_kind_in("蜂蜜", "蜂蜜水")  # names no person
+    # a child named by age, whatever the word for him (孙子 is a grandson, not Cilin's child class)
+    assert lexicon.person_kind_in("婴儿", "想给八个月的孙子喂点蜂蜜水")
+    assert lexicon.person_kind_in("婴儿", "孙子还不到一岁能吃蜂蜜吗")
+    assert not lexicon.person_kind_in("婴儿", "孙子能吃蜂蜜吗")
+    assert not lexicon.person_kind_in("老人", "想给八个月的孙子喂点蜂蜜水")  # an age says child, not old
+    assert not lexicon.person_kind_in("蜂蜜", "八个月的孙子")  # names no person
 
 
 def test_a_thing_jieba_tags_as_a_verb_is_still_a_concept(
