@@ -266,7 +266,7 @@ WEAK_CLASSES = ("A", "Bk")
 # than people speak (婴儿 Ab04A, 孩子 Ab04B).
 PERSON_KIND_CODE = 4
 # A child named by age: months old, or under a year ("婆婆想给八个月的孙子喂点蜂蜜水…不满一岁不能吃蜂蜜，是真的
-#还是瞎说" gets the honey check's 【属实】: 孙子 is not Cilin's child class). Measured 2026-12-07 with
+# 还是瞎说" gets the honey check's 【属实】: 孙子 is not Cilin's child class). Measured 2026-12-07 with
 # /tmp/ana/all.py on an e5 index, with 瞎说/胡说/忽悠 as generic words: heldout_hard5 in-scope refusals
 # 33 -> 32, every other set unchanged, no new verdict anywhere.
 CHILD_AGE_RE = re.compile(
