@@ -263,6 +263,14 @@ def test_a_thing_jieba_tags_as_a_verb_is_still_a_concept(
     assert "开水" not in [c.word for c in key_concepts(q, tokenizer, lexicon, known=known)]
 
 
+def test_eating_a_food_raw_is_a_concept(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
+    """生吃 is what a raw-egg claim is about: a check on soy milk and eggs that never says it is not."""
+    q = "我爸每天早上打两个生鸡蛋冲着喝，说生吃比煮熟了营养高，是这样吗？"
+    (raw,) = [c for c in key_concepts(q, tokenizer, lexicon, known=known) if c.word == "生吃"]
+    assert raw.covered_by("生吃淡水鱼虾") and not raw.covered_by("豆浆和鸡蛋一起吃")
+    assert "吃生的" in lexicon.aliases("生吃")  # as people say it
+
+
 def test_fillers_name_nothing_and_taking_medicine_is_said_many_ways(
     lexicon: Lexicon, tokenizer: Tokenizer
 ) -> None:
