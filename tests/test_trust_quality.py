@@ -69,8 +69,9 @@ HELDOUT4_WRONG_VERDICTS = 1
 # is 【谣言】 for "抗虫玉米拿去喂猪，猪会不会也被毒死": the check's text says 人和家畜的肠道里没有这种接收点,
 # so it is right in substance, but its `claims` are about people and the set expects no verdict; allowed
 # here (HELDOUT5_WRONG_VERDICTS) and nowhere else. After fixes from its failures (no longer blind): 0.931
-# (116 answered). Two answers' margin.
-HELDOUT5_PRECISION_FLOOR = 0.91
+# (116 answered); 0.948 (116 answered, 32 in-scope refusals) at the end of that session. Two answers'
+# margin (one answer is 0.0086).
+HELDOUT5_PRECISION_FLOOR = 0.93
 HELDOUT5_WRONG_VERDICTS = 1
 # Look-alikes (eval/lookalikes.yaml, 101 questions) that may get the 120 line: a false alarm costs a
 # call that was not needed; a missed emergency can cost a life. Measured 1 (see the closing note).
