@@ -1096,7 +1096,7 @@ class Bot:
             complete = not uncovered(concepts, self._document_text(c))
             if beyond and not complete:
                 continue
-            if self._accepts(hit, retrieval, concepts, q, named):
+            if self._accepts(hit, retrieval, concepts, q, named, complete):
                 if not GATE_PREFER_COMPLETE or complete:
                     return hit
                 first = first or hit
@@ -1109,9 +1109,11 @@ class Bot:
         concepts: list[Concept],
         q: str | None,
         named: list[tuple[Concept, Concept]],
+        complete: bool,
     ) -> bool:
         """Whether one hit's document addresses the question (see _addressing); ``named`` are the
-        question's compound names (answerability.compounds)."""
+        question's compound names (answerability.compounds), ``complete`` whether the document has
+        every concept (computed once by _addressing)."""
         c = hit.chunk
         if c.verdict and c.claims:
             vague = GATE_NO_CONCEPTS and not concepts
@@ -1119,8 +1121,7 @@ class Bot:
                 return False  # nothing to check the check against: only a close paraphrase may answer
             # a rumor check is about its claims: quoted without its verdict only when it has
             # every concept of the question ("红糖能治痛经吗" is not answered by the 补血 check)
-            has_all = not uncovered(concepts, self._document_text(c))
-            return has_all and self._reranker_accepts(q, retrieval, c)
+            return complete and self._reranker_accepts(q, retrieval, c)
         if c.kind == "science" and GATE_FOREIGN_EVENT and q and self._foreign_event(q, c):
             return False  # another disaster than the one the article is about
         if c.kind == "science" and not self._on_topic(concepts, q, c):

@@ -440,14 +440,17 @@ def science_extract(
         if sent not in quoted:
             quoted.append(sent)
     cited = max(chosen, key=lambda c: c[0])[3]
+    # the sentences that answer what was asked, when the scores passed them over
     all_sents = [c[2] for c in scored]
-    extras = [distinctive_sentence(all_sents, query_tokens, quoted, idf, article[0].title)]
-    if ASKS_AMOUNT_RE.search(question):
-        extras.append(
-            amount_sentence(all_sents, query_tokens, [*quoted, *filter(None, extras)], article[0].title)
-        )
-    added = [e for e in dict.fromkeys(extras) if e is not None]
-    if added:  # the sentence that answers what was asked, when the scores passed it over
+    added: list[str] = []
+    extra = distinctive_sentence(all_sents, query_tokens, quoted, idf, article[0].title)
+    if extra is not None:
+        added.append(extra)
+    if ASKS_AMOUNT_RE.search(question):  # None when the sentence with the figure is already there
+        figure = amount_sentence(all_sents, query_tokens, [*quoted, *added], article[0].title)
+        if figure is not None:
+            added.append(figure)
+    if added:
         order_of = {c[2]: c[1] for c in scored}
         quoted = sorted([*quoted, *added], key=lambda s: order_of.get(s, 0))
     body = "\n".join(quoted)

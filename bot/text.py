@@ -19,14 +19,12 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # A question asking what to do ("咋整" reads "怎么整" once the language layer has run): the emergency
 # pairs answer it (bot/faq.py), and an article's steps are preferred for it (bot/compose.py).
 HOW_TO_RE = re.compile(r"(怎么|咋|如何|怎样|该咋)(办|整|弄|搞|救|处理|急救|抢救|做)|做些?啥|做什么")
+# The units an amount is counted in (次, 分钟, 厘米 …), asked for or stated.
+_AMOUNT_UNITS = "次|下|回|遍|分钟|秒|小时|天|周|个月|年|岁|片|粒|克|斤|度|厘米|米|毫升"
 # A question that asks for an amount: how much, how long, how many times ("一分钟要按多少下", "泡多久").
-ASKS_AMOUNT_RE = re.compile(
-    r"多少|多久|多长|多大|多深|多高|多重|多远|(?<![哪第])几(次|下|回|遍|分钟|秒|小时|天|周|个月|年|岁|片|粒|克|斤|度|厘米|米|毫升)"
-)
+ASKS_AMOUNT_RE = re.compile(rf"多少|多久|多长|多大|多深|多高|多重|多远|(?<![哪第])几({_AMOUNT_UNITS})")
 # A sentence that states one: a figure with its unit ("每分钟按压100到120次", "浸泡10分钟左右").
-STATES_AMOUNT_RE = re.compile(
-    r"[0-9０-９]+|[一二两三四五六七八九十百半]+(次|下|回|遍|分钟|秒|小时|天|周|个月|年|岁|片|粒|克|斤|度|厘米|米|毫升)"
-)
+STATES_AMOUNT_RE = re.compile(rf"[0-9０-９]+|[一二两三四五六七八九十百半]+({_AMOUNT_UNITS})")
 _PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]{2,}")
 
