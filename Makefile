@@ -49,8 +49,8 @@ test-fast: install
 	$(BIN)/pytest -q -m "unit and not integration"
 
 lint: install
-	$(BIN)/ruff check bot ingest tests bench
-	$(BIN)/ruff format --check bot ingest tests bench
+	$(BIN)/ruff check kepu tests bench
+	$(BIN)/ruff format --check kepu tests bench
 	$(BIN)/mypy
 
 eval: ingest

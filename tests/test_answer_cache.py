@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from bot.answer import Bot
-from bot.kb.types import Answer, Citation
-from bot.state import MemoryAnswerCache
-from bot.text import normalize
+from kepu.answering.bot import Bot
+from kepu.kb.types import Answer, Citation
+from kepu.state.local import MemoryAnswerCache
+from kepu.text import normalize
 from tests.conftest import use_fake_embedder
 
 pytestmark = pytest.mark.unit

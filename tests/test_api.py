@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.config import Settings
+from kepu.config import Settings
 from tests.conftest import (
     NEW_ARTICLE,
     NEW_ARTICLE_ID,
@@ -202,7 +202,7 @@ ARTICLE = NEW_ARTICLE.format(marker="")
 
 
 def test_reingest_without_downtime(fresh_settings: Settings, embedder) -> None:
-    from ingest.pipeline import ingest
+    from kepu.ingest.pipeline import ingest
 
     ingest(fresh_settings, embedder)
     settings = fresh_settings.model_copy(update={"admin_token": TOKEN, "rate_limit": "100000/minute"})

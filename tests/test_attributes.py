@@ -1,11 +1,11 @@
-"""What a question asks of its subject (bot/attributes.py): the words that ask an attribute the plan
+"""What a question asks of its subject (kepu/answering/attributes.py): the words that ask an attribute the plan
 does not hold, and the look-alike words that do not."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.attributes import asked_attribute
+from kepu.answering.attributes import asked_attribute
 
 pytestmark = pytest.mark.unit
 

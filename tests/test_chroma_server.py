@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import DEGRADED_TEXT, AskContext
-from bot.config import Settings
-from bot.holder import BotHolder
-from bot.kb.base import KnowledgeBase
-from bot.kb.server import CHUNKS, MANIFEST, ChromaServerCatalog
-from bot.safety import EMERGENCY_LINE
-from bot.shared import build_shared
-from ingest.pipeline import ingest
+from kepu.answering.bot import DEGRADED_TEXT, AskContext
+from kepu.answering.safety import EMERGENCY_LINE
+from kepu.config import Settings
+from kepu.ingest.pipeline import ingest
+from kepu.kb.base import KnowledgeBase
+from kepu.kb.server import CHUNKS, MANIFEST, ChromaServerCatalog
+from kepu.service.holder import BotHolder
+from kepu.state.shared import build_shared
 from tests.conftest import NEW_ARTICLE, NEW_ARTICLE_ID, NEW_QUESTION
 from tests.servers import ChromaServer, started
 
@@ -123,7 +123,7 @@ def test_a_failed_ingest_leaves_the_current_version_and_no_half_version(
 
 
 def test_an_unreachable_server_is_a_clear_error(fresh_settings: Settings, embedder) -> None:
-    from bot.errors import StoreUnavailableError
+    from kepu.errors import StoreUnavailableError
     from tests.http_server import free_port
 
     settings = _settings(fresh_settings, f"http://127.0.0.1:{free_port()}")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import clarify
-from bot.kb.types import Answer, Chunk, SearchHit
-from bot.wechat.format import phone_text
+from kepu.answering import clarify
+from kepu.channels.wechat.format import phone_text
+from kepu.kb.types import Answer, Chunk, SearchHit
 
 
 def _chunks(word: str, places: int) -> list[Chunk]:

@@ -26,7 +26,7 @@ def kepu(settings, *args: str, stdin: str | None = None) -> subprocess.Completed
         "KEPU_EMBEDDING_CACHE_DIR": str(settings.cache_dir),  # the run's shared cache: embed only what is new
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "kepu.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -102,7 +102,7 @@ def test_readme_figures_match_the_library(ingested, kb_settings) -> None:
 def test_ingest_exit_status_and_messages(
     ingested, tmp_path: Path, knowledge_copy: Path, shared_cache: Path
 ) -> None:
-    from bot.config import Settings
+    from kepu.config import Settings
 
     settings = Settings(
         data_dir=tmp_path / "d", knowledge_dir=knowledge_copy, embedding_cache_dir=shared_cache
@@ -118,14 +118,14 @@ def test_ingest_exit_status_and_messages(
 
 
 def test_errors_are_chinese_not_tracebacks(tmp_path: Path) -> None:
-    from bot.config import Settings
+    from kepu.config import Settings
 
     settings = Settings(data_dir=tmp_path / "empty", knowledge_dir=tmp_path)
     out = kepu(settings, "ask", "第1条")
     assert out.returncode == 2
     assert "请先运行 kepu ingest" in out.stderr and "Traceback" not in out.stderr
     bad = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ask", "x"],
+        [sys.executable, "-m", "kepu.cli", "ask", "x"],
         capture_output=True,
         text=True,
         env={**os.environ, "KEPU_TOP_K": "0", "KEPU_DATA_DIR": str(tmp_path)},
@@ -134,7 +134,7 @@ def test_errors_are_chinese_not_tracebacks(tmp_path: Path) -> None:
 
 
 def test_help_shows_examples() -> None:
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "--help"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "kepu.cli", "ask", "--help"], capture_output=True, text=True)
     assert "示例" in out.stdout and "kepu ask --json" in out.stdout
 
 
@@ -145,7 +145,7 @@ def test_serve_says_when_the_data_directory_cannot_be_written(tmp_path: Path) ->
     blocker.write_text("", encoding="utf-8")
     env = {**os.environ, "KEPU_DATA_DIR": str(blocker / "data"), "KEPU_PORT": "1"}
     out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve"], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "kepu.cli", "serve"], capture_output=True, text=True, env=env, timeout=120
     )
     assert out.returncode == 2, out.stderr
     assert "数据目录" in out.stderr and "不可写" in out.stderr and str(blocker / "data") in out.stderr

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.wechat import dialog as wxdialog
-from bot.wechat.simulate import outgoing, read_reply, text_fields
+from kepu.channels.wechat import dialog as wxdialog
+from kepu.channels.wechat.simulate import outgoing, read_reply, text_fields
 from tests.cluster import WECHAT_AES, WECHAT_APP_ID, WECHAT_TOKEN, Cluster, Replica, running_cluster
 from tests.conftest import NEW_ARTICLE, NEW_ARTICLE_ID, NEW_QUESTION
 
@@ -183,7 +183,7 @@ STAFF_QUESTION = "村里想办科普讲座可以找谁帮忙？"
 def test_staff_draft_on_one_replica_approved_on_the_other_is_served_by_both(cluster: Cluster) -> None:
     """Issue 16's loop on two replicas: accounts in the shared database, sessions in Redis (an editor's
     login works on either replica), the pair published on one and followed by the other."""
-    from bot.staff.accounts import StaffAccounts
+    from kepu.staff.accounts import StaffAccounts
     from tests.conftest import admin_login, csrf_from
 
     root = cluster.knowledge.parent

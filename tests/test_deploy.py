@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from bot.config import Settings
+from kepu.config import Settings
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.unit

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import yaml
 
-from bot.config import Settings
-from bot.staff.accounts import StaffAccounts
+from kepu.config import Settings
+from kepu.staff.accounts import StaffAccounts
 from tests.conftest import admin_login, csrf_from
 from tests.http_server import serve
 from tests.staffing import staffed

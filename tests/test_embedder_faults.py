@@ -24,14 +24,14 @@ import httpx
 import numpy as np
 import pytest
 
-from bot.answer import DEGRADED_TEXT
-from bot.config import Settings
-from bot.errors import EmbedderUnavailableError, UpstreamError
-from bot.kb.embedders import OpenAIEmbedder, make_embedder
-from bot.kb.versions import CURRENT
-from bot.safety import EMERGENCY_LINE
-from bot.startup import load_bot
-from ingest.pipeline import ingest
+from kepu.answering.bot import DEGRADED_TEXT
+from kepu.answering.safety import EMERGENCY_LINE
+from kepu.config import Settings
+from kepu.errors import EmbedderUnavailableError, UpstreamError
+from kepu.ingest.pipeline import ingest
+from kepu.kb.embedders import OpenAIEmbedder, make_embedder
+from kepu.kb.versions import CURRENT
+from kepu.service.startup import load_bot
 from tests.embeddings_standin import StandinServer, standin_vector
 from tests.http_server import serve
 
@@ -205,8 +205,8 @@ def test_one_text_that_still_times_out_gives_up(standin: StandinServer) -> None:
 
 
 def test_batch_size_is_validated() -> None:
-    from bot.errors import ConfigError
-    from bot.startup import load_settings
+    from kepu.errors import ConfigError
+    from kepu.service.startup import load_settings
 
     with pytest.raises(ConfigError, match="KEPU_EMBEDDINGS_BATCH.*当前为 0"):
         load_settings(embeddings_batch=0)
@@ -311,7 +311,7 @@ def test_the_cli_reports_a_hung_endpoint_with_the_file_names(
         "KEPU_EMBEDDINGS_BATCH": "2",
     }
     out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ingest"], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-m", "kepu.cli", "ingest"], capture_output=True, text=True, env=env, timeout=300
     )
     assert out.returncode == 2, out.stderr
     assert "请求超时" in out.stderr and added.name in out.stderr and "Traceback" not in out.stderr
@@ -343,7 +343,7 @@ def test_ctrl_c_stops_an_ingest_between_batches_and_keeps_what_was_computed(
         "KEPU_EMBEDDINGS_RETRIES": "0",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "ingest"],
+        [sys.executable, "-m", "kepu.cli", "ingest"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

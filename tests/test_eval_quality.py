@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import load_questions, run_eval
+from kepu.evaluation.questions import load_questions, run_eval
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -68,7 +68,7 @@ def test_refusals(result) -> None:
 
 
 def test_rumor_verdicts(result) -> None:
-    # A verdict now needs the question to restate a claim the check declares (bot/claims.py); a few
+    # A verdict now needs the question to restate a claim the check declares (kepu/answering/claims.py); a few
     # wordings of eval/questions_rumor.yaml get the check quoted without its verdict. Measured 0.871
     # (0.935 before verdicts were tied to claims, which also gave 77 wrong verdicts on hard negatives).
     assert result["rumor_verdict_accuracy"] >= 0.85

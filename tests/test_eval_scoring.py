@@ -1,12 +1,12 @@
-"""How a hard-negative answer is scored (bot/eval_trust.py): grounded means the cited text names the
+"""How a hard-negative answer is scored (kepu/evaluation/trust.py): grounded means the cited text names the
 subject, with one exception for "X负责Y吗" about a task the plan never mentions."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.eval_trust import score_hard_negative
-from bot.kb.types import Answer, Citation
+from kepu.evaluation.trust import score_hard_negative
+from kepu.kb.types import Answer, Citation
 
 pytestmark = pytest.mark.unit
 

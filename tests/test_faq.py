@@ -14,15 +14,15 @@ import pytest
 import yaml
 from openpyxl import Workbook
 
-from bot import faq as faq_module
-from bot.config import Settings
-from bot.faq import FAQ_EMERGENCY_MIN_SIM, FAQ_MIN_SIM, FaqMatcher, plain
-from bot.kb.embedders import Embedder
-from bot.kb.types import FaqPair
-from bot.safety import DOCTOR_LINE, EMERGENCY_LINE
-from bot.startup import load_bot
-from ingest.faq import load_faq
-from ingest.pipeline import ingest
+from kepu.answering import faq as faq_module
+from kepu.answering.faq import FAQ_EMERGENCY_MIN_SIM, FAQ_MIN_SIM, FaqMatcher, plain
+from kepu.answering.safety import DOCTOR_LINE, EMERGENCY_LINE
+from kepu.config import Settings
+from kepu.ingest.faq import load_faq
+from kepu.ingest.pipeline import ingest
+from kepu.kb.embedders import Embedder
+from kepu.kb.types import FaqPair
+from kepu.service.startup import load_bot
 from tests.conftest import admin_login
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -138,7 +138,7 @@ def test_expiry_is_inclusive_of_its_day(tmp_path: Path) -> None:
 
 
 def test_a_yaml_file_without_pairs_is_rejected_as_a_whole(tmp_path: Path) -> None:
-    from ingest.errors import FileRejected
+    from kepu.ingest.errors import FileRejected
 
     path = tmp_path / "bad.yaml"
     path.write_text("question: 只有一个问题\n", encoding="utf-8")
@@ -204,7 +204,7 @@ def test_a_how_to_question_needs_a_pair_that_asks_what_to_do(monkeypatch) -> Non
 def test_a_pair_need_not_write_the_verbs_a_question_uses(e5_bot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """服用 (for 吃) is not in the pair; the things (降压药, 血压) are (FAQ_NOUNS_ONLY). A thing the pair
     lacks still keeps it out (感冒 is not 拉肚子), and so does sharing no concept at all."""
-    import bot.answer as answer_module
+    import kepu.answering.bot as answer_module
 
     text = STOP_PILLS.question + STOP_PILLS.answer
     asked = "服用降压药后血压已经达标，可以自己把药停掉吗？"
@@ -340,8 +340,8 @@ def test_sources_show_the_reviewer_and_list_what_is_due(
 ) -> None:
     """`kepu sources` says what the metadata says about review (never a bare "已审核"), and `--due`
     lists what must be reviewed or expires within 30 days: here the pair that expires tomorrow."""
-    from bot.kb.catalog import open_catalog
-    from bot.sources import due_report, sources_report, sources_text
+    from kepu.kb.catalog import open_catalog
+    from kepu.kb.sources import due_report, sources_report, sources_text
 
     ingest(faq_settings, e5_embedder, today=TODAY)
     catalog = open_catalog(faq_settings)
@@ -361,7 +361,7 @@ def test_the_dashboard_lists_what_is_due(faq_settings: Settings, e5_embedder: Em
     dates stay listed, so the test holds on any day it runs)."""
     from fastapi.testclient import TestClient
 
-    from bot.app import create_app
+    from kepu.channels.app import create_app
 
     ingest(faq_settings, e5_embedder, today=TODAY)
     token = "due-dashboard-token-0123456789"

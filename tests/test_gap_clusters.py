@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
-from bot.insights.clusters import CLUSTER_MIN_SIM, cluster_gaps
-from bot.insights.models import Asked, Base, Flagged
+from kepu.config import Settings
+from kepu.insights.clusters import CLUSTER_MIN_SIM, cluster_gaps
+from kepu.insights.models import Asked, Base, Flagged
 from tests.conftest import admin_login
 from tests.http_server import serve
 

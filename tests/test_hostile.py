@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.config import Settings
-from bot.text import item_refs, normalize
-from bot.wechat.simulate import message_xml, sign, text_fields
+from kepu.channels.wechat.simulate import message_xml, sign, text_fields
+from kepu.config import Settings
+from kepu.text import item_refs, normalize
 from tests.conftest import admin_login, admin_logout, csrf_from, use_fake_embedder
 from tests.http_server import serve
 
@@ -133,8 +133,8 @@ def test_csv_and_xlsx_exports_show_formula_like_text_as_text(tmp_path) -> None:
 
     from openpyxl import load_workbook
 
-    from bot import export
-    from bot.insights.report import Table
+    from kepu.channels import exports as export
+    from kepu.insights.report import Table
 
     rows = [["条目", "内容"], *[["1", f] for f in FORMULAS]]
     read = list(plain_csv.reader(io.StringIO(export.to_csv(rows).decode("utf-8-sig"))))
@@ -263,7 +263,7 @@ def test_a_question_that_cannot_get_a_thread_is_a_503_and_readiness_says_answers
     is in kepu_answer_queue_wait_seconds, and /readyz reports the queue as slow."""
     import concurrent.futures
 
-    from bot.app import create_app
+    from kepu.channels.app import create_app
     from tests.http_server import serve_app
 
     update = {"answer_threads": 1, "queue_deadline_s": 0.5, "queue_degraded_s": 0.2}
@@ -310,7 +310,7 @@ def test_pages_and_answers_carry_security_headers(client) -> None:
 
 
 def test_the_cdn_api_docs_are_off_in_production(kb_settings: Settings, embedder) -> None:
-    from bot.app import create_app
+    from kepu.channels.app import create_app
 
     prod = kb_settings.model_copy(update={"env": "production"})
     paths = {getattr(r, "path", "") for r in create_app(prod, embedder).routes}
@@ -321,7 +321,7 @@ def test_the_cdn_api_docs_are_off_in_production(kb_settings: Settings, embedder)
 
 def test_a_wechat_question_over_the_webs_length_limit_is_not_answered(client) -> None:
     """19,600 characters kept 33 CPU-seconds busy after the reply: WeChat has the web's limit."""
-    from bot.wechat.simulate import outgoing, read_reply
+    from kepu.channels.wechat.simulate import outgoing, read_reply
 
     msg = outgoing(text_fields("教" * 2000, openid="o_long", msg_id="8800770"), WX_TOKEN)
     r = client.post("/wechat", params=msg.params, content=msg.body)
@@ -372,7 +372,7 @@ def test_a_form_body_where_json_is_expected_gets_a_chinese_error(client) -> None
 def test_records_the_insights_database_refuses_are_counted_in_metrics(
     ingested, kb_settings: Settings, embedder, tmp_path
 ) -> None:
-    from bot.app import create_app
+    from kepu.channels.app import create_app
     from tests.http_server import serve_app
 
     broken = f"sqlite:///{tmp_path}/no-such-dir/insights.sqlite"  # every write fails
@@ -390,7 +390,7 @@ def test_readiness_says_so_when_the_index_directory_is_deleted_while_serving(
 ) -> None:
     import shutil
 
-    from ingest.pipeline import ingest
+    from kepu.ingest.pipeline import ingest
 
     ingest(fresh_settings, embedder)
     with serve(fresh_settings, embedder) as url, httpx.Client(base_url=url, timeout=30) as c:
@@ -410,8 +410,8 @@ def test_an_index_that_exists_but_cannot_be_opened_is_not_called_not_built(
     root (the tests' user) a directory cannot be made read-only, so Chroma's own error stands in."""
     import sqlite3
 
-    from bot.kb.versions import IndexLayout
-    from ingest.pipeline import ingest
+    from kepu.ingest.pipeline import ingest
+    from kepu.kb.versions import IndexLayout
 
     ingest(fresh_settings, embedder)
 
@@ -462,7 +462,7 @@ def test_an_unexpected_error_is_a_500_in_chinese_and_the_connection_stays_open(
     import socket
     from urllib.parse import urlsplit
 
-    from bot.app import create_app
+    from kepu.channels.app import create_app
     from tests.http_server import serve_app
 
     app = create_app(kb_settings, embedder)
@@ -494,8 +494,8 @@ def test_the_rate_limit_counts_the_right_most_address_a_trusted_proxy_did_not_ad
     """Behind nginx (a trusted peer), a client that writes its own X-Forwarded-For cannot pick its
     rate-limit key: the right-most entry the trusted proxy appended is the client. Served with the
     options `kepu serve` uses."""
-    from bot.app import create_app
-    from bot.cli import serve_options
+    from kepu.channels.app import create_app
+    from kepu.cli import serve_options
     from tests.http_server import serve_app
 
     settings = kb_settings.model_copy(update={"rate_limit": "3/minute", "forwarded_allow_ips": "127.0.0.1"})

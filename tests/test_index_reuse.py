@@ -1,4 +1,4 @@
-"""The per-process reuse of the tokenizer and the BM25 index (bot/kb/reuse.py): the same words and
+"""The per-process reuse of the tokenizer and the BM25 index (kepu/kb/reuse.py): the same words and
 passages give the same objects back, anything else builds anew, and only the few latest are kept."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb import reuse
-from bot.kb.reuse import KEEP_ENTRIES, _Memo
+from kepu.kb import reuse
+from kepu.kb.reuse import KEEP_ENTRIES, _Memo
 
 pytestmark = pytest.mark.unit
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.config import Settings
-from bot.errors import EmbedderMismatchError
-from bot.kb.base import KnowledgeBase
-from bot.kb.versions import IndexLayout
-from ingest.pipeline import ingest
+from kepu.config import Settings
+from kepu.errors import EmbedderMismatchError
+from kepu.ingest.pipeline import ingest
+from kepu.kb.base import KnowledgeBase
+from kepu.kb.versions import IndexLayout
 
 pytestmark = pytest.mark.integration
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import create_app
-from bot.insights.report import load
-from bot.wechat.dialog import SLOW
-from bot.wechat.simulate import outgoing, read_reply, text_fields
+from kepu.channels.app import create_app
+from kepu.channels.wechat.dialog import SLOW
+from kepu.channels.wechat.simulate import outgoing, read_reply, text_fields
+from kepu.insights.report import load
 from tests.conftest import admin_login
 from tests.http_server import free_port, serve_app
 
@@ -156,21 +156,21 @@ def test_cli_report_and_purge(app_sqlite) -> None:
     _wait_for(app.state.recorder, 7)
     env = {**os.environ, "KEPU_DATABASE_URL": settings.insights_url, "KEPU_DATA_DIR": str(settings.data_dir)}
     out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "insights", "report", "--since", "2020-01-01"],
+        [sys.executable, "-m", "kepu.cli", "insights", "report", "--since", "2020-01-01"],
         capture_output=True,
         text=True,
         env=env,
     )
     assert out.returncode == 0 and "共 6 个问题" in out.stdout and "甲亢" in out.stdout
     bad = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "insights", "purge", "--before", "去年"],
+        [sys.executable, "-m", "kepu.cli", "insights", "purge", "--before", "去年"],
         capture_output=True,
         text=True,
         env=env,
     )
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
     purge = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "insights", "purge", "--before", "2999-01-01"],
+        [sys.executable, "-m", "kepu.cli", "insights", "purge", "--before", "2999-01-01"],
         capture_output=True,
         text=True,
         env=env,
@@ -195,8 +195,8 @@ def test_database_outage_loses_records_not_answers(ingested, kb_settings, embedd
 
 
 def test_production_needs_a_salt(ingested, kb_settings, embedder) -> None:
-    from bot.errors import ConfigError
-    from bot.insights.salt import insights_salt
+    from kepu.errors import ConfigError
+    from kepu.insights.salt import insights_salt
 
     with pytest.raises(ConfigError, match="KEPU_INSIGHTS_SALT"):
         insights_salt(kb_settings.model_copy(update={"env": "production", "insights_salt": None}))

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from bot import export
-from bot.config import Settings
+from kepu.channels import exports as export
+from kepu.config import Settings
 from tests.conftest import plan_units_from_text, use_fake_embedder
 from tests.http_server import serve
 

@@ -9,9 +9,9 @@ import time
 import httpx
 import pytest
 
-from bot import safety
-from bot.app import create_app
-from bot.startup import load_bot
+from kepu.answering import safety
+from kepu.channels.app import create_app
+from kepu.service.startup import load_bot
 from tests.conftest import use_fake_embedder
 from tests.http_server import serve_app
 from tests.llm_standin import standin_llm
@@ -143,7 +143,7 @@ def test_prompt_injection_does_not_change_behaviour(gen_bot, llm, question) -> N
 
 
 def test_follow_up_questions_are_rewritten(gen_bot) -> None:
-    from bot.answer import AskContext
+    from kepu.answering.bot import AskContext
 
     ctx = AskContext(channel="web", session_id="s-follow", allow_llm=False)
     first = gen_bot.answer("卫健委负责哪些工作？", ctx)
@@ -188,7 +188,7 @@ def test_streaming_endpoint(llm_settings, embedder, llm) -> None:
 
 
 def test_wechat_reply_in_time_when_the_model_hangs(llm_settings, embedder, llm) -> None:
-    from bot.wechat.simulate import outgoing, read_reply, text_fields
+    from kepu.channels.wechat.simulate import outgoing, read_reply, text_fields
 
     app_llm, _ = llm
     app_llm.state.mode = "hang"
@@ -220,7 +220,7 @@ def test_live_provider(kb_settings, embedder) -> None:
 
 
 def test_the_model_rewrites_follow_ups_the_rules_cannot(gen_bot, llm) -> None:
-    from bot.answer import AskContext
+    from kepu.answering.bot import AskContext
 
     app, _ = llm
     ctx = AskContext(channel="web", session_id="s-model-rewrite")

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import FileRejected, MetadataError, UnsupportedFileType
-from ingest.loaders import load
-from ingest.metadata import validate
+from kepu.ingest.errors import FileRejected, MetadataError, UnsupportedFileType
+from kepu.ingest.loaders import load
+from kepu.ingest.metadata import validate
 
 pytestmark = pytest.mark.unit
 
@@ -129,7 +129,7 @@ def test_a_saved_wechat_article_gives_its_title_account_date_and_body_only() -> 
     """A page saved from mp.weixin.qq.com (the structure of the real pages: #activity-name, #js_name,
     #publish_time filled in by script from `var ct`, #js_content): the body's paragraphs in order,
     without scripts, styles, images, mini-programs, reading counters or the QR-code box."""
-    from ingest.loaders import load
+    from kepu.ingest.loaders import load
 
     loaded = load(WECHAT)
     assert loaded.front_matter == {
@@ -147,7 +147,7 @@ def test_a_saved_wechat_article_gives_its_title_account_date_and_body_only() -> 
 
 def test_a_wechat_article_with_the_date_in_the_page_and_no_heading(tmp_path: Path) -> None:
     """Some saved pages have the date written into #publish_time and the title only in og:title."""
-    from ingest.loaders import load
+    from kepu.ingest.loaders import load
 
     html = WECHAT.read_text(encoding="utf-8")
     html = html.replace(
@@ -169,8 +169,8 @@ def test_a_wechat_article_goes_through_the_approval_gate_with_its_sidecar(
     out, an approved one puts it in with the account as its source."""
     import shutil
 
-    from bot.config import Settings
-    from ingest.pipeline import ingest
+    from kepu.config import Settings
+    from kepu.ingest.pipeline import ingest
 
     knowledge = tmp_path / "knowledge"
     (knowledge / "science").mkdir(parents=True)
@@ -186,7 +186,7 @@ def test_a_wechat_article_goes_through_the_approval_gate_with_its_sidecar(
     side.write_text(sidecar, encoding="utf-8")
     report = ingest(settings, fake_embedder)
     assert report.ok and report.documents == 1
-    from bot.kb.catalog import open_catalog
+    from kepu.kb.catalog import open_catalog
 
     catalog = open_catalog(settings)
     record = catalog.load_manifest(catalog.current_version()).documents["heat-article"]  # type: ignore[arg-type]

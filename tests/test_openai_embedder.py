@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.config import Settings
-from bot.errors import UpstreamError
-from bot.kb.embedders import OpenAIEmbedder, make_embedder
-from bot.startup import load_bot
-from ingest.pipeline import ingest
+from kepu.config import Settings
+from kepu.errors import UpstreamError
+from kepu.ingest.pipeline import ingest
+from kepu.kb.embedders import OpenAIEmbedder, make_embedder
+from kepu.service.startup import load_bot
 
 pytestmark = pytest.mark.integration
 
@@ -121,14 +121,16 @@ def test_unreachable_endpoint_is_a_clear_error(tmp_path: Path) -> None:
         "KEPU_DATA_DIR": str(tmp_path),
         "KEPU_EMBEDDINGS_RETRIES": "0",  # the error is the point here; retries are test_embedder_faults'
     }
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "ingest"], capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "kepu.cli", "ingest"], capture_output=True, text=True, env=env
+    )
     assert out.returncode == 2
     assert "无法连接向量服务" in out.stderr and "Traceback" not in out.stderr
     assert not list((tmp_path / "index").glob("v*"))  # nothing half-written
 
 
 def test_openai_embedder_needs_a_base_url() -> None:
-    from bot.errors import ConfigError
+    from kepu.errors import ConfigError
 
     with pytest.raises(ConfigError, match="KEPU_EMBEDDINGS_BASE_URL"):
         make_embedder(Settings(embedder="openai"))

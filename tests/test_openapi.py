@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from kepu.config import Settings
 from tests.conftest import use_fake_embedder
 from tests.http_server import serve
 

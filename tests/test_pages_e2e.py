@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.safety import EMERGENCY_LINE
+from kepu.answering.safety import EMERGENCY_LINE
 from tests.conftest import plan_units_from_text
 from tests.http_server import serve
 
@@ -152,7 +152,7 @@ def test_units_page_item_lookup_matrix_and_unknown_unit(page, base) -> None:
 
 
 def test_feedback_and_dashboard(browser, ingested, kb_settings, embedder, tmp_path) -> None:
-    from bot.app import create_app
+    from kepu.channels.app import create_app
     from tests.http_server import serve_app
 
     token = "e2e-admin-token-0123456789"
@@ -190,7 +190,7 @@ def test_feedback_and_dashboard(browser, ingested, kb_settings, embedder, tmp_pa
 
 
 def test_chat_page_streams_when_a_model_is_configured(browser, ingested, kb_settings, embedder) -> None:
-    from bot.app import create_app
+    from kepu.channels.app import create_app
     from tests.http_server import serve_app
     from tests.llm_standin import standin_llm
 
@@ -298,8 +298,8 @@ def test_emergency_answer_on_a_phone_calls_120_and_is_in_view(browser, base) -> 
 
 
 def test_emergency_refusal_looks_like_an_emergency_not_a_refusal(browser, base) -> None:
-    from bot.kb.types import Answer
-    from bot.safety import UNCOVERED_EMERGENCY_TEXT
+    from kepu.answering.safety import UNCOVERED_EMERGENCY_TEXT
+    from kepu.kb.types import Answer
 
     question = "工地上有人休克了"
     refusal = Answer(question, UNCOVERED_EMERGENCY_TEXT, "refusal", route="out_of_scope", emergency=True)
@@ -323,7 +323,7 @@ def test_emergency_refusal_looks_like_an_emergency_not_a_refusal(browser, base) 
 
 
 def test_streamed_answers_on_a_phone_end_above_the_input(browser, ingested, kb_settings, embedder) -> None:
-    from bot.app import create_app
+    from kepu.channels.app import create_app
     from tests.http_server import serve_app
     from tests.llm_standin import standin_llm
 
@@ -353,7 +353,7 @@ def test_streamed_answers_on_a_phone_end_above_the_input(browser, ingested, kb_s
 def test_the_staff_loop_from_a_gap_to_a_published_answer(browser, fresh_settings, embedder, tmp_path) -> None:
     """Issue 16's loop in Chromium: a citizen marks an answer 👎; the editor finds it among the gaps,
     drafts a pair from it and tries it; the reviewer approves; the chat page answers with the pair."""
-    from bot.app import create_app
+    from kepu.channels.app import create_app
     from tests.http_server import serve_app
     from tests.staffing import staffed
 

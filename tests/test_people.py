@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import claims, first_aid
-from bot.answerability import (
+from kepu.answering import claims, first_aid
+from kepu.answering.answerability import (
     CLAIM_RE,
     anchored,
     compounds,
@@ -18,11 +18,11 @@ from bot.answerability import (
     topic,
     uncovered,
 )
-from bot.emergency import EmergencyRecognizer, default_recognizer
-from bot.errors import ConfigError
-from bot.kb.types import Chunk
-from bot.language import Lexicon
-from bot.text import Tokenizer, normalize
+from kepu.answering.emergency import EmergencyRecognizer, default_recognizer
+from kepu.errors import ConfigError
+from kepu.kb.types import Chunk
+from kepu.language import Lexicon
+from kepu.text import Tokenizer, normalize
 from tests.conftest import KNOWLEDGE
 
 pytestmark = pytest.mark.unit
@@ -251,7 +251,7 @@ def test_a_dialect_word_is_as_weak_as_its_mandarin_and_people_of_a_kind_are_one(
 def test_a_thing_jieba_tags_as_a_verb_is_still_a_concept(
     lexicon: Lexicon, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.answerability as answerability
+    import kepu.answering.answerability as answerability
 
     q = "听说喝隔夜的开水会致癌是真的吗"
     assert ("开水", "v") in tokenizer.tagged(q)  # jieba's tag
@@ -293,8 +293,8 @@ def test_an_illness_the_staff_listed_is_one_concept(lexicon: Lexicon, tokenizer:
 def test_a_verb_written_with_its_thing_names_the_thing(
     lexicon: Lexicon, tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.answerability as answerability
-    from bot.answerability import inner_thing
+    import kepu.answering.answerability as answerability
+    from kepu.answering.answerability import inner_thing
 
     assert inner_thing("吃火锅", tokenizer, lexicon) == "火锅"
     assert inner_thing("坐电梯", tokenizer, lexicon) == "电梯"

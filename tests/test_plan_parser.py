@@ -1,10 +1,10 @@
 import pytest
 import yaml
 
-from bot.kb.plan_index import event_names
-from bot.kb.types import ALL_MEMBERS
-from ingest.errors import PlanParseError
-from ingest.plan_parser import parse_plan
+from kepu.ingest.errors import PlanParseError
+from kepu.ingest.plan_parser import parse_plan
+from kepu.kb.plan_index import event_names
+from kepu.kb.types import ALL_MEMBERS
 from tests.conftest import PLAN_TEXT, plan_units_from_text
 
 pytestmark = pytest.mark.unit

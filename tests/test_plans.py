@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.startup import load_bot
-from ingest.pipeline import ingest
+from kepu.ingest.pipeline import ingest
+from kepu.service.startup import load_bot
 from tests.conftest import plan_units_from_text
 from tests.http_server import serve
 
@@ -22,7 +22,7 @@ UNITS_2020 = plan_units_from_text()
 def multi(tmp_path_factory, shared_cache, embedder):
     import shutil
 
-    from bot.config import Settings
+    from kepu.config import Settings
     from tests.conftest import KNOWLEDGE
 
     root = tmp_path_factory.mktemp("multi")

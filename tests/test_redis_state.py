@@ -10,8 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.memory import MemoryConversationStore
-from bot.redis_state import (
+from kepu.answering.followups import MemoryConversationStore
+from kepu.state.local import (
+    MemoryAnswerCache,
+    MemoryContinuationStore,
+    MemoryFeedbackTargets,
+    MemoryNonceStore,
+    MemoryOnceStore,
+    MemoryRateLimiter,
+    MemorySessionStore,
+)
+from kepu.state.redis import (
     RedisAnswerCache,
     RedisContinuationStore,
     RedisConversationStore,
@@ -22,15 +31,6 @@ from bot.redis_state import (
     RedisRateLimiter,
     RedisSessionStore,
     RedisTokenStorage,
-)
-from bot.state import (
-    MemoryAnswerCache,
-    MemoryContinuationStore,
-    MemoryFeedbackTargets,
-    MemoryNonceStore,
-    MemoryOnceStore,
-    MemoryRateLimiter,
-    MemorySessionStore,
 )
 from tests.servers import RedisServer
 
@@ -211,8 +211,8 @@ def test_a_second_ingestion_is_refused_while_the_shared_lock_is_held(
 ) -> None:
     import redis
 
-    from ingest.errors import IngestError
-    from ingest.pipeline import ingest
+    from kepu.ingest.errors import IngestError
+    from kepu.ingest.pipeline import ingest
 
     settings = fresh_settings.model_copy(update={"redis_url": redis_server.url})
     held = redis.Redis.from_url(redis_server.url).lock("kepu:ingest-lock", timeout=30)

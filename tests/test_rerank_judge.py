@@ -12,15 +12,15 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from bot import safety
-from bot.answer import AskContext
-from bot.app import create_app
-from bot.config import Settings
-from bot.errors import ConfigError
-from bot.kb.types import Citation
-from bot.llm import JUDGE_SYSTEM, parse_judgment
-from bot.rerank import Reranker, rerank_url
-from bot.startup import load_bot, load_settings
+from kepu.answering import safety
+from kepu.answering.bot import AskContext
+from kepu.answering.generative import JUDGE_SYSTEM, parse_judgment
+from kepu.answering.rerank import Reranker, rerank_url
+from kepu.channels.app import create_app
+from kepu.config import Settings
+from kepu.errors import ConfigError
+from kepu.kb.types import Citation
+from kepu.service.startup import load_bot, load_settings
 from tests.conftest import use_fake_embedder
 from tests.http_server import free_port, serve_app
 from tests.llm_standin import JUDGE_MARKER, standin_llm
@@ -368,7 +368,7 @@ def test_parse_judgment(text, expected) -> None:
 def test_the_judge_prompt_keeps_its_braces() -> None:
     from langchain_core.prompts import ChatPromptTemplate
 
-    from bot.llm import JUDGE_HUMAN
+    from kepu.answering.generative import JUDGE_HUMAN
 
     prompt = ChatPromptTemplate.from_messages([("system", JUDGE_SYSTEM), ("human", JUDGE_HUMAN)])
     system = prompt.format_messages(passages="[1] x", question="q")[0].content

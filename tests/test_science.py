@@ -10,9 +10,9 @@ from pathlib import Path
 import frontmatter
 import pytest
 
-from bot import safety
-from ingest.errors import MetadataError
-from ingest.metadata import VERDICTS, validate
+from kepu.answering import safety
+from kepu.ingest.errors import MetadataError
+from kepu.ingest.metadata import VERDICTS, validate
 from tests.test_cli import kepu
 
 pytestmark = pytest.mark.integration
@@ -147,7 +147,7 @@ def test_uncovered_health_questions_get_an_honest_reply(bot, question) -> None:
 
 
 def test_sources_lists_documents_and_what_was_left_out(fresh_settings, embedder) -> None:
-    from ingest.pipeline import ingest
+    from kepu.ingest.pipeline import ingest
 
     science = fresh_settings.knowledge_dir / "science"
     draft = (SCIENCE / "typhoon.md").read_text(encoding="utf-8").replace("status: approved", "status: draft")
@@ -173,7 +173,7 @@ def test_sources_lists_documents_and_what_was_left_out(fresh_settings, embedder)
 
 
 def test_eval_command_prints_the_metrics_table(ingested, kb_settings) -> None:
-    from bot.evaluate import report_text
+    from kepu.evaluation.questions import report_text
 
     # one process for the JSON contract; the table is printed from the same figures (cmd_eval)
     out = kepu(kb_settings, "eval", "--json", "eval/questions_rumor.yaml")
@@ -195,7 +195,7 @@ def test_eval_command_prints_the_metrics_table(ingested, kb_settings) -> None:
 
 
 def test_help_of_eval() -> None:
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "eval", "--help"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "kepu.cli", "eval", "--help"], capture_output=True, text=True)
     assert "示例" in out.stdout
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.config import Settings
-from bot.errors import StaffError
-from bot.staff.accounts import MIN_PASSWORD_CHARS, StaffAccounts
+from kepu.config import Settings
+from kepu.errors import StaffError
+from kepu.staff.accounts import MIN_PASSWORD_CHARS, StaffAccounts
 from tests.conftest import admin_login, admin_logout, csrf_from, use_fake_embedder
 from tests.http_server import serve
 
@@ -81,7 +81,7 @@ def staffed(tmp_path_factory: pytest.TempPathFactory, ingested, kb_settings: Set
     )
     for name, role, pw in (("编辑甲", "editor", EDITOR_PW), ("管理员乙", "admin", ADMIN_PW)):
         out = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "staff", "add", name, "--role", role, "--password-stdin"],
+            [sys.executable, "-m", "kepu.cli", "staff", "add", name, "--role", role, "--password-stdin"],
             input=pw + "\n",
             capture_output=True,
             text=True,
@@ -105,7 +105,7 @@ def test_cli_lists_disables_and_reports_errors_in_chinese(staffed: Settings) -> 
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot.cli", "staff", *args],
+            [sys.executable, "-m", "kepu.cli", "staff", *args],
             input=stdin,
             capture_output=True,
             text=True,

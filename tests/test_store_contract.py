@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.errors import EmbedderMismatchError, IndexNotReadyError
-from bot.kb.server import ChromaServerCatalog
-from bot.kb.store import ChromaStore
-from bot.kb.types import Chunk
-from bot.kb.versions import IndexLayout, Manifest
+from kepu.errors import EmbedderMismatchError, IndexNotReadyError
+from kepu.kb.server import ChromaServerCatalog
+from kepu.kb.store import ChromaStore
+from kepu.kb.types import Chunk
+from kepu.kb.versions import IndexLayout, Manifest
 from tests.servers import ChromaServer
 
 pytestmark = pytest.mark.integration

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.text import item_refs, normalize
+from kepu.text import item_refs, normalize
 
 pytestmark = pytest.mark.unit
 

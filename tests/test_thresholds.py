@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.answer import PLAN_THRESHOLDS, SCIENCE_THRESHOLDS, Thresholds, supported
+from kepu.answering.bot import PLAN_THRESHOLDS, SCIENCE_THRESHOLDS, Thresholds, supported
 
 pytestmark = pytest.mark.unit
 EPS = 1e-6
@@ -44,8 +44,8 @@ def test_science_is_stricter_than_plan() -> None:
 
 
 def _retrieval(own_dense: float, best_dense: float, coverage: float):  # type: ignore[no-untyped-def]
-    from bot.kb.types import Chunk, SearchHit
-    from bot.retrieve import Retrieval
+    from kepu.answering.retrieve import Retrieval
+    from kepu.kb.types import Chunk, SearchHit
 
     chunk = Chunk("a#0", "a", "标题", "science", "正文", context="", content_hash="x")
     hit = SearchHit(rank=1, score=1.0, chunk=chunk, dense_rank=2, dense_score=own_dense)
@@ -53,7 +53,7 @@ def _retrieval(own_dense: float, best_dense: float, coverage: float):  # type: i
 
 
 def test_a_quote_sharing_no_word_needs_its_own_dense_strength() -> None:
-    from bot.answer import quote_supported
+    from kepu.answering.bot import quote_supported
 
     t = SCIENCE_THRESHOLDS
     # another passage is very close in meaning, but the one to be quoted shares no word and is not

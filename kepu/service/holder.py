@@ -1,0 +1,77 @@
+"""The Bot that serves right now, swapped atomically when a new index version is ready."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from kepu.answering.bot import Bot
+from kepu.config import Settings
+from kepu.errors import IndexNotReadyError
+from kepu.kb.catalog import IndexCatalog, open_catalog
+from kepu.kb.embedders import Embedder
+from kepu.service.startup import load_bot
+from kepu.state.shared import SharedState
+
+log = logging.getLogger("kepu.holder")
+
+NOT_BUILT = "知识库索引尚未建立，请管理员先运行 kepu ingest"
+
+
+class BotHolder:
+    def __init__(self, settings: Settings, embedder: Embedder, shared: SharedState | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.shared = shared
+        self.catalog: IndexCatalog = open_catalog(settings)
+        self._bot: Bot | None = None
+        self.ingest_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self.store_ok = True  # the index store answered the last time it was asked (watcher, searches)
+        # why no index serves, in words for the operator: the reason of the last failed load (an index
+        # that exists but cannot be opened is not "not built yet")
+        self.not_ready_reason = NOT_BUILT
+
+    def load(self) -> Bot:
+        """Open the current index version and start serving it; the previous Bot serves until then."""
+        with self._reload_lock:
+            try:
+                bot = load_bot(self.settings, self.embedder, catalog=self.catalog, shared=self.shared)
+            except IndexNotReadyError as exc:
+                self.not_ready_reason = str(exc)
+                raise
+            self._bot = bot
+        return bot
+
+    def try_load(self) -> Bot | None:
+        try:
+            return self.load()
+        except IndexNotReadyError as exc:
+            log.warning("index not loaded", extra={"reason": str(exc)})
+            return None
+
+    def refresh(self) -> bool:
+        """Switch to the current index version if it is not the one serving (another process or
+        replica ingested). True when it switched. Raises when the catalog cannot be read."""
+        try:
+            current = self.catalog.current_version()
+        except Exception:
+            self.store_ok = False
+            raise
+        breaker = getattr(self.catalog, "breaker", None)  # searches that failed lately count too
+        self.store_ok = breaker is None or breaker.current_state != "open"
+        if current is None or (self._bot is not None and self._bot.kb.version == current):
+            return False
+        self.load()
+        log.info("switched index version", extra={"version": current})
+        return True
+
+    @property
+    def ready(self) -> bool:
+        return self._bot is not None
+
+    @property
+    def bot(self) -> Bot:
+        if self._bot is None:
+            raise IndexNotReadyError(self.not_ready_reason)
+        return self._bot

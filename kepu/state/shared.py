@@ -1,0 +1,92 @@
+"""The state a serving process shares with its sibling replicas, built once at start-up: in Redis when
+KEPU_REDIS_URL is set, in process otherwise (the same interfaces either way)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kepu.answering.followups import ConversationStore, MemoryConversationStore
+from kepu.config import Settings
+from kepu.state.local import (
+    AnswerCache,
+    ContinuationStore,
+    FeedbackTargets,
+    MemoryAnswerCache,
+    MemoryContinuationStore,
+    MemoryFeedbackTargets,
+    MemoryNonceStore,
+    MemoryOnceStore,
+    MemoryRateLimiter,
+    MemorySessionStore,
+    NonceStore,
+    OnceStore,
+    RateLimiter,
+    SessionStore,
+)
+
+# A replica that claimed a WeChat message and died frees it after the reply budget plus this margin.
+CLAIM_MARGIN_S = 2.0
+
+
+@dataclass
+class SharedState:
+    once: OnceStore  # WeChat dedupe and in-flight coordination
+    more: ContinuationStore  # 「更多」
+    feedback: FeedbackTargets  # what a WeChat 「有用」/「没用」 refers to
+    memory: ConversationStore  # follow-up questions
+    api_limiter: RateLimiter  # /api/* per client
+    wechat_limiter: RateLimiter  # WeChat per user
+    answers: AnswerCache | None  # None: the answer cache is off
+    token_storage: Any  # wechatpy SessionStorage: the access token
+    nonces: NonceStore  # WeChat (timestamp, nonce) pairs inside the replay window
+    sessions: SessionStore  # staff sessions (/admin)
+    auth_failures: RateLimiter  # failed admin logins and tokens, per address
+    link: Any = None  # the RedisLink, when Redis is configured
+
+    def redis_status(self) -> str:
+        """ "off" (not configured), "ok", or "unavailable" (serving from local state)."""
+        if self.link is None:
+            return "off"
+        return "ok" if self.link.ping() else "unavailable"
+
+
+def build_shared(settings: Settings) -> SharedState:
+    s = settings
+    if not s.redis_url:
+        from wechatpy.session.memorystorage import MemoryStorage
+
+        return SharedState(
+            once=MemoryOnceStore(s.wechat_dedupe_ttl_s),
+            more=MemoryContinuationStore(s.wechat_more_ttl_s),
+            feedback=MemoryFeedbackTargets(s.wechat_more_ttl_s),
+            memory=MemoryConversationStore(s.memory_turns, s.memory_ttl_s),
+            api_limiter=MemoryRateLimiter(s.rate_limit),
+            wechat_limiter=MemoryRateLimiter(s.wechat_user_rate),
+            answers=MemoryAnswerCache(s.answer_cache_size, s.answer_cache_ttl_s)
+            if s.answer_cache_size
+            else None,
+            token_storage=MemoryStorage(),
+            nonces=MemoryNonceStore(s.wechat_replay_window_s * 2),
+            sessions=MemorySessionStore(s.admin_session_ttl_s),
+            auth_failures=MemoryRateLimiter(s.admin_fail_rate),
+        )
+    from kepu.state import redis as rs
+
+    link = rs.RedisLink(s.redis_url, s.redis_timeout_s, s.shared_retry_s)
+    return SharedState(
+        once=rs.RedisOnceStore(link, s.wechat_dedupe_ttl_s, s.wechat_budget_s + CLAIM_MARGIN_S),
+        more=rs.RedisContinuationStore(link, s.wechat_more_ttl_s),
+        feedback=rs.RedisFeedbackTargets(link, s.wechat_more_ttl_s),
+        memory=rs.RedisConversationStore(link, s.memory_turns, s.memory_ttl_s),
+        api_limiter=rs.RedisRateLimiter(link, s.rate_limit),
+        wechat_limiter=rs.RedisRateLimiter(link, s.wechat_user_rate),
+        answers=rs.RedisAnswerCache(link, s.answer_cache_size, s.answer_cache_ttl_s)
+        if s.answer_cache_size
+        else None,
+        token_storage=rs.RedisTokenStorage(link),
+        nonces=rs.RedisNonceStore(link, s.wechat_replay_window_s * 2),
+        sessions=rs.RedisSessionStore(link, s.admin_session_ttl_s),
+        auth_failures=rs.RedisRateLimiter(link, s.admin_fail_rate),
+        link=link,
+    )
