@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kepu.answering.followups import MemoryConversationStore
 from kepu.state.local import (
     MemoryAnswerCache,
     MemoryContinuationStore,
+    MemoryConversationStore,
     MemoryFeedbackTargets,
     MemoryNonceStore,
     MemoryOnceStore,

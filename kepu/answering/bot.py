@@ -26,7 +26,7 @@ from kepu.answering.answerability import (
 )
 from kepu.answering.emergency import Emergency, default_recognizer
 from kepu.answering.faq import FaqMatch, FaqMatcher
-from kepu.answering.followups import FOLLOW_UP_RE, ConversationStore, rewrite
+from kepu.answering.followups import FOLLOW_UP_RE, rewrite
 from kepu.answering.generative import CITE_RE as CITE_MARK_RE
 from kepu.answering.generative import Checked, Generator
 from kepu.answering.generative import check as llm_check
@@ -38,7 +38,7 @@ from kepu.kb.base import KnowledgeBase
 from kepu.kb.embedders import Embedder
 from kepu.kb.types import ALL_MEMBERS, Answer, Chunk, Citation, FaqPair, PlanDoc, PlanItem
 from kepu.language import Lexicon
-from kepu.state.local import AnswerCache
+from kepu.state.interfaces import AnswerCache, ConversationStore
 from kepu.text import normalize, stopwords
 
 if TYPE_CHECKING:

@@ -1,14 +1,9 @@
-"""Short conversation memory per session, and rule-based rewriting of follow-ups into standalone
-questions ("那教育部呢？" after "卫健委负责哪些工作？" -> "教育部负责哪些工作？")."""
+"""Rule-based rewriting of follow-ups into standalone questions ("那教育部呢？" after "卫健委负责哪些工作？"
+-> "教育部负责哪些工作？"). The last question of a session comes from a ConversationStore (kepu/state)."""
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import deque
-from typing import Protocol
-
-from cachetools import TTLCache
 
 from kepu.kb.plan_index import PlanIndex
 from kepu.text import item_refs
@@ -17,34 +12,6 @@ from kepu.text import item_refs
 FOLLOW_UP_RE = re.compile(
     r"^(?:那么?|还有|再问一下)?\s*(.{1,24}?)\s*(?:呢|怎么样|咋样|又如何)\s*[?？。!！]*$"
 )
-
-
-class ConversationStore(Protocol):
-    def last(self, session: str) -> str | None:
-        """The last standalone question of the session, if it is still remembered."""
-        ...
-
-    def add(self, session: str, question: str) -> None: ...
-
-
-class MemoryConversationStore:
-    """In-process: bounded in turns per session, in sessions, and in time."""
-
-    def __init__(self, turns: int, ttl_s: float, max_sessions: int = 50_000) -> None:
-        self._turns = turns
-        self._cache: TTLCache[str, deque[str]] = TTLCache(maxsize=max_sessions, ttl=ttl_s)
-        self._lock = threading.Lock()
-
-    def last(self, session: str) -> str | None:
-        with self._lock:
-            turns = self._cache.get(session)
-            return turns[-1] if turns else None
-
-    def add(self, session: str, question: str) -> None:
-        with self._lock:
-            turns = self._cache.get(session) or deque(maxlen=self._turns)
-            turns.append(question)
-            self._cache[session] = turns  # re-set: the time-to-live starts again
 
 
 def rewrite(question: str, previous: str | None, index: PlanIndex) -> str:

@@ -10,7 +10,7 @@ from kepu.answering.bot import Bot
 from kepu.config import Settings
 from kepu.service.holder import BotHolder
 from kepu.service.metrics import Metrics
-from kepu.state.local import RateLimiter
+from kepu.state.interfaces import RateLimiter
 
 
 class RateLimited(Exception):

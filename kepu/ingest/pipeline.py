@@ -21,7 +21,6 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from kepu.answering.faq import pair_texts, question_vectors
 from kepu.config import Settings
 from kepu.errors import EmbedderMismatchError, UpstreamError
 from kepu.ingest.chunking import plan_chunks, text_chunks
@@ -33,6 +32,7 @@ from kepu.ingest.plan_parser import parse_plan
 from kepu.kb.catalog import IndexCatalog, open_catalog
 from kepu.kb.embed_cache import EmbeddingCache
 from kepu.kb.embedders import Embedder
+from kepu.kb.faq_vectors import pair_texts, question_vectors
 from kepu.kb.types import ALL_MEMBERS, Chunk, DocumentRecord, FaqPair, PlanDoc
 from kepu.kb.versions import Manifest
 

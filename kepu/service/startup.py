@@ -68,9 +68,9 @@ def load_bot(
     memory and the answer cache; without it (CLI, eval) memory is in process and nothing is cached.
     ``lazy`` (the one-shot CLI) loads the model, the vector store and the lexical index only when a
     question needs them: a structured question is answered from the plan index alone."""
-    from kepu.answering.followups import MemoryConversationStore
     from kepu.answering.generative import Generator
     from kepu.answering.rerank import Reranker
+    from kepu.state.local import MemoryConversationStore
 
     if embedder is None:
         embedder = deferred_embedder(settings) if lazy else make_embedder(settings)

@@ -1,33 +1,18 @@
-"""Shared state behind small interfaces, in-process here; ``kepu.state.redis`` implements the same
-interfaces in Redis for several replicas (KEPU_REDIS_URL)."""
+"""The shared-state interfaces (``kepu.state.interfaces``) in process: one replica, no Redis."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from cachetools import TTLCache
 from limits import parse, storage, strategies
 
-
-@dataclass(frozen=True)
-class RateDecision:
-    allowed: bool
-    retry_after_s: int
-
-
-class RateLimiter(Protocol):
-    def hit(self, key: str) -> RateDecision:
-        """Count one request for ``key``; say whether it is allowed and, if not, when to retry."""
-        ...
-
-    def check(self, key: str) -> RateDecision:
-        """Whether ``key`` is still under the limit, without counting anything."""
-        ...
+from kepu.state.interfaces import RateDecision
 
 
 class MemoryRateLimiter:
@@ -53,24 +38,6 @@ class MemoryRateLimiter:
         return RateDecision(False, max(1, int(stats.reset_time - time.time()) + 1))
 
 
-class OnceStore(Protocol):
-    """Runs a computation once per key for a while (WeChat retries): later callers with the same key get
-    the same result, and callers that arrive while it runs wait for it."""
-
-    async def run_once(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes: ...
-
-
-class NonceStore(Protocol):
-    """Signed (timestamp, nonce) pairs seen inside the replay window, with a digest of the body each
-    came with. In plaintext mode WeChat's signature does not cover the body, so a captured signature
-    could carry any message for the whole window: a pair is honoured with one body only."""
-
-    def conflicts(self, key: str, digest: str) -> bool:
-        """True when ``key`` was seen with another body; records it otherwise (a retry of the same
-        body is not a conflict)."""
-        ...
-
-
 class MemoryNonceStore:
     """In-process, TTL-bounded and size-bounded (cachetools.TTLCache)."""
 
@@ -80,19 +47,6 @@ class MemoryNonceStore:
     def conflicts(self, key: str, digest: str) -> bool:
         first = self._seen.setdefault(key, digest)
         return first != digest
-
-
-class SessionStore(Protocol):
-    """Staff sessions: random ids that expire on the server (the cookie holds nothing else). Each holds
-    who logged in: a staff account's name, or staff_auth.TOKEN_PRINCIPAL for the admin token."""
-
-    def create(self, who: str = "") -> str: ...
-
-    def who(self, sid: str) -> str | None: ...
-
-    def valid(self, sid: str) -> bool: ...
-
-    def drop(self, sid: str) -> None: ...
 
 
 class MemorySessionStore:
@@ -112,16 +66,6 @@ class MemorySessionStore:
 
     def drop(self, sid: str) -> None:
         self._ids.pop(sid, None)
-
-
-class ContinuationStore(Protocol):
-    """What is left of a long answer, per user, for 「更多」."""
-
-    def put(self, user: str, parts: list[str]) -> None: ...
-
-    def pop(self, user: str) -> tuple[str, int] | None:
-        """The next part and how many remain after it, or None when nothing is left."""
-        ...
 
 
 class MemoryOnceStore:
@@ -170,15 +114,6 @@ class MemoryContinuationStore:
             return head, len(rest)
 
 
-class AnswerCache(Protocol):
-    """Answers to repeated questions, as plain data (``Answer.to_cache()``). Callers put the index
-    version in the key, so a new version never serves an answer computed from the old one."""
-
-    def get(self, key: str) -> dict[str, Any] | None: ...
-
-    def put(self, key: str, data: dict[str, Any]) -> None: ...
-
-
 class MemoryAnswerCache:
     def __init__(self, size: int, ttl_s: float) -> None:
         self._cache: TTLCache[str, dict[str, Any]] = TTLCache(maxsize=max(size, 1), ttl=ttl_s)
@@ -193,14 +128,6 @@ class MemoryAnswerCache:
             self._cache[key] = data
 
 
-class FeedbackTargets(Protocol):
-    """The answer a WeChat user's next 「有用」/「没用」 refers to (the last one they were sent)."""
-
-    def put(self, user: str, answer_id: str) -> None: ...
-
-    def pop(self, user: str) -> str | None: ...
-
-
 class MemoryFeedbackTargets:
     def __init__(self, ttl_s: float, max_users: int = 50_000) -> None:
         self._cache: TTLCache[str, str] = TTLCache(maxsize=max_users, ttl=ttl_s)
@@ -213,3 +140,23 @@ class MemoryFeedbackTargets:
     def pop(self, user: str) -> str | None:
         with self._lock:
             return self._cache.pop(user, None)
+
+
+class MemoryConversationStore:
+    """In-process: bounded in turns per session, in sessions, and in time."""
+
+    def __init__(self, turns: int, ttl_s: float, max_sessions: int = 50_000) -> None:
+        self._turns = turns
+        self._cache: TTLCache[str, deque[str]] = TTLCache(maxsize=max_sessions, ttl=ttl_s)
+        self._lock = threading.Lock()
+
+    def last(self, session: str) -> str | None:
+        with self._lock:
+            turns = self._cache.get(session)
+            return turns[-1] if turns else None
+
+    def add(self, session: str, question: str) -> None:
+        with self._lock:
+            turns = self._cache.get(session) or deque(maxlen=self._turns)
+            turns.append(question)
+            self._cache[session] = turns  # re-set: the time-to-live starts again

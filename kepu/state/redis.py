@@ -23,16 +23,16 @@ from wechatpy.session import SessionStorage
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage as WeChatRedisStorage
 
-from kepu.answering.followups import MemoryConversationStore
+from kepu.state.interfaces import RateDecision
 from kepu.state.local import (
     MemoryAnswerCache,
     MemoryContinuationStore,
+    MemoryConversationStore,
     MemoryFeedbackTargets,
     MemoryNonceStore,
     MemoryOnceStore,
     MemoryRateLimiter,
     MemorySessionStore,
-    RateDecision,
 )
 
 log = logging.getLogger("kepu.redis")

@@ -6,23 +6,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kepu.answering.followups import ConversationStore, MemoryConversationStore
 from kepu.config import Settings
-from kepu.state.local import (
+from kepu.state.interfaces import (
     AnswerCache,
     ContinuationStore,
+    ConversationStore,
     FeedbackTargets,
+    NonceStore,
+    OnceStore,
+    RateLimiter,
+    SessionStore,
+)
+from kepu.state.local import (
     MemoryAnswerCache,
     MemoryContinuationStore,
+    MemoryConversationStore,
     MemoryFeedbackTargets,
     MemoryNonceStore,
     MemoryOnceStore,
     MemoryRateLimiter,
     MemorySessionStore,
-    NonceStore,
-    OnceStore,
-    RateLimiter,
-    SessionStore,
 )
 
 # A replica that claimed a WeChat message and died frees it after the reply budget plus this margin.

@@ -20,7 +20,8 @@ from kepu.insights.recorder import Recorder
 from kepu.kb.types import Answer
 from kepu.service.holder import BotHolder
 from kepu.service.metrics import Metrics
-from kepu.state.local import ContinuationStore, FeedbackTargets, MemoryFeedbackTargets, RateLimiter
+from kepu.state.interfaces import ContinuationStore, FeedbackTargets, RateLimiter
+from kepu.state.local import MemoryFeedbackTargets
 
 log = logging.getLogger("kepu.wechat")
 

@@ -1,0 +1,49 @@
+"""The layers of ARCHITECTURE.md hold: a module imports only from layers below its own.
+
+The contract lives in pyproject.toml ([tool.importlinter]); import-linter checks it on the real import
+graph of kepu/, including imports inside functions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+pytestmark = pytest.mark.unit
+
+
+def _lint(root: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--config", str(root / "pyproject.toml")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_layers_hold() -> None:
+    result = _lint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout
+
+
+def test_an_import_up_the_layers_is_caught(tmp_path: Path) -> None:
+    # The check can fail: the knowledge base importing a channel breaks the contract, and the report
+    # names the importing module.
+    shutil.copytree(ROOT / "kepu", tmp_path / "kepu", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    types = tmp_path / "kepu" / "kb" / "types.py"
+    types.write_text(types.read_text() + "\n\nimport kepu.channels.app  # noqa: E402,F401\n")
+    result = _lint(tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "kepu.kb.types -> kepu.channels.app" in result.stdout
