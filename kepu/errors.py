@@ -41,3 +41,38 @@ class EmbedderUnavailableError(UpstreamError):
 class StaffError(KepuError):
     """A staff account request that cannot be carried out: the message names the account or value and
     what would be valid."""
+
+
+class RequestRejected(KepuError):
+    """A request the service will not carry out as sent. ``status`` is the HTTP status a web channel
+    answers with; when ``retry_after_s`` is set the client may try again after that many seconds."""
+
+    status = 400
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class QuestionRejected(RequestRejected):
+    """A question that cannot be answered as sent: empty, too long, or with characters that are no text."""
+
+    status = 422
+
+
+class RateLimited(RequestRejected):
+    """Too many requests from one client: try again later."""
+
+    status = 429
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"请求太频繁了，请{retry_after_s}秒后再试。", retry_after_s=retry_after_s)
+
+
+class Overloaded(RequestRejected):
+    """No answer thread within the queue deadline: the service is busy, try again later."""
+
+    status = 503
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"服务器正忙，请 {retry_after_s} 秒后再试", retry_after_s=retry_after_s)

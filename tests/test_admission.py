@@ -9,7 +9,8 @@ import threading
 import anyio
 import pytest
 
-from kepu.channels.admission import Admission, Overloaded
+from kepu.errors import Overloaded
+from kepu.service.admission import Admission
 
 pytestmark = pytest.mark.unit
 GENEROUS_S = 60.0  # a deadline no test here should reach unless admission is broken

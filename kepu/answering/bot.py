@@ -304,12 +304,14 @@ def quote_supported(r: Retrieval) -> bool:
 
 @dataclass(frozen=True)
 class AskContext:
-    """Who is asking and how: the channel, its time budget and the session (for later memory)."""
+    """Who is asking and how: the channel (a label for metrics and insights), the session (for
+    follow-ups), whether the model may generate here, and how long it may take (None: the web's
+    KEPU_LLM_TIMEOUT_WEB_S). The service seam (kepu/service/asking.py) fills it from a ChannelPolicy."""
 
     channel: str = "cli"
     session_id: str | None = None
-    budget_ms: float | None = None
     allow_llm: bool = True  # False where the caller handles generation itself (WeChat's fast reply)
+    llm_timeout_s: float | None = None
 
 
 class Bot:
@@ -406,11 +408,7 @@ class Bot:
         else:
             result = self._answer(question, q) if q else self._refuse(question, "empty", "请输入问题。")
             if use_llm:
-                timeout = (
-                    self.settings.llm_timeout_wechat_s
-                    if context.channel == "wechat"
-                    else self.settings.llm_timeout_web_s
-                )
+                timeout = context.llm_timeout_s or self.settings.llm_timeout_web_s
                 result = self.enrich(question, result, timeout) or result
             if self.answers is not None and key is not None and self._cacheable(result, use_llm):
                 self.answers.put(key, result.to_cache())

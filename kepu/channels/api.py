@@ -4,72 +4,46 @@ from __future__ import annotations
 
 import difflib
 import json
-import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from anyio import to_thread
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import iterate_in_threadpool
 
 from kepu.answering import compose
-from kepu.answering.bot import MIN_GENERATE_S, AskContext, Bot
 from kepu.channels import exports as export
-from kepu.channels.admission import Admission
-from kepu.channels.deps import BotDep, MetricsDep, RateLimitDep, SettingsDep, client_key
+from kepu.channels.deps import AskingDep, PlansDep, RateLimitDep, client_key
 from kepu.channels.schemas import AskRequest, FeedbackRequest
+from kepu.kb.plan_index import PlanIndex
 from kepu.kb.sources import sources_report
 from kepu.kb.types import ALL_MEMBERS, PlanDoc, PlanItem
 from kepu.kb.units import Unit
+from kepu.service.asking import Asked
 from kepu.text import normalize
 
 router = APIRouter(prefix="/api", dependencies=[RateLimitDep])
-
-
-def admission(request: Request) -> Admission:
-    """Answers run in at most ``answer_threads`` threads, shared fairly between clients."""
-    return request.app.state.admission  # type: ignore[no-any-return]
-
-
-class QuestionError(ValueError):
-    """A question that cannot be answered as sent (empty, too long, characters that are no text)."""
 
 
 # An item number longer than this is no item of any plan (and int() of a huge string is costly).
 MAX_ITEM_DIGITS = 6
 
 
-def checked_question(raw: str, limit: int | None = None) -> str:
-    """The question as sent, stripped, or QuestionError naming what is wrong with it."""
-    question = raw.strip()
-    if not question:
-        raise QuestionError("问题不能为空")
-    bad = next((c for c in question if "\ud800" <= c <= "\udfff"), None)
-    if bad is not None:  # a lone surrogate: half of a character, no text can be made of it
-        raise QuestionError(f"问题里有无法识别的字符（U+{ord(bad):04X}），请删掉后重新输入")
-    if limit is not None and len(question) > limit:
-        raise QuestionError(f"问题太长了（{len(question)}字），请控制在{limit}字以内")
-    return question
-
-
-def _plan(bot: Bot, plan: str | None = None) -> PlanDoc:
+def _plan(index: PlanIndex, plan: str | None = None) -> PlanDoc:
     """The plan named by ``?plan=`` (its source_id or its year), else the default plan."""
     if plan:
-        found = bot.index.plan_by_id(plan) or next(
+        found = index.plan_by_id(plan) or next(
             (
                 p
-                for p in sorted(bot.index.plans.values(), key=lambda p: p.region != "全国")
+                for p in sorted(index.plans.values(), key=lambda p: p.region != "全国")
                 if str(p.year) == plan
             ),
             None,
         )
         if found is None:
-            known = "、".join(sorted(bot.index.plans))
+            known = "、".join(sorted(index.plans))
             raise HTTPException(404, f"没有计划“{plan}”，可选：{known}")
         return found
-    default = bot.index.default_plan()
+    default = index.default_plan()
     if default is None:
         raise HTTPException(404, "知识库中还没有工作要点文件")
     return default
@@ -97,8 +71,8 @@ def _plan_json(plan: PlanDoc) -> dict[str, Any]:
     return {"source_id": plan.source_id, "title": plan.title, "year": plan.year, "region": plan.region}
 
 
-def _unit_json(unit: Unit, plan: PlanDoc, bot: Bot) -> dict[str, Any]:
-    ui = bot.index.items_for_unit(plan, unit)
+def _unit_json(unit: Unit, plan: PlanDoc, index: PlanIndex) -> dict[str, Any]:
+    ui = index.items_for_unit(plan, unit)
     return {
         "name": unit.name,
         "short": unit.public(),
@@ -110,11 +84,11 @@ def _unit_json(unit: Unit, plan: PlanDoc, bot: Bot) -> dict[str, Any]:
     }
 
 
-def _resolve_unit(bot: Bot, name: str, plan: PlanDoc) -> Unit:
-    units = bot.index.directory(plan)
+def _resolve_unit(index: PlanIndex, name: str, plan: PlanDoc) -> Unit:
+    units = index.directory(plan)
     unit = units.resolve(normalize(name)) or units.resolve(name)
-    if unit is None and (absent := bot.index.absent_units(plan, normalize(name) or name)):
-        near = bot.index.near_units(plan, absent[0].name)
+    if unit is None and (absent := index.absent_units(plan, normalize(name) or name)):
+        near = index.near_units(plan, absent[0].name)
         message = compose.unit_absent_text(plan, absent[0], near)
         raise HTTPException(404, {"message": message, "suggestions": [u.name for u in near]})
     if unit is None:
@@ -126,20 +100,10 @@ def _resolve_unit(bot: Bot, name: str, plan: PlanDoc) -> Unit:
 
 
 @router.post("/ask", summary="提问", description="与 `kepu ask --json` 返回相同的 Answer JSON。")
-async def ask(
-    request: Request, body: AskRequest, bot: BotDep, settings: SettingsDep, metrics: MetricsDep
-) -> JSONResponse:
-    question = checked_question(body.question, settings.max_question_chars)
-    context = AskContext(channel=body.channel or "web", session_id=body.session_id)
-    answer = await admission(request).run(client_key(request), bot.answer, question, context)
-    metrics.answers.labels(answer.mode, context.channel).observe(answer.latency_ms / 1000)
-    if answer.mode == "refusal":
-        metrics.refusals.labels(answer.route or "refusal").inc()
-    answer_id = str(uuid.uuid4())
-    recorder = request.app.state.recorder
-    if recorder is not None:
-        recorder.record(answer, answer_id, context.channel, body.session_id or client_key(request))
-    return JSONResponse({**answer.to_dict(), "answer_id": answer_id})
+async def ask(request: Request, body: AskRequest, asking: AskingDep) -> JSONResponse:
+    policy = asking.policy(body.channel or "web")
+    asked = await asking.ask(body.question, policy, body.session_id, client_key(request))
+    return JSONResponse({**asked.answer.to_dict(), "answer_id": asked.answer_id})
 
 
 def _sse(event: str, data: object) -> str:
@@ -147,8 +111,8 @@ def _sse(event: str, data: object) -> str:
 
 
 @router.get("/config", summary="页面需要知道的服务配置")
-def config(bot: BotDep) -> dict[str, Any]:
-    return {"llm": bot.generator is not None}
+def config(asking: AskingDep) -> dict[str, Any]:
+    return {"llm": asking.generates}
 
 
 @router.get(
@@ -159,68 +123,43 @@ def config(bot: BotDep) -> dict[str, Any]:
 )
 async def ask_stream(
     request: Request,
-    bot: BotDep,
-    settings: SettingsDep,
-    q: str = Query(min_length=1, max_length=500),
+    asking: AskingDep,
+    q: str = Query(description="用户的问题（长度上限同 /api/ask：KEPU_MAX_QUESTION_CHARS）"),
     session_id: str | None = Query(None, max_length=128),
 ) -> StreamingResponse:
-    question = checked_question(q)
-    context = AskContext(channel="web", session_id=session_id, allow_llm=False)
-    fast = await admission(request).run(client_key(request), bot.answer, question, context)
-    answer_id = str(uuid.uuid4())
+    events = await asking.stream(q, asking.policy("web"), session_id, client_key(request))
 
-    async def events() -> AsyncIterator[str]:
-        final = fast
-        if bot.generator is not None and fast.mode == "extractive" and fast.passages:
-            chunks: list[str] = []
-            deadline = time.monotonic() + settings.llm_timeout_web_s
-            # the answerability judgment first (as in Bot.enrich); it shares the time budget
-            refusal = await to_thread.run_sync(
-                bot.judged_unanswerable, question, fast, settings.llm_timeout_web_s
-            )
-            remaining = deadline - time.monotonic()
-            if refusal is not None:
-                final = refusal
-            elif remaining >= MIN_GENERATE_S:
-                stream = bot.generator.stream(question, fast.passages, remaining)
-                async for chunk in iterate_in_threadpool(stream):
-                    chunks.append(chunk)
-                    yield _sse("token", {"text": chunk})
-                    if time.monotonic() > deadline or sum(map(len, chunks)) > 2000:
-                        break
-                rich = bot.from_generated(question, fast, "".join(chunks))
-                final = rich or fast
-        recorder = request.app.state.recorder
-        if recorder is not None:
-            recorder.record(final, answer_id, "web", session_id or client_key(request))
-        yield _sse("final", {**final.to_dict(), "answer_id": answer_id})
+    async def sse() -> AsyncIterator[str]:
+        async for event in events:
+            if isinstance(event, Asked):
+                yield _sse("final", {**event.answer.to_dict(), "answer_id": event.answer_id})
+            else:
+                yield _sse("token", {"text": event.text})
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return StreamingResponse(sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
 @router.post("/feedback", status_code=204, summary="对一个回答的评价（有用 / 没用）")
-def feedback(request: Request, body: FeedbackRequest) -> Response:
-    recorder = request.app.state.recorder
-    if recorder is not None:
-        recorder.feedback(str(body.answer_id), body.useful)
+def feedback(body: FeedbackRequest, asking: AskingDep) -> Response:
+    asking.feedback(str(body.answer_id), body.useful)
     return Response(status_code=204)
 
 
 @router.get("/search", summary="检索", description="与 `kepu search --json` 返回相同的结果。")
 async def search(
     request: Request,
-    bot: BotDep,
-    q: str = Query(min_length=1, max_length=500),
+    asking: AskingDep,
+    q: str = Query(description="检索的问题（长度上限同 /api/ask：KEPU_MAX_QUESTION_CHARS）"),
     k: int = Query(5, ge=1, le=50),
-):
-    retrieval = await admission(request).run(client_key(request), bot.retriever.search, normalize(q), k)
+) -> dict[str, Any]:
+    retrieval = await asking.search(q, k, client_key(request))
     return {"question": q, "hits": [h.to_dict() for h in retrieval.hits]}
 
 
 @router.get("/plans", summary="知识库中的全部计划（工作要点）")
-def plans(bot: BotDep) -> dict[str, Any]:
-    default = bot.index.default_plan()
-    rows = sorted(bot.index.plans.values(), key=lambda p: (-(p.year or 0), p.region != "全国", p.source_id))
+def plans(index: PlansDep) -> dict[str, Any]:
+    default = index.default_plan()
+    rows = sorted(index.plans.values(), key=lambda p: (-(p.year or 0), p.region != "全国", p.source_id))
     return {
         "default": default.source_id if default else None,
         "plans": [{**_plan_json(p), "items": len(p.items)} for p in rows],
@@ -228,21 +167,21 @@ def plans(bot: BotDep) -> dict[str, Any]:
 
 
 @router.get("/units", summary="全部负责单位")
-def units(bot: BotDep, plan: str | None = PlanParam) -> dict[str, Any]:
-    chosen = _plan(bot, plan)
-    rows = [_unit_json(u, chosen, bot) for u in bot.index.directory(chosen).units.values()]
+def units(index: PlansDep, plan: str | None = PlanParam) -> dict[str, Any]:
+    chosen = _plan(index, plan)
+    rows = [_unit_json(u, chosen, index) for u in index.directory(chosen).units.values()]
     rows.sort(key=lambda r: (-r["items"], r["name"]))
     return {"plan": _plan_json(chosen), "units": rows}
 
 
 @router.get("/units/{name}", summary="一个单位负责的条目（可用任何名称或简称）")
-def unit(name: str, bot: BotDep, plan: str | None = PlanParam) -> dict[str, Any]:
-    chosen = _plan(bot, plan)
-    u = _resolve_unit(bot, name, chosen)
-    ui = bot.index.items_for_unit(chosen, u)
+def unit(name: str, index: PlansDep, plan: str | None = PlanParam) -> dict[str, Any]:
+    chosen = _plan(index, plan)
+    u = _resolve_unit(index, name, chosen)
+    ui = index.items_for_unit(chosen, u)
     return {
         "plan": _plan_json(chosen),
-        "unit": _unit_json(u, chosen, bot),
+        "unit": _unit_json(u, chosen, index),
         "items": [_item_json(it, u.name) for it in ui.items],
         "all_member_items": [_item_json(it, u.name) for it in ui.all_member_items],
     }
@@ -250,9 +189,12 @@ def unit(name: str, bot: BotDep, plan: str | None = PlanParam) -> dict[str, Any]
 
 @router.get("/items", summary="条目列表，可按部分和单位筛选")
 def items(
-    bot: BotDep, part: int | None = Query(None, ge=1), unit: str | None = None, plan: str | None = PlanParam
+    index: PlansDep,
+    part: int | None = Query(None, ge=1),
+    unit: str | None = None,
+    plan: str | None = PlanParam,
 ) -> dict[str, Any]:
-    chosen = _plan(bot, plan)
+    chosen = _plan(index, plan)
     selected = list(chosen.items)
     if part is not None:
         if not any(p.number == part for p in chosen.parts):
@@ -260,7 +202,7 @@ def items(
         selected = [it for it in selected if it.part_no == part]
     unit_name = None
     if unit:
-        unit_name = _resolve_unit(bot, unit, chosen).name
+        unit_name = _resolve_unit(index, unit, chosen).name
         selected = [it for it in selected if unit_name in it.units]
     return {
         "plan": _plan_json(chosen),
@@ -277,8 +219,8 @@ def items(
 
 
 @router.get("/items/{n}", summary="一个条目")
-def item(n: str, bot: BotDep, plan: str | None = PlanParam) -> dict[str, Any]:
-    plan_doc = _plan(bot, plan)
+def item(n: str, index: PlansDep, plan: str | None = PlanParam) -> dict[str, Any]:
+    plan_doc = _plan(index, plan)
     # ASCII digits only: "²" and "①" are digits to str.isdigit but not to int()
     found = plan_doc.item(int(n)) if n.isascii() and n.isdigit() and len(n) <= MAX_ITEM_DIGITS else None
     if found is None:
@@ -288,9 +230,9 @@ def item(n: str, bot: BotDep, plan: str | None = PlanParam) -> dict[str, Any]:
 
 
 @router.get("/matrix", summary="单位 × 条目矩阵")
-def matrix(bot: BotDep) -> dict[str, Any]:
-    plan = _plan(bot)
-    rows = export.matrix_rows(plan, bot.index)
+def matrix(index: PlansDep) -> dict[str, Any]:
+    plan = _plan(index)
+    rows = export.matrix_rows(plan, index)
     return {"plan": {"source_id": plan.source_id, "title": plan.title}, "header": rows[0], "rows": rows[1:]}
 
 
@@ -312,20 +254,20 @@ def _download(rows: list[list[str]], name: str, fmt: str) -> Response:
 
 
 @router.get("/export/matrix.{fmt}", summary="导出单位 × 条目矩阵（csv 或 xlsx）")
-def export_matrix(fmt: str, bot: BotDep, plan: str | None = PlanParam) -> Response:
-    chosen = _plan(bot, plan)
-    rows = [export.plan_row(chosen), *export.matrix_rows(chosen, bot.index)]
+def export_matrix(fmt: str, index: PlansDep, plan: str | None = PlanParam) -> Response:
+    chosen = _plan(index, plan)
+    rows = [export.plan_row(chosen), *export.matrix_rows(chosen, index)]
     return _download(rows, f"{chosen.title}-分工矩阵", fmt)
 
 
 @router.get("/export/units/{name}.{fmt}", summary="导出一个单位的条目（csv 或 xlsx）")
-def export_unit(name: str, fmt: str, bot: BotDep, plan: str | None = PlanParam) -> Response:
-    chosen = _plan(bot, plan)
-    u = _resolve_unit(bot, name, chosen)
-    rows = [export.plan_row(chosen), *export.unit_rows(chosen, bot.index, u)]
+def export_unit(name: str, fmt: str, index: PlansDep, plan: str | None = PlanParam) -> Response:
+    chosen = _plan(index, plan)
+    u = _resolve_unit(index, name, chosen)
+    rows = [export.plan_row(chosen), *export.unit_rows(chosen, index, u)]
     return _download(rows, f"{u.name}-{chosen.title}", fmt)
 
 
 @router.get("/sources", summary="知识库文档及审核状态（含未收录的草稿、停用和出错文件）")
-def sources(bot: BotDep) -> dict[str, Any]:
-    return sources_report(bot.kb.manifest)
+def sources(asking: AskingDep) -> dict[str, Any]:
+    return sources_report(asking.manifest)

@@ -17,9 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kepu.channels import admin, api, dashboard, editor, health, openapi_doc, pages, server_errors
-from kepu.channels.admission import Admission, Overloaded
 from kepu.channels.body_limit import BodyLimitMiddleware
-from kepu.channels.deps import RateLimited
 from kepu.channels.security_headers import SecurityHeadersMiddleware
 from kepu.channels.server_errors import ServerErrorMiddleware
 from kepu.channels.wechat import routes as wechat
@@ -27,10 +25,12 @@ from kepu.channels.wechat.dialog import Dialog, LLMEnricher, MenuConfig
 from kepu.channels.wechat.kf import CustomerService, KepuWeChatClient
 from kepu.channels.wechat.protocol import Envelope
 from kepu.config import Settings
-from kepu.errors import IndexNotReadyError, KepuError, UpstreamError
+from kepu.errors import IndexNotReadyError, KepuError, RequestRejected, UpstreamError
 from kepu.insights.recorder import Recorder
 from kepu.insights.salt import insights_salt
 from kepu.kb.embedders import Embedder, make_embedder
+from kepu.service.admission import Admission
+from kepu.service.asking import Asking
 from kepu.service.holder import BotHolder
 from kepu.service.metrics import Metrics
 from kepu.staff.accounts import StaffAccounts
@@ -119,25 +119,20 @@ class MetricsMiddleware:
             metrics.latency.labels(route).observe(time.perf_counter() - started)
 
 
-def _wechat_dialog(
-    settings: Settings, holder: BotHolder, metrics: Metrics, recorder: Recorder | None, shared: SharedState
-) -> Dialog:
+def _wechat_dialog(settings: Settings, asking: Asking, shared: SharedState) -> Dialog:
     customer_service = None
     if settings.wechat_app_id and settings.wechat_app_secret:
         customer_service = CustomerService(KepuWeChatClient(settings, session=shared.token_storage))
     return Dialog(
-        holder,
+        asking,
         budget_s=settings.wechat_budget_s,
         reply_bytes=settings.wechat_reply_bytes,
         more=shared.more,
         limiter=shared.wechat_limiter,
         feedback=shared.feedback,
-        max_question_chars=settings.max_question_chars,
         menu=MenuConfig.load(settings.wechat_menu_file),
         customer_service=customer_service,
-        metrics=metrics,
-        recorder=recorder,
-        enricher=LLMEnricher(holder, settings.llm_timeout_wechat_s) if settings.llm_base_url else None,
+        enricher=LLMEnricher(asking) if settings.llm_base_url else None,
     )
 
 
@@ -170,7 +165,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             settings.queue_deadline_s,
             app.state.metrics.queue_wait.observe,
         )
-        app.state.answer_limiter = app.state.admission.limiter
         shared: SharedState = app.state.shared
         holder = BotHolder(settings, embedder or make_embedder(settings), shared)
         if await to_thread.run_sync(holder.try_load) is None:
@@ -183,10 +177,11 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             app.state.recorder = Recorder(settings.insights_url, insights_salt(settings), tokenizer)
             app.state.recorder.start()
             app.state.recorder.purge_older_than(settings.insights_retention_days)
+        app.state.asking = Asking(
+            holder, settings, app.state.metrics, app.state.admission, app.state.recorder
+        )
         if settings.wechat_token:
-            app.state.wechat_dialog = _wechat_dialog(
-                settings, holder, app.state.metrics, app.state.recorder, shared
-            )
+            app.state.wechat_dialog = _wechat_dialog(settings, app.state.asking, shared)
         yield
         watcher.cancel()
         if app.state.recorder is not None:
@@ -238,9 +233,11 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
 
-    @app.exception_handler(api.QuestionError)
-    async def on_question(request: Request, exc: api.QuestionError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+    @app.exception_handler(RequestRejected)
+    async def on_rejected(request: Request, exc: RequestRejected) -> JSONResponse:
+        if exc.retry_after_s is not None:
+            return _retry_later(exc.status, str(exc), exc.retry_after_s)
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     @app.exception_handler(HTTPException)
     async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
@@ -256,14 +253,6 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
                 text = FRAMEWORK_TEXT.get(text) or STATUS_TEXT.get(exc.status_code, "请求无法处理")
             body = {"detail": text}
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(Overloaded)
-    async def on_overloaded(request: Request, exc: Overloaded) -> JSONResponse:
-        return _retry_later(503, f"服务器正忙，请 {exc.retry_after_s} 秒后再试", exc.retry_after_s)
-
-    @app.exception_handler(RateLimited)
-    async def on_rate(request: Request, exc: RateLimited) -> JSONResponse:
-        return _retry_later(429, f"请求太频繁了，请{exc.retry_after_s}秒后再试。", exc.retry_after_s)
 
     @app.exception_handler(IndexNotReadyError)
     async def on_not_ready(request: Request, exc: IndexNotReadyError) -> JSONResponse:

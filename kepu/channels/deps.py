@@ -8,14 +8,12 @@ from fastapi import Depends, Request
 
 from kepu.answering.bot import Bot
 from kepu.config import Settings
+from kepu.errors import RateLimited
+from kepu.kb.plan_index import PlanIndex
+from kepu.service.asking import Asking
 from kepu.service.holder import BotHolder
 from kepu.service.metrics import Metrics
 from kepu.state.interfaces import RateLimiter
-
-
-class RateLimited(Exception):
-    def __init__(self, retry_after_s: int) -> None:
-        self.retry_after_s = retry_after_s
 
 
 def get_settings(request: Request) -> Settings:
@@ -28,6 +26,14 @@ def get_holder(request: Request) -> BotHolder:
 
 def get_bot(request: Request) -> Bot:
     return request.app.state.holder.bot
+
+
+def get_asking(request: Request) -> Asking:
+    return request.app.state.asking
+
+
+def get_plans(request: Request) -> PlanIndex:
+    return request.app.state.asking.plans
 
 
 def get_metrics(request: Request) -> Metrics:
@@ -49,5 +55,7 @@ def rate_limit(request: Request) -> None:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HolderDep = Annotated[BotHolder, Depends(get_holder)]
 BotDep = Annotated[Bot, Depends(get_bot)]
+AskingDep = Annotated[Asking, Depends(get_asking)]
+PlansDep = Annotated[PlanIndex, Depends(get_plans)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 RateLimitDep = Depends(rate_limit)

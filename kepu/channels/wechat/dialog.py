@@ -6,20 +6,17 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from anyio import to_thread
 
-from kepu.answering.bot import AskContext
 from kepu.channels.wechat import format as wxformat
 from kepu.channels.wechat.kf import CustomerService
-from kepu.insights.recorder import Recorder
+from kepu.errors import Overloaded, QuestionRejected
 from kepu.kb.types import Answer
-from kepu.service.holder import BotHolder
-from kepu.service.metrics import Metrics
+from kepu.service.asking import Asking, ChannelPolicy
 from kepu.state.interfaces import ContinuationStore, FeedbackTargets, RateLimiter
 from kepu.state.local import MemoryFeedbackTargets
 
@@ -43,20 +40,20 @@ NO_FEEDBACK_TARGET = "请在收到回答后再回复「有用」或「没用」�
 
 
 class Enricher(Protocol):
-    """Produces a richer answer from the fast one (an LLM, later); may be slow or fail."""
+    """Produces a richer answer from the fast one (the configured model); may be slow or fail."""
 
-    async def enrich(self, question: str, fast: Answer, context: AskContext) -> Answer | None: ...
+    async def enrich(self, question: str, fast: Answer, policy: ChannelPolicy) -> Answer | None: ...
 
 
 class LLMEnricher:
-    """The configured model as the richer path: it rewrites the fast answer's passages (bot.enrich)."""
+    """The configured model as the richer path: it rewrites the fast answer's passages (Asking.enrich,
+    within WeChat's model time, KEPU_LLM_TIMEOUT_WECHAT_S)."""
 
-    def __init__(self, holder: BotHolder, timeout_s: float) -> None:
-        self.holder = holder
-        self.timeout_s = timeout_s
+    def __init__(self, asking: Asking) -> None:
+        self.asking = asking
 
-    async def enrich(self, question: str, fast: Answer, context: AskContext) -> Answer | None:
-        return await to_thread.run_sync(self.holder.bot.enrich, question, fast, self.timeout_s)
+    async def enrich(self, question: str, fast: Answer, policy: ChannelPolicy) -> Answer | None:
+        return await self.asking.enrich(question, fast, policy)
 
 
 @dataclass
@@ -75,7 +72,7 @@ class MenuConfig:
 class Dialog:
     def __init__(
         self,
-        holder: BotHolder,
+        asking: Asking,
         budget_s: float,
         reply_bytes: int,
         more: ContinuationStore,
@@ -83,13 +80,9 @@ class Dialog:
         menu: MenuConfig,
         enricher: Enricher | None = None,
         customer_service: CustomerService | None = None,
-        metrics: Metrics | None = None,
-        recorder: Recorder | None = None,
         feedback: FeedbackTargets | None = None,
-        max_question_chars: int = 500,
     ) -> None:
-        self.holder = holder
-        self.max_question_chars = max_question_chars
+        self.asking = asking
         self.budget_s = budget_s
         self.reply_bytes = reply_bytes
         self.more = more
@@ -97,8 +90,6 @@ class Dialog:
         self.menu = menu
         self.enricher = enricher
         self.customer_service = customer_service
-        self.metrics = metrics
-        self.recorder = recorder
         self.last_answer: FeedbackTargets = feedback or MemoryFeedbackTargets(1800)  # user -> answer_id
         self.late_tasks: set[asyncio.Task[None]] = set()
 
@@ -121,8 +112,10 @@ class Dialog:
             return HELP
         if not question:
             return HELP
-        if len(question) > self.max_question_chars:  # the web's limit (KEPU_MAX_QUESTION_CHARS)
-            return f"问题太长了（{len(question)}字），请控制在{self.max_question_chars}字以内，只问一件事。"
+        try:
+            question = self.asking.checked(question)  # the web's rule (KEPU_MAX_QUESTION_CHARS)
+        except QuestionRejected as exc:
+            return f"{exc}，只问一件事。"
         if question in wxformat.MORE_WORDS:
             return self._more(user)
         if question in FEEDBACK_WORDS:
@@ -139,16 +132,9 @@ class Dialog:
 
     def _feedback(self, user: str, useful: bool) -> str:
         answer_id = self.last_answer.pop(user)
-        if answer_id is None or self.recorder is None:
+        if answer_id is None or not self.asking.feedback(answer_id, useful):
             return NO_FEEDBACK_TARGET
-        self.recorder.feedback(answer_id, useful)
         return THANKS
-
-    def _record(self, user: str, answer: Answer) -> None:
-        if self.recorder is not None:
-            answer_id = str(uuid.uuid4())
-            self.recorder.record(answer, answer_id, "wechat", user)
-            self.last_answer.put(user, answer_id)
 
     def _more(self, user: str) -> str:
         nxt = self.more.pop(user)
@@ -160,23 +146,22 @@ class Dialog:
         return parts[0]
 
     async def _answer(self, user: str, question: str, started: float) -> str:
-        context = AskContext(
-            channel="wechat", session_id=user, budget_ms=self.budget_s * 1000, allow_llm=False
-        )
+        # the fast answer: the model, if any, runs after it as the richer path (the enricher)
+        policy = self.asking.policy("wechat", generate=False)
         remaining = self.budget_s - (time.monotonic() - started)
         try:
-            fast = await asyncio.wait_for(
-                to_thread.run_sync(self.holder.bot.answer, question, context), remaining
+            asked = await asyncio.wait_for(
+                self.asking.ask(question, policy, user, f"wechat:{user}"), remaining
             )
-        except TimeoutError:
+        except (TimeoutError, Overloaded):
             log.warning("fast answer missed the WeChat budget")
             return SLOW
-        if self.metrics is not None:
-            self.metrics.answers.labels(fast.mode, "wechat").observe(fast.latency_ms / 1000)
-        self._record(user, fast)
+        fast = asked.answer
+        if self.asking.recorder is not None:
+            self.last_answer.put(user, asked.answer_id)
         if self.enricher is None or fast.mode in ("structured", "refusal"):
             return self._split(user, fast)
-        task = asyncio.ensure_future(self.enricher.enrich(question, fast, context))
+        task = asyncio.ensure_future(self.enricher.enrich(question, fast, self.asking.policy("wechat")))
         remaining = self.budget_s - (time.monotonic() - started)
         try:
             rich = await asyncio.wait_for(asyncio.shield(task), max(remaining, 0.0))

@@ -18,17 +18,11 @@ from typing import Any, TypeVar
 import anyio
 from anyio import to_thread
 
+from kepu.errors import Overloaded
+
 T = TypeVar("T")
 # How far back /readyz looks at queue waits.
 RECENT_WAIT_WINDOW_S = 30.0
-
-
-class Overloaded(Exception):
-    """No answer thread within the deadline: 503, retry after ``retry_after_s``."""
-
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__("overloaded")
-        self.retry_after_s = retry_after_s
 
 
 class Admission:
