@@ -365,16 +365,16 @@ def test_attributes_of_the_issuing_office_and_of_things_the_plan_never_names(e5_
 
 def test_who_is_responsible_for_a_named_thing_the_plan_never_writes(e5_bot, monkeypatch) -> None:
     """全国科普讲解大赛 is in no item; an item with 全国 and another contest's 大赛 is not its answer."""
-    import kepu.answering.bot as answer_module
+    import kepu.answering.structured.responsibility as who_module
 
     contest = "2020年工作要点里，全国科普讲解大赛是哪个部门负责的？"
     assert e5_bot.answer(contest).mode == "refusal"
     youth = e5_bot.answer("青少年科技创新大赛是谁负责的")
     assert youth.route == "responsibility" and youth.citations[0].item == 10
     monkeypatch.setattr(e5_bot, "answers", None)
-    monkeypatch.setattr(answer_module, "GATE_WHO_PHRASE", False)
+    monkeypatch.setattr(who_module, "GATE_WHO_PHRASE", False)
     assert e5_bot.answer(contest).mode == "refusal"  # GATE_WHO_ALL refuses it too: no item has 讲解
-    monkeypatch.setattr(answer_module, "GATE_WHO_ALL", False)  # without both rules it was answered
+    monkeypatch.setattr(who_module, "GATE_WHO_ALL", False)  # without both rules it was answered
     assert e5_bot.answer(contest).route == "responsibility"
 
 
@@ -863,11 +863,11 @@ def test_the_examples_of_the_answerability_issue(e5_bot) -> None:
 
 def test_who_does_a_task_needs_an_item_that_names_all_of_it(e5_bot, monkeypatch) -> None:
     """Staff get an item number back: item 10 (青少年…教育) does not say who does 编程 or 人工智能."""
-    import kepu.answering.bot as answer_module
+    import kepu.answering.structured.responsibility as who_module
 
     q = "青少年编程和人工智能教育，要点里安排哪个部门负责？"
     assert e5_bot.answer(q).mode == "refusal"
     rumor_desk = e5_bot.answer("科学辟谣平台由哪个单位负责")
     assert rumor_desk.route == "responsibility" and [c.item for c in rumor_desk.citations] == [4]
-    monkeypatch.setattr(answer_module, "GATE_WHO_ALL", False)
+    monkeypatch.setattr(who_module, "GATE_WHO_ALL", False)
     assert [c.item for c in e5_bot.answer(q).citations] == [10]

@@ -31,12 +31,14 @@ from kepu.answering.generative import CITE_RE as CITE_MARK_RE
 from kepu.answering.generative import Checked, Generator
 from kepu.answering.generative import check as llm_check
 from kepu.answering.retrieve import Retrieval, Retriever
-from kepu.answering.route import WHO_RE, Route, route
+from kepu.answering.route import Route, route
+from kepu.answering.structured import HANDLERS, Question
+from kepu.answering.structured.base import PLAN_WORDS, refusal, structured
 from kepu.config import Settings
 from kepu.errors import EmbedderUnavailableError, UpstreamError
 from kepu.kb.base import KnowledgeBase
 from kepu.kb.embedders import Embedder
-from kepu.kb.types import ALL_MEMBERS, Answer, Chunk, Citation, FaqPair, PlanDoc, PlanItem
+from kepu.kb.types import Answer, Chunk, Citation, FaqPair, PlanDoc, PlanItem
 from kepu.language import Lexicon
 from kepu.state.interfaces import AnswerCache, ConversationStore
 from kepu.text import normalize, stopwords
@@ -197,26 +199,12 @@ GATE_NO_CONCEPTS = True
 # A free question whose only things are words of the plan's own name is not answered by whichever item
 # ranks first (all contain them). Measured 2026-12-06 with /tmp/ana/all.py: see the issue 17 note.
 GATE_PLAN_NAME = True
-# A "who is responsible" question is answered with an item only when the item has the question's key
-# concepts (it used to take the top plan hit as it came).
-GATE_WHO_CONCEPTS = True
-# A "who is responsible" question that names its subject with a phrase the item does not write whole
-# (全国科普讲解大赛: item 8 has 全国 and 大赛, of other contests) is not answered with that item.
-# Measured 2026-12-06 with /tmp/ana/all.py on an e5 index (closing note of issue 19). Refusing also plan
-# items that lack a dictionary noun the library never writes (示范县) cost 6 classic and 5 held-out
-# in-scope answers (科学课, 养老院: people name the plan's subjects in their own words) and was dropped.
-GATE_WHO_PHRASE = True
 # A vaccine the question names (肺炎疫苗, HPV疫苗) is not answered by a document that has 疫苗 but not
 # that vaccine (answerability.compounds, COMPOUND_HEADS). Measured 2026-12-06 with /tmp/ana/all.py on an
 # e5 index: answer precision 0.902 -> 0.908 (hard_negatives), 0.949 -> 0.963 (heldout_hard), 0.920 ->
 # 0.927 (heldout_hard3), in-scope refusals unchanged. For every two nouns written as one name (红色预警,
 # 果子狸肉) it refused 9 more classic and 2 more held-out in-scope questions.
 GATE_COMPOUND = True
-# Staff ask who does a task and get an item number back: the item must name every thing of the task
-# but who it is for ("青少年编程和人工智能教育…哪个部门负责" was answered with item 10, which has 青少年 and
-# 教育 but no 编程). Measured 2026-12-06 (sixth session), /tmp/ana/all.py on an e5 index: heldout_hard5
-# 0.931 -> 0.939, every other set unchanged (classic 427 of 452).
-GATE_WHO_ALL = True
 # The symptoms an article's closing "如果…持续或加重，请及时到正规医院就诊" lists do not count as what it
 # is about (safety.DOCTOR_TEMPLATE_RE): "俺家娃拉肚子拉了两天了还发烧咋整" was answered from the HIV
 # article, whose only 拉肚子 is in that sentence. Measured 2026-12-06 (closing note of issue 19).
@@ -235,7 +223,6 @@ GATE_DOCTOR_LINE = True
 # 破了皮" is answered by the dog-bite article without 爪子): every set's figures unchanged.
 GATE_COMPLETE_SUPPORT = True
 COMPLETE_MIN_CONCEPTS = 2
-PLAN_WORDS = frozenset({"工作", "要点", "工作要点", "文件", "计划"})
 # Routes that answer exactly what they were asked (an item, a count, the document's facts …): an
 # attribute word in them ("第8条是什么时候的工作") is not a question about something the plan lacks.
 EXACT_ROUTES: tuple[str, ...] = ("doc", "item", "count", "unit_count", "unit_alone", "ranking", "unit_total")
@@ -406,7 +393,7 @@ class Bot:
         if cached is not None:
             result = replace(Answer.from_cache(cached), question=question)
         else:
-            result = self._answer(question, q) if q else self._refuse(question, "empty", "请输入问题。")
+            result = self._answer(question, q) if q else refusal(question, "empty", "请输入问题。")
             if use_llm:
                 timeout = context.llm_timeout_s or self.settings.llm_timeout_web_s
                 result = self.enrich(question, result, timeout) or result
@@ -470,7 +457,7 @@ class Bot:
             text = safety.UNCOVERED_HEALTH_TEXT
         else:
             text = f"抱歉，知识库里没有能回答这个问题的内容，我不做猜测。{compose.HELP_TEXT}"
-        return self._refuse(fast.question, "judged_unanswerable", text)
+        return refusal(fast.question, "judged_unanswerable", text)
 
     def from_generated(self, question: str, fast: Answer, text: str) -> Answer | None:
         """A generated answer from text the model streamed, if it passes the same post-check."""
@@ -503,11 +490,11 @@ class Bot:
             # never a dose; but approved advice on the medicine (遵医嘱, 不要自己加量) is still quoted
             ans = self._free(raw, q, Route("free", None))
             if ans.mode == "refusal" or ans.citations[0].kind != "science":
-                return self._refuse(raw, "dose", safety.DOSE_TEXT)
+                return refusal(raw, "dose", safety.DOSE_TEXT)
             ans.answer, ans.route = f"{safety.DOSE_TEXT}\n{ans.answer}", "dose"
             return ans
         if safety.DIAGNOSIS_RE.search(q):
-            return self._refuse(raw, "diagnosis", safety.DIAGNOSIS_TEXT)
+            return refusal(raw, "diagnosis", safety.DIAGNOSIS_TEXT)
         r = route(q, self.index)
         if r.kind not in FAQ_AFTER_ROUTES or attributes.asked_attribute(q) is not None:
             pair = self._faq_match(q)
@@ -529,69 +516,9 @@ class Bot:
                     return yes_no
         if r.kind not in EXACT_ROUTES and (asked := attributes.asked_attribute(q)) is not None:
             return self._attribute(raw, q, r, plan, asked)
-        if r.kind == "year_missing":
-            years = "、".join(str(y) for y in sorted(self.index.years()))
-            return self._refuse(
-                raw,
-                "year_missing",
-                f"知识库中没有{r.year}年的工作要点，目前只收录了{years}年的。{compose.HELP_TEXT}",
-            )
-        if r.kind == "compare":
-            return self._compare(raw, r)
-        if r.kind == "mentions":
-            found = [it for n in r.items if (it := plan.item(n)) is not None]
-            text = compose.mentions_text(plan, r.keyword or "", found, self.index, counting=r.asks_who)
-            return self._structured(raw, "mentions", text, plan, found)
-        if r.kind == "item":
-            found = [it for n in r.items if (it := plan.item(n)) is not None]
-            if not found:
-                return self._refuse(raw, "item_missing", compose.missing_items_answer(plan, r.items))
-            if r.lead:
-                return self._structured(
-                    raw, "item", compose.item_lead_text(plan, found, self.index), plan, found
-                )
-            text = compose.item_answer(plan, found, self.index, r.asks_who)
-            return self._structured(raw, "item", text, plan, found)
-        if r.kind == "unit_absent":
-            unit = r.units[0]
-            near = self.index.near_units(plan, unit.name)
-            return self._refuse(raw, "unit_absent", compose.unit_absent_text(plan, unit, near))
-        if r.kind == "unit_alone":
-            unit = r.units[0]
-            alone = [it for it in plan.items if it.units == (unit.name,)]
-            return self._structured(
-                raw, "unit_alone", compose.unit_alone_text(plan, unit, alone), plan, alone
-            )
-        if r.kind in ("ranking", "unit_total"):
-            counts = self._unit_counts(plan)
-            text = (
-                compose.ranking_text(plan, counts, self.index)
-                if r.kind == "ranking"
-                else compose.unit_total_text(plan, counts, self.index)
-            )
-            return Answer(raw, text, "structured", [compose.doc_citation(plan, text)], route=r.kind)
-        if r.kind == "members":
-            members = compose.members_only(list(plan.items))
-            return self._structured(raw, "members", compose.members_text(plan, members), plan, members)
-        if r.kind in ("unit", "unit_count"):
-            return self._unit(raw, r, plan)
-        if r.kind == "count":
-            text = compose.count_text(plan, r.part, r.section.title if r.section else None, q)
-            if r.section is None and r.part is None:  # the whole plan: cite the document, not 42 items
-                return Answer(raw, text, "structured", [compose.doc_citation(plan, text)], route="count")
-            return self._structured(raw, "count", text, plan, self._scope_items(plan, r))
-        if r.kind == "section":
-            items = self._scope_items(plan, r)
-            title = r.section.title if r.section else next(p.title for p in plan.parts if p.number == r.part)
-            return self._structured(
-                raw, "section", compose.section_text(plan, title, items, self.index), plan, items
-            )
-        if r.kind == "doc":
-            text = compose.doc_facts_text(plan)
-            ans = Answer(raw, text, "structured", [compose.doc_citation(plan, text)], route="doc")
-            return ans
-        if r.kind == "responsibility":
-            return self._responsibility(raw, q, r, plan)
+        handler = HANDLERS.get(r.kind)
+        if handler is not None:
+            return handler(self, Question(raw, q, r, plan))
         return self._free(raw, q, r)
 
     def _unit_yes_no(self, raw: str, r: Route, plan: PlanDoc, task: str) -> Answer | None:
@@ -643,12 +570,12 @@ class Bot:
         mine = sorted(with_task([*ui.items, *ui.all_member_items]), key=lambda it: it.number)
         if mine:
             text = compose.yes_text(plan, unit, mine, self.index)
-            return self._structured(raw, "unit_yes_no", text, plan, mine)
+            return structured(raw, "unit_yes_no", text, plan, mine)
         others = with_task(list(plan.items))
         text = compose.no_text(plan, unit, task, others, list(ui.items), self.index)
         # the items that have the task, then the unit's own (the answer names both)
         cited = others + [it for it in ui.items if it not in others]
-        return self._structured(raw, "unit_yes_no", text, plan, cited)
+        return structured(raw, "unit_yes_no", text, plan, cited)
 
     def _attribute(self, raw: str, q: str, r: Route, plan: PlanDoc, asked: attributes.Asked) -> Answer:
         """Something the plan does not hold (a head, a web site, a date, a budget, how to apply): what
@@ -674,7 +601,7 @@ class Bot:
                 items, subject = both, "、".join([subject, *(c.word for c in others)])
             if items:
                 text = compose.attribute_text(plan, subject, asked.label, items[:3], self.index)
-                return self._structured(raw, "attribute", text, plan, items[:3])
+                return structured(raw, "attribute", text, plan, items[:3])
         office = next((c for c in concepts if c.word in self.index.office_names), None)
         if office is not None and not any(office.covered_by(it.body) for it in plan.items):
             # the office that issued the plan (国家纲要办的主任): the document names it only as the issuer
@@ -698,7 +625,7 @@ class Bot:
         if items:
             subject = self._subject_phrase(rest, concepts, plan)
             text = compose.attribute_text(plan, subject, asked.label, items[:3], self.index, near)
-            return self._structured(raw, "attribute", text, plan, items[:3])
+            return structured(raw, "attribute", text, plan, items[:3])
         ans = self._free(raw, q, r)
         if ans.mode != "refusal" and ans.citations and ans.citations[0].kind == "plan":
             # no item has the subject, so a quoted item cannot be about it
@@ -766,123 +693,6 @@ class Bot:
                     return piece
         return name
 
-    @staticmethod
-    def _unit_counts(plan: PlanDoc) -> list[tuple[str, int]]:
-        counts: dict[str, int] = {}
-        for item in plan.items:
-            for unit in item.units:
-                if unit != ALL_MEMBERS:
-                    counts[unit] = counts.get(unit, 0) + 1
-        return sorted(counts.items(), key=lambda kv: (-kv[1], list(counts).index(kv[0])))
-
-    def _compare(self, raw: str, r: Route) -> Answer:
-        old, new = r.plans[0], r.plans[-1]
-        if r.units:
-            unit = r.units[0]
-            pick = lambda p: [it for it in p.items if unit.name in it.units]  # noqa: E731
-            subject = f"{unit.public()}负责的条目"
-        else:
-            pick = lambda p: list(p.items)  # noqa: E731
-            subject = "全部条目"
-        before, after = pick(old), pick(new)
-        kept, added, dropped = compose.compare_items(before, after)
-        text = compose.compare_text(old, new, subject, kept, added, dropped)
-        cites = [compose.item_citation(old, it) for it in before] + [
-            compose.item_citation(new, it) for it in after
-        ]
-        return Answer(raw, text, "structured", cites, route="compare")
-
-    def _scope_items(self, plan: PlanDoc, r: Route) -> list[PlanItem]:
-        numbers = r.section.items if r.section else next(p.items for p in plan.parts if p.number == r.part)
-        return [it for n in numbers if (it := plan.item(n)) is not None]
-
-    def _unit(self, raw: str, r: Route, plan: PlanDoc) -> Answer:
-        blocks: list[str] = []
-        cited: list[PlanItem] = []
-        if r.together and len(r.units) > 1:
-            names = [u.name for u in r.units]
-            both = [it for it in plan.items if all(n in it.units for n in names)]
-            label = "、".join(u.public() for u in r.units)
-            lines = []
-            if both:
-                lines.append(f"{label}在{compose.plan_label(plan)}中共同列为负责单位的共{len(both)}条：")
-                lines += [f"  第{it.number}条：{compose.short(it.body)}" for it in both]
-            else:
-                lines.append(f"{compose.plan_label(plan)}中没有同时列出{label}的条目。")
-            members = compose.members_only(list(plan.items))
-            if members:
-                refs = "、".join(str(i.number) for i in members)
-                lines.append(f"另有{len(members)}条由各成员单位共同负责：第{refs}条。")
-            blocks.append("\n".join(lines))  # one block: no blank line between the items
-            cited = both + members
-        else:
-            scope = {it.number for it in self._scope_items(plan, r)} if (r.section or r.part) else None
-            if scope is not None:
-                title = (
-                    r.section.title if r.section else next(p.title for p in plan.parts if p.number == r.part)
-                )
-                blocks.append(f"（范围：{title}）")
-            for unit in r.units:
-                ui = self.index.items_for_unit(plan, unit)
-                named, members = list(ui.items), list(ui.all_member_items)
-                if scope is not None:
-                    named = [it for it in named if it.number in scope]
-                    members = [it for it in members if it.number in scope]
-                if r.kind == "unit_count":
-                    blocks.append(compose.unit_count_text(plan, unit, named, members))
-                elif r.lead:  # the items it leads and takes part in; the all-member ones are not listed
-                    blocks.append(compose.unit_lead_text(plan, unit, named, self.index))
-                    members = []
-                else:
-                    blocks.append(compose.unit_items_text(plan, unit, named, members, self.index))
-                cited += [it for it in named + members if it not in cited]
-        cited.sort(key=lambda it: it.number)
-        return self._structured(raw, r.kind, "\n\n".join(blocks), plan, cited)
-
-    def _responsibility(self, raw: str, q: str, r: Route, plan: PlanDoc) -> Answer:
-        if r.programmes:
-            refs = self.index.programmes[r.programmes[0]]
-            items = [it for sid, n in refs if sid == plan.source_id and (it := plan.item(n)) is not None]
-            subject = f"“{r.programmes[0]}”"
-        else:
-            sure = self.retriever.lexical_sure(q)
-            retrieval: Retrieval | None = None
-            if sure is not None and sure.chunk.kind == "plan" and sure.chunk.item is not None:
-                top = sure.chunk
-            else:
-                retrieval = self.retriever.search(q)
-                if retrieval.degraded:
-                    return self._free(raw, q, r, retrieval)  # says so, never caches
-                if not self._supported(retrieval):
-                    return self._refuse(
-                        raw, "out_of_scope", f"抱歉，知识库里没有找到相关内容。{compose.HELP_TEXT}"
-                    )
-                top = retrieval.hits[0].chunk
-                if top.kind != "plan" or top.item is None:
-                    return self._free(raw, q, r, retrieval)
-            found = plan.item(top.item) if top.item is not None else None
-            # "村里想办科普讲座可以找谁帮忙": asking who does not make any item the answer; the item
-            # must have what the question is about (the gate's test for quotes)
-            concepts = self.concepts(q)
-            text = self._document_text(top) if found is not None else ""
-            if found is not None and GATE_WHO_CONCEPTS and not self._addresses(concepts, text):
-                return self._uncovered(raw, q, retrieval)
-            things = [c for c in concepts if c.word not in PLAN_WORDS]  # 工作 of 工作要点 names the plan
-            literal = self._named_phrase(WHO_RE.sub(" ", q), things) if GATE_WHO_PHRASE else None
-            if found is not None and literal is not None and literal not in found.body:
-                return self._uncovered(raw, q, retrieval)  # 全国科普讲解大赛: item 8 has 全国 and 大赛
-            if found is not None and GATE_WHO_ALL and any(not c.weak for c in uncovered(things, text)):
-                return self._uncovered(raw, q, retrieval)  # 编程 and 人工智能: item 10 has only 青少年, 教育
-            items = [found] if found is not None else []
-            subject = "这项工作"
-        lines = []
-        for it in items:
-            lines.append(
-                f"{subject}见{compose.plan_label(plan)}第{it.number}条：{compose.short(it.body, 80)}"
-            )
-            lines.append(f"负责单位：{compose.responsible_line(it, self.index)}。")
-        return self._structured(raw, "responsibility", "\n".join(lines), plan, items)
-
     def _faq_match(self, q: str) -> FaqMatch | None:
         try:
             return self.faq.match(q)
@@ -912,7 +722,7 @@ class Bot:
         with the emergency ("被蛇咬了要用嘴吸毒吗") gets the rumor check's verdict before the steps."""
         article = next((self.kb.by_source[s] for s in emergency.articles if s in self.kb.by_source), None)
         if article is None:
-            ans = self._refuse(raw, "emergency", safety.UNCOVERED_EMERGENCY_TEXT)
+            ans = refusal(raw, "emergency", safety.UNCOVERED_EMERGENCY_TEXT)
             ans.emergency = True
             return ans
         myth = self._claimed(raw, q)
@@ -979,13 +789,13 @@ class Bot:
         )
         if not supported and not (may_complete and self._complete(top, concepts)):
             if retrieval.degraded:
-                return self._refuse(raw, "degraded", DEGRADED_TEXT)
+                return refusal(raw, "degraded", DEGRADED_TEXT)
             return self._uncovered(raw, q)  # nothing close: no suggestions, the general help
         if top is None:
             return self._uncovered(raw, q, retrieval)
         if GATE_PLAN_NAME and top.chunk.kind == "plan" and self._names_only_the_plan(concepts):
             # "科学素质行动跟咱老百姓有啥关系": every item is "about" the plan's own name; none answers this
-            ans = self._refuse(raw, "out_of_scope", compose.PLAN_ITSELF_TEXT)
+            ans = refusal(raw, "out_of_scope", compose.PLAN_ITSELF_TEXT)
             ans.choices = list(compose.PLAN_ITSELF_CHOICES)
             return ans
         tokens = set(retrieval.query_tokens) | {a for c in concepts for a in c.aliases}
@@ -1278,21 +1088,12 @@ class Bot:
             text = f"抱歉，知识库里没有能回答这个问题的内容，我不做猜测。{suggestions}"
         else:
             text = f"抱歉，这个问题超出了我的知识范围。{compose.HELP_TEXT}"
-        return self._refuse(raw, "out_of_scope", text)
+        return refusal(raw, "out_of_scope", text)
 
     def _clarify(self, raw: str, q: str, word: str) -> Answer:
         """A one-word question too broad to answer: ask which part, with questions to tap. No citation:
         nothing is quoted as the answer."""
         hits = self.retriever.search(q, clarify.CHOICE_HITS).hits
-        ans = self._refuse(raw, "clarify", clarify.clarify_text(word))
+        ans = refusal(raw, "clarify", clarify.clarify_text(word))
         ans.choices = clarify.choices(hits)
         return ans
-
-    def _refuse(self, raw: str, route_name: str, text: str) -> Answer:
-        return Answer(raw, text, "refusal", [], route=route_name)
-
-    def _structured(
-        self, raw: str, route_name: str, text: str, plan: PlanDoc, items: list[PlanItem]
-    ) -> Answer:
-        cites = [compose.item_citation(plan, it) for it in items]
-        return Answer(raw, text, "structured", cites, route=route_name)

@@ -57,11 +57,18 @@ OVERVIEW_RE = re.compile(r"主要内容|讲了什么|讲的什么|讲了啥|有�
 COMPARE_RE = re.compile(r"变化|区别|不同|对比|比较|相比|异同|差别|有啥变|哪些变")
 
 
+# What route() can decide. Every kind but "free" has its handler in kepu/answering/structured (HANDLERS);
+# a free question goes through retrieval and the answerability gate (Bot._free).
+KINDS = (
+    "item", "mentions", "members", "count", "section", "doc", "year_missing",
+    "unit", "unit_count", "unit_alone", "unit_absent", "ranking", "unit_total",
+    "compare", "responsibility", "free",
+)  # fmt: skip
+
+
 @dataclass
 class Route:
-    # item | unit | unit_count | unit_alone | unit_absent | unit_total | ranking | members | section |
-    # count | doc | year_missing | responsibility | free
-    kind: str
+    kind: str  # one of KINDS
     plan: PlanDoc | None
     items: list[int] = field(default_factory=list)
     units: list[Unit] = field(default_factory=list)

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from kepu.answering import compose
+from kepu.answering.structured.units import unit_absent_text
 from kepu.channels import exports as export
 from kepu.channels.deps import AskingDep, PlansDep, RateLimitDep, client_key
 from kepu.channels.schemas import AskRequest, FeedbackRequest
@@ -89,7 +89,7 @@ def _resolve_unit(index: PlanIndex, name: str, plan: PlanDoc) -> Unit:
     unit = units.resolve(normalize(name)) or units.resolve(name)
     if unit is None and (absent := index.absent_units(plan, normalize(name) or name)):
         near = index.near_units(plan, absent[0].name)
-        message = compose.unit_absent_text(plan, absent[0], near)
+        message = unit_absent_text(plan, absent[0], near)
         raise HTTPException(404, {"message": message, "suggestions": [u.name for u in near]})
     if unit is None:
         close = difflib.get_close_matches(name, units.all_names(), n=5, cutoff=0.3)
