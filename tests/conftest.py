@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -37,9 +36,6 @@ status: approved
 """
 NEW_ARTICLE_ID = "chilblains"
 NEW_QUESTION = "长了冻疮怎么办"
-
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
 def plan_units_from_text() -> dict[int, list[str]]:

@@ -1,4 +1,4 @@
-"""Fair admission to the answer threads (kepu/channels/admission.py): one client's flood waits in its own
+"""Fair admission to the answer threads (kepu/service/admission.py): one client's flood waits in its own
 line, another client's question is next; a question with no thread by the deadline is refused. Every
 wait here is on events (threading.Event), never on the machine's speed."""
 

@@ -1,4 +1,5 @@
-"""The one core entry point: ``Bot.answer(question, context) -> Answer``. Channels call only this."""
+"""The one core entry point: ``Bot.answer(question, context) -> Answer``. Channels reach it through the
+service seam (kepu/service/asking.py); structured answers are dispatched to kepu/answering/structured."""
 
 from __future__ import annotations
 
@@ -439,7 +440,7 @@ class Bot:
         if remaining < MIN_GENERATE_S:
             return None
         checked = self.generator.generate(question, fast.passages, remaining)
-        return self._generated(question, fast, checked)
+        return self._generated(fast, checked)
 
     def judged_unanswerable(self, question: str, fast: Answer, timeout_s: float) -> Answer | None:
         """A refusal when the model judges that the passages do not answer the question (one more
@@ -461,9 +462,9 @@ class Bot:
 
     def from_generated(self, question: str, fast: Answer, text: str) -> Answer | None:
         """A generated answer from text the model streamed, if it passes the same post-check."""
-        return self._generated(question, fast, llm_check(text, len(fast.passages)))
+        return self._generated(fast, llm_check(text, len(fast.passages)))
 
-    def _generated(self, question: str, fast: Answer, checked: Checked | None) -> Answer | None:
+    def _generated(self, fast: Answer, checked: Checked | None) -> Answer | None:
         if checked is None:
             return None
         order = {n: i + 1 for i, n in enumerate(checked.cited)}
@@ -1081,7 +1082,7 @@ class Bot:
     def _uncovered(self, raw: str, q: str, nearby: Retrieval | None = None) -> Answer:
         """A refusal; with ``nearby`` (close material that does not answer this question), it says
         what the bot can answer there instead of quoting it."""
-        suggestions = compose.suggestions(nearby.hits if nearby else [], self.index)
+        suggestions = compose.suggestions(nearby.hits if nearby else [])
         if safety.ASKS_HEALTH_RE.search(q):
             text = safety.UNCOVERED_HEALTH_TEXT + suggestions
         elif suggestions:

@@ -374,7 +374,7 @@ def with_concepts(article: list[Chunk], quoted: list[str], concepts: Iterable[Co
     return out
 
 
-def suggestions(hits: Iterable[SearchHit], index: PlanIndex, limit: int = 2) -> str:
+def suggestions(hits: Iterable[SearchHit], limit: int = 2) -> str:
     """「你可以问：…」 from what retrieval did find nearby (never quoted as the answer), or ''."""
     asks: list[str] = []
     for hit in hits:

@@ -1,1 +1,2 @@
-"""Channels: thin adapters around Bot.answer() and the plan index (HTTP API, pages, later WeChat)."""
+"""Channels: thin adapters that ask through the service seam (kepu/service/asking.py): the HTTP API,
+the pages, the staff dashboard and editor, and WeChat."""

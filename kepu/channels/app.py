@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kepu import __version__
 from kepu.channels import admin, api, dashboard, editor, health, openapi_doc, pages, server_errors
 from kepu.channels.body_limit import BodyLimitMiddleware
 from kepu.channels.security_headers import SecurityHeadersMiddleware
@@ -190,7 +191,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app = FastAPI(
         title="科普问答助手 kepu",
         description="全民科学素质行动工作要点与已审核科普材料的问答接口。所有错误都以 JSON 返回。",
-        version="0.2.0",
+        version=__version__,
         lifespan=lifespan,
         # swagger-ui and redoc load from a CDN: not offered in production
         docs_url=None if settings.env == "production" else "/docs",

@@ -6,7 +6,6 @@ one collection; the collection records which embedder built it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,8 +49,6 @@ class VectorStore(Protocol):
 
 
 def persistent_client(path: Path) -> Any:
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

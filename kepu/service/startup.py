@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 
 from pydantic import ValidationError
@@ -17,12 +16,13 @@ from kepu.state.shared import SharedState
 
 
 def load_settings(**overrides: object) -> Settings:
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "；".join(f"KEPU_{'_'.join(map(str, e['loc'])).upper()}：{e['msg']}" for e in exc.errors())
+        problems = "；".join(
+            f"KEPU_{'_'.join(map(str, e['loc'])).upper()}：{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
         raise ConfigError(f"配置有误：{problems}") from exc
 
 

@@ -42,7 +42,7 @@ def members(bot: Bot, question: Question) -> Answer:
 
 def count(bot: Bot, question: Question) -> Answer:
     r, plan = question.route, question.plan
-    text = count_text(plan, r.part, r.section.title if r.section else None, question.q)
+    text = count_text(plan, r.part, r.section.title if r.section else None)
     if r.section is None and r.part is None:  # the whole plan: cite the document, not 42 items
         return whole_plan(question.raw, "count", text, plan)
     return structured(question.raw, "count", text, plan, scope_items(plan, question.route))
@@ -138,7 +138,7 @@ def section_text(plan: PlanDoc, title: str, items: list[PlanItem], index: PlanIn
     return "\n".join(lines)
 
 
-def count_text(plan: PlanDoc, part_no: int | None, section_title: str | None, question: str) -> str:
+def count_text(plan: PlanDoc, part_no: int | None, section_title: str | None) -> str:
     n_sections = sum(len(p.sections) for p in plan.parts)
     if section_title is not None:
         sec = next(s for p in plan.parts for s in p.sections if s.title == section_title)

@@ -73,12 +73,12 @@ def unit_absent(bot: Bot, question: Question) -> Answer:
 
 def ranking(bot: Bot, question: Question) -> Answer:
     plan = question.plan
-    return whole_plan(question.raw, "ranking", ranking_text(plan, unit_counts(plan), bot.index), plan)
+    return whole_plan(question.raw, "ranking", ranking_text(plan, unit_counts(plan)), plan)
 
 
 def unit_total(bot: Bot, question: Question) -> Answer:
     plan = question.plan
-    return whole_plan(question.raw, "unit_total", unit_total_text(plan, unit_counts(plan), bot.index), plan)
+    return whole_plan(question.raw, "unit_total", unit_total_text(plan, unit_counts(plan)), plan)
 
 
 def unit_counts(plan: PlanDoc) -> list[tuple[str, int]]:
@@ -94,7 +94,7 @@ def unit_counts(plan: PlanDoc) -> list[tuple[str, int]]:
 # --- text ---------------------------------------------------------------------------------------
 
 
-def group_by_part(plan: PlanDoc, items: Iterable[PlanItem]) -> list[tuple[str, list[PlanItem]]]:
+def group_by_part(items: Iterable[PlanItem]) -> list[tuple[str, list[PlanItem]]]:
     groups: dict[str, list[PlanItem]] = {}
     for item in items:
         groups.setdefault(item.part or "（未分部分）", []).append(item)
@@ -124,7 +124,7 @@ def unit_items_text(
     lines = [f"{unit.public()}在{plan_label(plan)}中列为负责单位的共{len(named)}条：" if named else ""]
     if not named:
         lines = [f"{plan_label(plan)}中没有单独列出{unit.public()}负责的条目。"]
-    for part, items in group_by_part(plan, named):
+    for part, items in group_by_part(named):
         lines.append(part)
         for item in items:
             lines.append(f"  第{item.number}条：{short(item.body)}{role_note(item, unit, index)}")
@@ -179,7 +179,7 @@ def unit_absent_text(plan: PlanDoc, unit: Unit, near: list[Unit]) -> str:
     return text
 
 
-def ranking_text(plan: PlanDoc, counts: list[tuple[str, int]], index: PlanIndex) -> str:
+def ranking_text(plan: PlanDoc, counts: list[tuple[str, int]]) -> str:
     top = counts[0][1] if counts else 0
     lines = [f"{plan_label(plan)}中列名负责的条目数（不含由各成员单位共同负责的条目）："]
     lines += [f"  {name}：{n}条" for name, n in counts]
@@ -188,6 +188,6 @@ def ranking_text(plan: PlanDoc, counts: list[tuple[str, int]], index: PlanIndex)
     return "\n".join(lines)
 
 
-def unit_total_text(plan: PlanDoc, counts: list[tuple[str, int]], index: PlanIndex) -> str:
+def unit_total_text(plan: PlanDoc, counts: list[tuple[str, int]]) -> str:
     names = "、".join(name for name, _n in counts)
     return f"{plan_label(plan)}各条目共列出{len(counts)}个负责单位（另有条目由各成员单位共同负责）：{names}。"

@@ -24,7 +24,8 @@ KNOWN_ERRORS = {
 
 class KepuWeChatClient(WeChatClient):
     """wechatpy's client with a configurable API base (a local stand-in in tests, a proxy in some
-    deployments). The access token is cached in the session storage (in-process now, Redis later)."""
+    deployments). The access token is cached in the session storage: in Redis with KEPU_REDIS_URL, so the
+    replicas share one token, in process otherwise."""
 
     def __init__(self, settings: Settings, session=None) -> None:  # type: ignore[no-untyped-def]
         self.API_BASE_URL = settings.wechat_api_base.rstrip("/") + "/"
