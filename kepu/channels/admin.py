@@ -44,12 +44,9 @@ async def ingest_route(
             if not path.exists():
                 raise HTTPException(422, f"路径“{raw}”不存在")
             paths.append(path)
-    if not holder.ingest_lock.acquire(blocking=False):
-        raise HTTPException(409, "另一个导入任务正在运行，请稍后再试")
-    try:
-        report = await run_in_threadpool(ingest, settings, holder.embedder, paths)
+    # the one ingest lock, held across the switch too; IngestBusy (another ingestion holds it) is a 409
+    with holder.ingest_lock.hold() as held:
+        report = await run_in_threadpool(ingest, settings, holder.embedder, paths, held=held)
         if report.changed:
             await run_in_threadpool(holder.load)
-    finally:
-        holder.ingest_lock.release()
     return report.to_dict()

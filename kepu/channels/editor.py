@@ -5,6 +5,7 @@ with a comment. 试一试 shows how the bot would answer a question with the dra
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import ExitStack
 from dataclasses import replace
 from html import escape
 from pathlib import Path
@@ -17,6 +18,7 @@ from kepu.channels import staff_auth
 from kepu.channels.admin_html import admin_page
 from kepu.channels.deps import get_bot, get_holder
 from kepu.errors import StaffError
+from kepu.ingest.errors import IngestBusy
 from kepu.kb.types import Answer, FaqPair
 from kepu.staff.accounts import ROLE_LABELS, Staff
 from kepu.staff.drafts import KIND_LABELS, STATUS_LABELS, DraftDesk, DraftView
@@ -264,35 +266,38 @@ async def approve(request: Request, draft_id: int, csrf: str = Form("")) -> Resp
         desk.check_review(draft, staff)
     except StaffError as exc:
         raise HTTPException(403, str(exc)) from exc
-    if not holder.ingest_lock.acquire(blocking=False):
-        raise HTTPException(409, "另一个导入任务正在运行，请稍后再批准")
-    try:
-        today = dt.date.today()
-        if draft.kind == "pair":
-            path = await run_in_threadpool(write_pair, settings.knowledge_dir, draft, staff.name, today)
-        elif draft.kind == "similar":
-            pair = _find_pair(request, draft.payload["pair_id"])
-            record = get_bot(request).kb.manifest.documents[pair.source_id]
-            path = await run_in_threadpool(
-                write_similar, Path(record.path), pair.row, pair.question, draft.payload["question"]
-            )
-        else:
-            path = await run_in_threadpool(write_synonym, settings.synonyms_path, draft, staff.name, today)
-        from kepu.ingest.pipeline import ingest
+    with ExitStack() as stack:
+        try:
+            held = stack.enter_context(holder.ingest_lock.hold())
+        except IngestBusy as exc:
+            raise HTTPException(409, "另一个导入任务正在运行，请稍后再批准") from exc
+        try:
+            today = dt.date.today()
+            if draft.kind == "pair":
+                path = await run_in_threadpool(write_pair, settings.knowledge_dir, draft, staff.name, today)
+            elif draft.kind == "similar":
+                pair = _find_pair(request, draft.payload["pair_id"])
+                record = get_bot(request).kb.manifest.documents[pair.source_id]
+                path = await run_in_threadpool(
+                    write_similar, Path(record.path), pair.row, pair.question, draft.payload["question"]
+                )
+            else:
+                path = await run_in_threadpool(
+                    write_synonym, settings.synonyms_path, draft, staff.name, today
+                )
+            from kepu.ingest.pipeline import ingest
 
-        await run_in_threadpool(
-            ingest, settings, holder.embedder, None if draft.kind == "synonym" else [path]
-        )
-        await run_in_threadpool(holder.load)  # synonyms are read when the bot loads
-    except StaffError as exc:
-        page = admin_page(
-            "没有发布",
-            f'<p class="error">{escape(str(exc))}</p><p><a href="/admin/drafts/{draft_id}">返回</a></p>',
-        )
-        page.status_code = 422
-        return page
-    finally:
-        holder.ingest_lock.release()
+            await run_in_threadpool(
+                ingest, settings, holder.embedder, None if draft.kind == "synonym" else [path], held=held
+            )
+            await run_in_threadpool(holder.load)  # synonyms are read when the bot loads
+        except StaffError as exc:
+            page = admin_page(
+                "没有发布",
+                f'<p class="error">{escape(str(exc))}</p><p><a href="/admin/drafts/{draft_id}">返回</a></p>',
+            )
+            page.status_code = 422
+            return page
     where = (
         str(path.relative_to(settings.knowledge_dir))
         if path.is_relative_to(settings.knowledge_dir)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kepu.errors import KepuError
+from kepu.errors import KepuError, RequestRejected
 
 
 class IngestError(KepuError):
@@ -30,3 +30,9 @@ class MetadataError(FileRejected):
 
 class PlanParseError(FileRejected):
     """A plan document does not have the expected structure."""
+
+
+class IngestBusy(IngestError, RequestRejected):
+    """Another ingestion holds the ingest lock (kepu/ingest/lock.py): try again when it has finished."""
+
+    status = 409

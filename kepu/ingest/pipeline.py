@@ -7,12 +7,11 @@ Atomic: a new index version is built beside the current one and switched to only
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,10 @@ from tqdm import tqdm
 from kepu.config import Settings
 from kepu.errors import EmbedderMismatchError, UpstreamError
 from kepu.ingest.chunking import plan_chunks, text_chunks
-from kepu.ingest.errors import FileRejected, IngestError
+from kepu.ingest.errors import FileRejected
 from kepu.ingest.faq import is_faq_file, load_faq
 from kepu.ingest.loaders import load
+from kepu.ingest.lock import Held, IngestLock
 from kepu.ingest.metadata import SIDECAR_SUFFIX, DocMeta, read_sidecar, sidecar_path, validate
 from kepu.ingest.plan_parser import parse_plan
 from kepu.kb.catalog import IndexCatalog, open_catalog
@@ -183,52 +183,6 @@ def _read_units(settings: Settings) -> tuple[dict[str, Any], str]:
     return data, hashlib.sha256(raw).hexdigest()[:32]
 
 
-@contextmanager
-def _lock(data_dir: Path) -> Iterator[None]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "kepu.ingest.lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IngestError("另一个导入任务正在运行，请等它结束后再试") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-# An ingestion holds the shared lock at most this long (a crashed job frees it after that).
-SHARED_LOCK_S = 3600
-
-
-@contextmanager
-def _shared_lock(settings: Settings) -> Iterator[None]:
-    """With KEPU_REDIS_URL, one ingestion at a time across hosts (a Redis lock). Without Redis, or
-    while it is down, only the local lock applies."""
-    if not settings.redis_url:
-        yield
-        return
-    import redis
-
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
-    lock = client.lock("kepu:ingest-lock", timeout=SHARED_LOCK_S)
-    try:
-        acquired = lock.acquire(blocking=False)
-    except redis.RedisError as exc:
-        log.warning("redis unavailable, ingest lock is local only", extra={"error": str(exc)})
-        yield
-        return
-    if not acquired:
-        raise IngestError("另一个导入任务正在运行（Redis 中的导入锁被占用），请等它结束后再试")
-    try:
-        yield
-    finally:
-        try:
-            lock.release()
-        except redis.RedisError:
-            log.warning("could not release the ingest lock; it expires by itself")
-
-
 def ingest(
     settings: Settings,
     embedder: Embedder,
@@ -237,11 +191,13 @@ def ingest(
     rebuild: bool = False,
     progress: bool = False,
     today: dt.date | None = None,
+    held: Held | None = None,
 ) -> IngestReport:
     """Ingest ``paths`` (default: the knowledge dir) into a new index version beside what is there.
-    ``today`` decides what has expired (default: the system's date; tests pass their own)."""
+    ``today`` decides what has expired (default: the system's date; tests pass their own). The ingest
+    lock is taken here (IngestBusy when another ingestion holds it) unless the caller ``held`` it."""
     started = time.perf_counter()
-    with _lock(settings.data_dir), _shared_lock(settings):
+    with nullcontext(held) if held is not None else IngestLock(settings).hold():
         report = _ingest_locked(
             settings, embedder, paths, rebuild=rebuild, progress=progress, today=today or dt.date.today()
         )

@@ -8,6 +8,7 @@ import threading
 from kepu.answering.bot import Bot
 from kepu.config import Settings
 from kepu.errors import IndexNotReadyError
+from kepu.ingest.lock import IngestLock
 from kepu.kb.catalog import IndexCatalog, open_catalog
 from kepu.kb.embedders import Embedder
 from kepu.service.startup import load_bot
@@ -25,7 +26,9 @@ class BotHolder:
         self.shared = shared
         self.catalog: IndexCatalog = open_catalog(settings)
         self._bot: Bot | None = None
-        self.ingest_lock = threading.Lock()
+        # the one ingest lock (kepu/ingest/lock.py), through this process's Redis client when there is one
+        link = shared.link if shared is not None else None
+        self.ingest_lock = IngestLock(settings, link.client if link is not None else None)
         self._reload_lock = threading.Lock()
         self.store_ok = True  # the index store answered the last time it was asked (watcher, searches)
         # why no index serves, in words for the operator: the reason of the last failed load (an index
