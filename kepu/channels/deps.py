@@ -45,7 +45,7 @@ def client_key(request: Request) -> str:
 
 
 def rate_limit(request: Request) -> None:
-    limiter: RateLimiter = request.app.state.limiter
+    limiter: RateLimiter = request.app.state.shared.api_limiter
     decision = limiter.hit(client_key(request))
     if not decision.allowed:
         request.app.state.metrics.rate_limited.inc()

@@ -68,12 +68,19 @@ def bearer(request: Request) -> str | None:
     return given if scheme.lower() == "bearer" else None
 
 
+def _token_admin(request: Request, given: str | None) -> Staff | None:
+    """The admin, for a correct admin token; None for a missing or wrong one, which counts as a failed
+    attempt (429 past the limit). The one check of the token, for bearer headers and the login form."""
+    if given is not None and _token_matches(request, given):
+        return Staff(TOKEN_ACTOR, "admin")
+    failed(request)
+    return None
+
+
 def require_bearer(request: Request) -> None:
     """For /api/admin/*: a correct bearer token, within the failed-attempt limit."""
     not_throttled(request)
-    given = bearer(request)
-    if given is None or not _token_matches(request, given):
-        failed(request)
+    if _token_admin(request, bearer(request)) is None:
         raise HTTPException(401, "需要管理员令牌：请在请求头中加入 Authorization: Bearer <KEPU_ADMIN_TOKEN>")
 
 
@@ -87,10 +94,7 @@ def current_staff(request: Request) -> Staff | None:
     not_throttled(request)
     given = bearer(request)
     if given is not None:
-        if _token_matches(request, given):
-            return Staff(TOKEN_ACTOR, "admin")
-        failed(request)
-        return None
+        return _token_admin(request, given)
     who = _shared(request).sessions.who(request.cookies.get(COOKIE, ""))
     if who is None:
         return None
@@ -174,8 +178,7 @@ def csrf_ok(request: Request, given: str) -> bool:
 def log_in(request: Request, token: str, response: Response) -> bool:
     """Check the login form's token; on success open a new session (as an admin) and set its cookie."""
     not_throttled(request)
-    if not _token_matches(request, token):
-        failed(request)
+    if _token_admin(request, token) is None:
         return False
     _open_session(request, TOKEN_PRINCIPAL, response)
     accounts(request).record(TOKEN_ACTOR, "login", detail=client_key(request))

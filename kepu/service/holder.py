@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+
+from anyio import to_thread
 
 from kepu.answering.bot import Bot
 from kepu.config import Settings
@@ -78,3 +81,16 @@ class BotHolder:
         if self._bot is None:
             raise IndexNotReadyError(self.not_ready_reason)
         return self._bot
+
+
+async def watch(holder: BotHolder, every_s: float) -> None:
+    """Switch to a new index version when one appears (another replica or `kepu ingest` built it).
+    The new version is opened completely before it serves, so no answer mixes two versions."""
+    if every_s <= 0:
+        return
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await to_thread.run_sync(holder.refresh)
+        except Exception as exc:  # the store is away: keep serving what is loaded, try again later
+            log.warning("index check failed", extra={"error": str(exc)})

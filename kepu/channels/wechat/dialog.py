@@ -13,12 +13,14 @@ from typing import Any, Protocol
 from anyio import to_thread
 
 from kepu.channels.wechat import format as wxformat
-from kepu.channels.wechat.kf import CustomerService
+from kepu.channels.wechat.kf import CustomerService, KepuWeChatClient
+from kepu.config import Settings
 from kepu.errors import Overloaded, QuestionRejected
 from kepu.kb.types import Answer
 from kepu.service.asking import Asking, ChannelPolicy
 from kepu.state.interfaces import ContinuationStore, FeedbackTargets, RateLimiter
 from kepu.state.local import MemoryFeedbackTargets
+from kepu.state.shared import SharedState
 
 log = logging.getLogger("kepu.wechat")
 
@@ -194,3 +196,21 @@ class Dialog:
         t = asyncio.ensure_future(later())
         self.late_tasks.add(t)
         t.add_done_callback(self.late_tasks.discard)
+
+
+def build_dialog(settings: Settings, asking: Asking, shared: SharedState) -> Dialog:
+    """The official account's dialog as the settings configure it (kepu serve with KEPU_WECHAT_TOKEN)."""
+    customer_service = None
+    if settings.wechat_app_id and settings.wechat_app_secret:
+        customer_service = CustomerService(KepuWeChatClient(settings, session=shared.token_storage))
+    return Dialog(
+        asking,
+        budget_s=settings.wechat_budget_s,
+        reply_bytes=settings.wechat_reply_bytes,
+        more=shared.more,
+        limiter=shared.wechat_limiter,
+        feedback=shared.feedback,
+        menu=MenuConfig.load(settings.wechat_menu_file),
+        customer_service=customer_service,
+        enricher=LLMEnricher(asking) if settings.llm_base_url else None,
+    )

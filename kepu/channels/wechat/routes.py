@@ -82,6 +82,6 @@ async def receive(request: Request, q: QueryDep) -> Response:
         )
         return envelope.seal(reply.render(), encrypted, q.nonce)
 
-    body_out = await request.app.state.wechat_once.run_once(dedupe_key(fields), compute)
+    body_out = await request.app.state.shared.once.run_once(dedupe_key(fields), compute)
     media = "text/plain" if body_out == b"success" else "application/xml"
     return Response(body_out, media_type=media)
