@@ -6,6 +6,7 @@ graph of kepu/, including imports inside functions."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,3 +57,20 @@ def test_a_broken_rule_is_caught(tmp_path: Path, module: str, imported: str, rep
     assert result.returncode == 1, result.stdout
     assert "1 kept, 1 broken" in result.stdout
     assert reported in result.stdout
+
+
+def test_the_architecture_document_names_files_that_exist() -> None:
+    # ARCHITECTURE.md is the newcomer's map: every module it names must be where it says
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:kepu/)?[\w/]+\.py)`", text)) | set(
+        re.findall(r"\b((?:kepu/)[\w/]+/)", text)
+    )
+    assert len(named) > 30
+
+    def exists(name: str) -> bool:
+        if (ROOT / name).exists() or (ROOT / "kepu" / name).exists():
+            return True
+        return "/" not in name and any((ROOT / "kepu").rglob(name))  # a bare module name in its section
+
+    missing = [n for n in sorted(named) if not exists(n)]
+    assert missing == []
