@@ -43,7 +43,7 @@ def test_the_layers_hold() -> None:
     [
         # the knowledge base importing a channel: up the layers
         ("kb/types.py", "kepu.channels.app", "kepu.kb.types -> kepu.channels.app"),
-        # a public channel reaching past the service seam into retrieval
+        # a channel reaching past the service seam into retrieval
         ("channels/api.py", "kepu.answering.retrieve", "kepu.channels.api -> kepu.answering.retrieve"),
     ],
 )

@@ -10,15 +10,15 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from kepu.answering.structured.units import unit_absent_text
 from kepu.channels import exports as export
-from kepu.channels.deps import AskingDep, PlansDep, RateLimitDep, client_key
+from kepu.channels.deps import AskingDep, LibraryDep, PlansDep, RateLimitDep, client_key
 from kepu.channels.schemas import AskRequest, FeedbackRequest
 from kepu.kb.plan_index import PlanIndex
 from kepu.kb.sources import sources_report
 from kepu.kb.types import ALL_MEMBERS, PlanDoc, PlanItem
 from kepu.kb.units import Unit
 from kepu.service.asking import Asked
+from kepu.service.library import unit_absent
 from kepu.text import normalize
 
 router = APIRouter(prefix="/api", dependencies=[RateLimitDep])
@@ -88,8 +88,7 @@ def _resolve_unit(index: PlanIndex, name: str, plan: PlanDoc) -> Unit:
     units = index.directory(plan)
     unit = units.resolve(normalize(name)) or units.resolve(name)
     if unit is None and (absent := index.absent_units(plan, normalize(name) or name)):
-        near = index.near_units(plan, absent[0].name)
-        message = unit_absent_text(plan, absent[0], near)
+        message, near = unit_absent(index, plan, absent[0])
         raise HTTPException(404, {"message": message, "suggestions": [u.name for u in near]})
     if unit is None:
         close = difflib.get_close_matches(name, units.all_names(), n=5, cutoff=0.3)
@@ -269,5 +268,5 @@ def export_unit(name: str, fmt: str, index: PlansDep, plan: str | None = PlanPar
 
 
 @router.get("/sources", summary="知识库文档及审核状态（含未收录的草稿、停用和出错文件）")
-def sources(asking: AskingDep) -> dict[str, Any]:
-    return sources_report(asking.manifest)
+def sources(library: LibraryDep) -> dict[str, Any]:
+    return sources_report(library.manifest)

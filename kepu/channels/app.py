@@ -2,7 +2,7 @@
 the start-up step (lifespan) that loads the index and builds the service seam.
 
 What the routes find on ``app.state`` (read through kepu/channels/deps.py): settings, metrics, shared
-(the shared state), staff (accounts), and after start-up holder, admission, recorder, asking, and with
+(the shared state), staff (accounts), and after start-up holder, admission, recorder, library, asking, and with
 WeChat configured wechat_envelope and wechat_dialog."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from kepu.kb.embedders import Embedder, make_embedder
 from kepu.service.admission import Admission
 from kepu.service.asking import Asking
 from kepu.service.holder import BotHolder, watch
+from kepu.service.library import Library
 from kepu.service.metrics import Metrics
 from kepu.staff.accounts import StaffAccounts
 from kepu.state.shared import SharedState, build_shared
@@ -56,9 +57,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             log.warning("no index yet; /readyz reports not ready until kepu ingest has run")
         app.state.holder = holder
         watcher = asyncio.create_task(watch(holder, settings.index_poll_s))
+        app.state.library = Library(holder)
         app.state.recorder = None
         if settings.insights_enabled:
-            tokenizer = holder.bot.kb.tokenizer if holder.ready else None
+            tokenizer = app.state.library.tokenizer if holder.ready else None
             app.state.recorder = Recorder(settings.insights_url, insights_salt(settings), tokenizer)
             app.state.recorder.start()
             app.state.recorder.purge_older_than(settings.insights_retention_days)

@@ -12,15 +12,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from kepu.answering.bot import Bot
 from kepu.channels import staff_auth
 from kepu.channels.admin_html import admin_page
-from kepu.channels.deps import get_bot
+from kepu.channels.deps import get_library
 from kepu.errors import KepuError, StaffError
 from kepu.insights.clusters import cluster_gaps
 from kepu.insights.models import Asked
 from kepu.insights.report import Table, load, load_flagged, tables
 from kepu.kb.sources import DUE_WITHIN_DAYS, KIND_LABELS, due_report
+from kepu.service.library import Library
 from kepu.staff.accounts import ROLE_LABELS, Staff
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -153,23 +153,24 @@ GAP_CLUSTERS_SHOWN = 20
 
 def _titles(request: Request) -> dict[str, str]:
     """source id -> title of every document the serving index holds (staff read titles, not ids)."""
-    return {sid: d.title for sid, d in get_bot(request).kb.manifest.documents.items()}
+    return {sid: d.title for sid, d in get_library(request).manifest.documents.items()}
 
 
-def _nearest(bot: Bot, question: str) -> tuple[str, str]:
-    """The closest material retrieval finds (title and e5 cosine), and the question's words the library
-    never uses (then the fix is new material; otherwise maybe a similar question or a synonym)."""
-    q = bot.people(question)
-    hits = bot.retriever.search(q, 3).hits
+def _nearest(library: Library, question: str) -> tuple[str, str]:
+    """The closest material (title and e5 cosine) and a hint: new material when the question has words
+    the library never uses, otherwise maybe a similar question or a synonym."""
+    found = library.nearest(question)
     near = "—"
-    if hits:
-        c = hits[0].chunk
-        title = f"工作要点第{c.item}条" if c.kind == "plan" and c.item is not None else f"《{c.title}》"
-        score = f"（相似度 {hits[0].dense_score:.2f}）" if hits[0].dense_score is not None else ""
+    if found.kind is not None:
+        title = (
+            f"工作要点第{found.item}条"
+            if found.kind == "plan" and found.item is not None
+            else f"《{found.title}》"
+        )
+        score = f"（相似度 {found.dense_score:.2f}）" if found.dense_score is not None else ""
         near = title + score
-    unknown = [c.word for c in bot.concepts(q) if not c.weak and not any(bot.known(a) for a in c.aliases)]
-    if unknown:
-        hint = f"知识库没有讲到：{'、'.join(unknown)}——需要新材料"
+    if found.unknown:
+        hint = f"知识库没有讲到：{'、'.join(found.unknown)}——需要新材料"
     else:
         hint = "问题里的词知识库都用过——先看最相近的材料，可能补充相似问法或同义词即可"
     return near, hint
@@ -178,11 +179,10 @@ def _nearest(bot: Bot, question: str) -> tuple[str, str]:
 def _gap_clusters(request: Request, rows: list[Asked]) -> str:
     """The unanswered and 👎 questions grouped by meaning, with the nearest material and a hint."""
     title = '<h2 id="gap-clusters">没能回答或评价不好的问题（按意思归类）</h2>'
-    bot = get_bot(request)
+    library = get_library(request)
     try:
-        # the retriever's query vectors: a question asked lately is still in its cache
-        groups = cluster_gaps(rows, bot.retriever.query_vector)[:GAP_CLUSTERS_SHOWN]
-        described = [(g, *_nearest(bot, g.typical)) for g in groups]
+        groups = cluster_gaps(rows, library.question_vector)[:GAP_CLUSTERS_SHOWN]
+        described = [(g, *_nearest(library, g.typical)) for g in groups]
     except KepuError as exc:  # a configured embedding service is down
         return f"{title}<p>暂时无法归类：{escape(str(exc))}</p>"
     if not described:
@@ -206,7 +206,7 @@ def _gap_clusters(request: Request, rows: list[Asked]) -> str:
 def _due(request: Request) -> str:
     """Material whose review date or expiry falls within DUE_WITHIN_DAYS (what `kepu sources --due`
     lists), soonest first: the serving index's documents and Q&A pairs."""
-    rows = due_report(get_bot(request).kb.manifest, dt.date.today())
+    rows = due_report(get_library(request).manifest, dt.date.today())
     title = f"{DUE_WITHIN_DAYS} 天内需要复审或到期的材料"
     if not rows:
         return f'<h2 id="due">{title}</h2><p>（没有）</p>'

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from kepu.answering.bot import Bot
 from kepu.config import Settings
 from kepu.errors import RateLimited
 from kepu.kb.plan_index import PlanIndex
 from kepu.service.asking import Asking
 from kepu.service.holder import BotHolder
+from kepu.service.library import Library
 from kepu.service.metrics import Metrics
 from kepu.state.interfaces import RateLimiter
 
@@ -24,16 +24,16 @@ def get_holder(request: Request) -> BotHolder:
     return request.app.state.holder
 
 
-def get_bot(request: Request) -> Bot:
-    return request.app.state.holder.bot
-
-
 def get_asking(request: Request) -> Asking:
     return request.app.state.asking
 
 
+def get_library(request: Request) -> Library:
+    return request.app.state.library
+
+
 def get_plans(request: Request) -> PlanIndex:
-    return request.app.state.asking.plans
+    return request.app.state.library.plans
 
 
 def get_metrics(request: Request) -> Metrics:
@@ -54,8 +54,8 @@ def rate_limit(request: Request) -> None:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HolderDep = Annotated[BotHolder, Depends(get_holder)]
-BotDep = Annotated[Bot, Depends(get_bot)]
 AskingDep = Annotated[Asking, Depends(get_asking)]
 PlansDep = Annotated[PlanIndex, Depends(get_plans)]
+LibraryDep = Annotated[Library, Depends(get_library)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 RateLimitDep = Depends(rate_limit)

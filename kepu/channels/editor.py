@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kepu.channels import staff_auth
 from kepu.channels.admin_html import admin_page
-from kepu.channels.deps import get_bot, get_holder
+from kepu.channels.deps import get_holder, get_library
 from kepu.errors import StaffError
 from kepu.ingest.errors import IngestBusy
 from kepu.kb.types import Answer, FaqPair
@@ -83,7 +83,7 @@ def _draft_pair(draft: DraftView, reviewer: str) -> FaqPair:
 
 
 def _pairs(request: Request) -> list[FaqPair]:
-    return list(get_bot(request).faq.pairs)
+    return get_library(request).pairs
 
 
 def _similar_form(request: Request, q: str) -> str:
@@ -242,9 +242,9 @@ async def draft_page(request: Request, draft_id: int, q: str = Query("", max_len
             '<button type="submit" class="secondary">试一试</button></form>'
         )
         if q.strip():
-            bot = get_bot(request)
-            pairs, target = _trial_pairs(bot.faq.pairs, draft, staff.name)
-            now, then = await run_in_threadpool(lambda: (bot.answer(q), bot.trial(pairs).answer(q)))
+            library = get_library(request)
+            pairs, target = _trial_pairs(library.pairs, draft, staff.name)
+            now, then = await run_in_threadpool(library.trial, q, pairs)
             uses = "会" if any(c.source_id == target for c in then.citations) else "不会"
             trial += (
                 f'<p id="trial-verdict">发布后，这个问题{uses}用这条问答回答。</p>'
@@ -277,7 +277,7 @@ async def approve(request: Request, draft_id: int, csrf: str = Form("")) -> Resp
                 path = await run_in_threadpool(write_pair, settings.knowledge_dir, draft, staff.name, today)
             elif draft.kind == "similar":
                 pair = _find_pair(request, draft.payload["pair_id"])
-                record = get_bot(request).kb.manifest.documents[pair.source_id]
+                record = get_library(request).manifest.documents[pair.source_id]
                 path = await run_in_threadpool(
                     write_similar, Path(record.path), pair.row, pair.question, draft.payload["question"]
                 )

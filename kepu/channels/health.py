@@ -47,9 +47,9 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
         # deleted while serving: the open files still answer, the next restart or re-ingest cannot
         detail = f"索引目录 {index_dir} 不存在（可能被删除了）：请重新运行 kepu ingest"
         return JSONResponse({"status": "not_ready", "detail": detail, "checks": checks}, status_code=503)
-    bot = holder.bot
+    library = request.app.state.library
     try:
-        bot.retriever.search("科普", 1)
+        library.probe()
     except Exception as exc:  # readiness must report, not crash: any failure means not ready
         return JSONResponse({"status": "not_ready", "detail": f"索引无法查询：{exc}"}, status_code=503)
     checks["embedder"] = embedder_status(holder.embedder)  # the probe above may have been its last try
@@ -59,8 +59,8 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
     down = [name for name in ("chroma", "embedder", "redis") if checks[name] == "unavailable"]
     body = {
         "status": "degraded" if down or slow else "ready",
-        "version": bot.kb.version,
-        "chunks": len(bot.kb.chunks),
+        "version": library.version,
+        "chunks": library.chunk_count,
         "checks": checks,
     }
     if down:

@@ -20,9 +20,7 @@ from kepu.answering.retrieve import Retrieval
 from kepu.config import Settings
 from kepu.errors import QuestionRejected
 from kepu.insights.recorder import Recorder
-from kepu.kb.plan_index import PlanIndex
 from kepu.kb.types import Answer
-from kepu.kb.versions import Manifest
 from kepu.service.admission import Admission
 from kepu.service.holder import BotHolder
 from kepu.service.metrics import Metrics
@@ -92,16 +90,6 @@ class Asking:
     @property
     def bot(self) -> Bot:
         return self.holder.bot  # raises IndexNotReadyError until an index is loaded
-
-    @property
-    def plans(self) -> PlanIndex:
-        """The plans being served: items, units, sections (the responsibility browser and exports)."""
-        return self.bot.index  # type: ignore[no-any-return]
-
-    @property
-    def manifest(self) -> Manifest:
-        """What the index being served holds and what it left out (/api/sources)."""
-        return self.bot.kb.manifest
 
     @property
     def generates(self) -> bool:
