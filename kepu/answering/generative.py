@@ -10,8 +10,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pybreaker
-
+from kepu.breaker import CircuitBreakerError, breaker, is_open
 from kepu.config import Settings
 from kepu.kb.types import Citation
 
@@ -170,8 +169,8 @@ class Generator:
             timeout=settings.llm_timeout_web_s,
         )
         self._prompt = self._template.from_messages([("system", SYSTEM), ("human", HUMAN)])
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=settings.llm_breaker_failures, reset_timeout=settings.llm_breaker_reset_s, name="llm"
+        self.breaker = breaker(
+            "llm", fail_max=settings.llm_breaker_failures, reset_s=settings.llm_breaker_reset_s
         )
 
     def generate(self, question: str, passages: list[Citation], timeout_s: float) -> Checked | None:
@@ -181,7 +180,7 @@ class Generator:
             text = self.breaker.call(
                 chain.invoke, {"passages": passages_text(passages), "question": question}
             )
-        except pybreaker.CircuitBreakerError:
+        except CircuitBreakerError:
             log.warning("llm circuit open: extractive answer used")
             return None
         except Exception as exc:  # the openai client raises many error types; all mean "fall back"
@@ -202,7 +201,7 @@ class Generator:
             text = self.breaker.call(
                 chain.invoke, {"passages": passages_text(passages), "question": question}
             )
-        except pybreaker.CircuitBreakerError:
+        except CircuitBreakerError:
             log.info("llm circuit open: no answerability judgment")
             return None
         except Exception as exc:  # any failure: the rule-based gate's answer stands
@@ -230,7 +229,7 @@ class Generator:
     def stream(self, question: str, passages: list[Citation], timeout_s: float) -> Iterator[str]:
         """Text chunks as the model writes them (check the whole text afterwards with ``check``).
         Yields nothing while the circuit is open; failures count towards opening it."""
-        if self.breaker.current_state == pybreaker.STATE_OPEN:
+        if is_open(self.breaker):
             return
         chain = self._prompt | self._llm.bind(timeout=timeout_s) | self._parser()
         try:

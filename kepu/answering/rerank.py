@@ -9,8 +9,8 @@ import math
 from typing import Any
 
 import httpx
-import pybreaker
 
+from kepu.breaker import CircuitBreakerError, breaker
 from kepu.config import Settings
 from kepu.errors import UpstreamError
 
@@ -80,9 +80,7 @@ class Reranker:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(timeout=timeout_s, headers=headers)
         self.timeout_s = timeout_s
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=1, reset_timeout=breaker_reset_s, throw_new_error_on_trip=False, name="rerank"
-        )
+        self.breaker = breaker("rerank", reset_s=breaker_reset_s, throw_new_error_on_trip=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Reranker | None:
@@ -133,7 +131,7 @@ class Reranker:
             return []
         try:
             return self.breaker.call(self._request, query, documents)  # type: ignore[no-any-return]
-        except pybreaker.CircuitBreakerError:
+        except CircuitBreakerError:
             log.info("rerank circuit open: the lexical gate decides alone")
         except UpstreamError as exc:
             log.warning("rerank failed: the lexical gate decides alone", extra={"error": str(exc)})

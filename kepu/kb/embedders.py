@@ -92,8 +92,10 @@ class OpenAIEmbedder:
         query_timeout_s: float = 2.0,
         breaker_reset_s: float = 10.0,
     ) -> None:
-        import pybreaker  # imported here: it pulls in redis (~0.2 s), which a CLI question never needs
         from openai import OpenAI
+
+        # kepu.breaker is imported here: pybreaker pulls in redis (~0.2 s), which a CLI question never needs
+        from kepu.breaker import breaker
 
         if batch <= 0:
             raise ValueError(f"batch must be > 0, got {batch}")
@@ -120,16 +122,14 @@ class OpenAIEmbedder:
         self._query_client = self._client.with_options(timeout=query_timeout_s, max_retries=0)
         # As for the Chroma server (kepu/kb/server.py): one failure opens the circuit. The failure itself
         # is raised as it is (throw_new_error_on_trip=False) so its message says what went wrong.
-        self._breaker = pybreaker.CircuitBreaker(
-            fail_max=1, reset_timeout=breaker_reset_s, throw_new_error_on_trip=False
-        )
+        self._breaker = breaker("embeddings", reset_s=breaker_reset_s, throw_new_error_on_trip=False)
 
     @property
     def status(self) -> Literal["ok", "unavailable"]:
         """The circuit's state: "unavailable" while it is open (the last question failed), else "ok"."""
-        import pybreaker
+        from kepu.breaker import is_closed
 
-        return "ok" if self._breaker.current_state == pybreaker.STATE_CLOSED else "unavailable"
+        return "ok" if is_closed(self._breaker) else "unavailable"
 
     @property
     def base_url(self) -> str:
@@ -202,11 +202,11 @@ class OpenAIEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """One vector for a question, or EmbedderUnavailableError (at once while the circuit is open)."""
-        import pybreaker
+        from kepu.breaker import CircuitBreakerError
 
         try:
             return self._breaker.call(self._query, text)  # type: ignore[no-any-return]
-        except pybreaker.CircuitBreakerError as exc:
+        except CircuitBreakerError as exc:
             raise EmbedderUnavailableError(
                 f"向量服务（{self.base_url}）最近一次请求失败，暂停调用（每 {self._breaker.reset_timeout:g} 秒试一次）"
             ) from exc

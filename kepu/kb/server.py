@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import numpy as np
-import pybreaker
 
+from kepu.breaker import CircuitBreaker, breaker, close_if_open
 from kepu.errors import KepuError, StoreUnavailableError
 from kepu.kb.store import ChromaStore, VectorStore
 from kepu.kb.versions import Manifest, new_version_name
@@ -76,9 +76,7 @@ class ServerChromaStore(ChromaStore):
     """A version's collection on the server. Searches go through a circuit breaker: after a failure
     the server is left alone for ``retry_s`` and callers get ``StoreUnavailableError`` at once."""
 
-    def __init__(
-        self, client: Any, name: str, embedder_id: str, breaker: pybreaker.CircuitBreaker, **kw: Any
-    ):
+    def __init__(self, client: Any, name: str, embedder_id: str, breaker: CircuitBreaker, **kw: Any):
         super().__init__(None, embedder_id, client=client, name=name, **kw)
         self._breaker = breaker
 
@@ -96,7 +94,7 @@ class ChromaServerCatalog:
         self.url = url
         self.timeout_s = timeout_s
         self._client: Any = None
-        self.breaker = pybreaker.CircuitBreaker(fail_max=1, reset_timeout=max(retry_s, 0.1))
+        self.breaker = breaker("chroma", reset_s=max(retry_s, 0.1))
 
     @property
     def location(self) -> str:
@@ -116,8 +114,7 @@ class ChromaServerCatalog:
             self.client.heartbeat()
         except Exception:
             return False
-        if self.breaker.current_state == pybreaker.STATE_OPEN:
-            self.breaker.close()  # it answers again: let searches through without waiting
+        close_if_open(self.breaker)  # it answers again: let searches through without waiting
         return True
 
     @_guarded

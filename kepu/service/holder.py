@@ -9,6 +9,7 @@ import threading
 from anyio import to_thread
 
 from kepu.answering.bot import Bot
+from kepu.breaker import is_open
 from kepu.config import Settings
 from kepu.errors import IndexNotReadyError
 from kepu.ingest.lock import IngestLock
@@ -65,7 +66,7 @@ class BotHolder:
             self.store_ok = False
             raise
         breaker = getattr(self.catalog, "breaker", None)  # searches that failed lately count too
-        self.store_ok = breaker is None or breaker.current_state != "open"
+        self.store_ok = breaker is None or not is_open(breaker)
         if current is None or (self._bot is not None and self._bot.kb.version == current):
             return False
         self.load()

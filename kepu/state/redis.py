@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import pybreaker
 import redis
 from limits import parse, strategies
 from limits.storage import RedisStorage as LimitsRedisStorage
@@ -23,6 +22,7 @@ from wechatpy.session import SessionStorage
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage as WeChatRedisStorage
 
+from kepu.breaker import CircuitBreakerError, breaker, close_if_open, is_open
 from kepu.state.interfaces import RateDecision
 from kepu.state.local import (
     MemoryAnswerCache,
@@ -49,14 +49,6 @@ class RedisDown(Exception):
     """Redis could not be used for this call; the caller falls back to local state."""
 
 
-class _LogTransitions(pybreaker.CircuitBreakerListener):
-    def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
-        if new_state.name == pybreaker.STATE_OPEN:
-            log.warning("redis unavailable: serving from local state")
-        elif new_state.name == pybreaker.STATE_CLOSED:
-            log.warning("redis available again")
-
-
 class RedisLink:
     """One connection pool and one circuit breaker, shared by every Redis store of a process."""
 
@@ -65,14 +57,18 @@ class RedisLink:
         self.client = redis.Redis.from_url(
             url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, health_check_interval=30
         )
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=1, reset_timeout=max(retry_s, 0.1), listeners=[_LogTransitions()]
+        self.breaker = breaker(
+            "redis",
+            reset_s=max(retry_s, 0.1),
+            log=log,
+            on_open="redis unavailable: serving from local state",
+            on_close="redis available again",
         )
 
     def run(self, fn: Callable[[redis.Redis], T]) -> T:
         try:
             return self.breaker.call(fn, self.client)  # type: ignore[no-any-return]
-        except (pybreaker.CircuitBreakerError, redis.RedisError, OSError) as exc:
+        except (CircuitBreakerError, redis.RedisError, OSError) as exc:
             raise RedisDown(str(exc)) from exc
 
     def ping(self) -> bool:
@@ -81,13 +77,12 @@ class RedisLink:
             self.client.ping()
         except (redis.RedisError, OSError):
             return False
-        if self.breaker.current_state == pybreaker.STATE_OPEN:
-            self.breaker.close()
+        close_if_open(self.breaker)
         return True
 
     @property
     def available(self) -> bool:
-        return self.breaker.current_state != pybreaker.STATE_OPEN
+        return not is_open(self.breaker)
 
 
 class RedisRateLimiter:
