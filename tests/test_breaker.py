@@ -1,5 +1,5 @@
 """kepu.breaker: one way to build the circuit breakers of every remote dependency, and the helpers
-their callers share. Nothing here depends on how fast the machine is: an open circuit is checked with
+their callers share (with RedisLink.or_local, Redis or else local state). Nothing here depends on how fast the machine is: an open circuit is checked with
 a reset time of a minute, and the one wait (for a reset time to pass) only has a lower bound."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import logging
 import time
 
 import pytest
+import redis
 
 from kepu.answering.generative import Generator
 from kepu.answering.rerank import Reranker
@@ -206,3 +207,24 @@ def test_redis_logs_when_it_goes_and_comes_back(caplog: pytest.LogCaptureFixture
         ("kepu.redis", "redis unavailable: serving from local state"),
         ("kepu.redis", "redis available again"),
     ]
+
+
+def test_redis_or_local_falls_back_while_redis_cannot_be_used() -> None:
+    link = RedisLink("redis://127.0.0.1:9", timeout_s=0.1, retry_s=60.0)  # nothing here connects
+    calls = Calls()
+
+    def on_redis(_r: object) -> str:
+        calls.count += 1
+        return "redis"
+
+    def broken(_r: object) -> str:
+        calls.count += 1
+        raise redis.ConnectionError("refused")
+
+    assert link.or_local(on_redis, lambda: "local") == "redis"
+    assert link.or_local(broken, lambda: "local") == "local"
+    assert not link.available and calls.count == 2
+    assert link.or_local(on_redis, lambda: "local") == "local"  # open: Redis is not tried
+    assert calls.count == 2
+    close_if_open(link.breaker)
+    assert link.or_local(on_redis, lambda: "local") == "redis"

@@ -71,6 +71,15 @@ class RedisLink:
         except (CircuitBreakerError, redis.RedisError, OSError) as exc:
             raise RedisDown(str(exc)) from exc
 
+    def or_local(self, fn: Callable[[redis.Redis], T], local: Callable[[], T]) -> T:
+        """``fn`` on Redis, or ``local()`` (the in-process twin) when Redis cannot be used for this call.
+        Only ``fn`` runs inside the breaker: a store that works on Redis' answer (decodes it, falls back
+        when it is empty) keeps its own try/except, so that work never counts as a Redis failure."""
+        try:
+            return self.run(fn)
+        except RedisDown:
+            return local()
+
     def ping(self) -> bool:
         """Whether Redis answers now; a success also lets the stores use it again at once."""
         try:
@@ -124,11 +133,12 @@ class RedisSessionStore:
 
     def create(self, who: str = "") -> str:
         sid = secrets.token_urlsafe(32)
-        try:
-            self._link.run(lambda r: r.set(f"{PREFIX}session:{sid}", who, ex=self._ttl))
-        except RedisDown:
-            return self._local.create(who)
-        return sid
+
+        def store(r: redis.Redis) -> str:
+            r.set(f"{PREFIX}session:{sid}", who, ex=self._ttl)
+            return sid
+
+        return self._link.or_local(store, lambda: self._local.create(who))
 
     def who(self, sid: str) -> str | None:
         if not sid:
@@ -169,10 +179,7 @@ class RedisContinuationStore:
                 pipe.expire(key, self._ttl)
             pipe.execute()
 
-        try:
-            self._link.run(write)
-        except RedisDown:
-            self._local.put(user, parts)
+        self._link.or_local(write, lambda: self._local.put(user, parts))
 
     def pop(self, user: str) -> tuple[str, int] | None:
         key = f"{PREFIX}more:{user}"
@@ -219,10 +226,7 @@ class RedisConversationStore:
             pipe.expire(key, self._ttl)
             pipe.execute()
 
-        try:
-            self._link.run(write)
-        except RedisDown:
-            self._local.add(session, question)
+        self._link.or_local(write, lambda: self._local.add(session, question))
 
 
 class RedisNonceStore:
@@ -242,10 +246,7 @@ class RedisNonceStore:
             raw = r.get(name)
             return raw is not None and _bytes(raw) != digest.encode()
 
-        try:
-            return self._link.run(check)
-        except RedisDown:
-            return self._local.conflicts(key, digest)
+        return self._link.or_local(check, lambda: self._local.conflicts(key, digest))
 
 
 class RedisAnswerCache:
@@ -263,10 +264,10 @@ class RedisAnswerCache:
 
     def put(self, key: str, data: dict[str, Any]) -> None:
         text = json.dumps(data, ensure_ascii=False)
-        try:
-            self._link.run(lambda r: r.set(f"{PREFIX}answer:{key}", text, ex=self._ttl))
-        except RedisDown:
-            self._local.put(key, data)
+        self._link.or_local(
+            lambda r: r.set(f"{PREFIX}answer:{key}", text, ex=self._ttl),
+            lambda: self._local.put(key, data),
+        )
 
 
 class RedisFeedbackTargets:
@@ -278,10 +279,10 @@ class RedisFeedbackTargets:
         self._local = MemoryFeedbackTargets(ttl_s)
 
     def put(self, user: str, answer_id: str) -> None:
-        try:
-            self._link.run(lambda r: r.set(f"{PREFIX}feedback:{user}", answer_id, ex=self._ttl))
-        except RedisDown:
-            self._local.put(user, answer_id)
+        self._link.or_local(
+            lambda r: r.set(f"{PREFIX}feedback:{user}", answer_id, ex=self._ttl),
+            lambda: self._local.put(user, answer_id),
+        )
 
     def pop(self, user: str) -> str | None:
         try:
@@ -351,19 +352,14 @@ class RedisTokenStorage(SessionStorage):
         self._local = MemoryStorage()
 
     def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self._link.run(lambda _r: self._redis.get(key, default))
-        except RedisDown:
-            return self._local.get(key, default)
+        return self._link.or_local(
+            lambda _r: self._redis.get(key, default), lambda: self._local.get(key, default)
+        )
 
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        try:
-            self._link.run(lambda _r: self._redis.set(key, value, ttl))
-        except RedisDown:
-            self._local.set(key, value, ttl)
+        self._link.or_local(
+            lambda _r: self._redis.set(key, value, ttl), lambda: self._local.set(key, value, ttl)
+        )
 
     def delete(self, key: str) -> None:
-        try:
-            self._link.run(lambda _r: self._redis.delete(key))
-        except RedisDown:
-            self._local.delete(key)
+        self._link.or_local(lambda _r: self._redis.delete(key), lambda: self._local.delete(key))
