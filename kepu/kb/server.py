@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -52,7 +51,6 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
 
 
 def http_client(url: str, timeout_s: float) -> Any:
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     import httpx
     from chromadb.config import Settings as ChromaSettings
