@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
+from kepu.answering.answer import Answer, Citation
 from kepu.answering.bot import Bot
-from kepu.kb.types import Answer, Citation
 from kepu.state.local import MemoryAnswerCache
 from kepu.text import normalize
 from tests.conftest import use_fake_embedder
@@ -62,8 +62,18 @@ def test_the_cache_round_trip_keeps_choices_and_the_review_flag() -> None:
         "refusal",
         route="clarify",
         choices=["老年人防跌倒", "中暑了怎么办"],
+        review="出处没有讲到：流敢（按相近程度放行）",
     )
-    ans.review = "出处没有讲到：流敢（按相近程度放行）"
     back = Answer.from_cache(ans.to_cache())
     assert back.choices == ["老年人防跌倒", "中暑了怎么办"] and back.review == ans.review
     assert "review" not in back.to_dict()
+
+
+def test_an_answer_is_a_value() -> None:
+    # built whole and changed with dataclasses.replace: a cached or shared answer cannot be altered
+    import dataclasses
+
+    ans = Answer("问", "答", "structured", route="doc")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ans.answer = "别的"  # type: ignore[misc]
+    assert dataclasses.replace(ans, answer="别的").answer == "别的" and ans.answer == "答"

@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from kepu.answering.answer import Answer, Citation
 from kepu.answering.bot import AskContext, Bot
 from kepu.config import Settings
 from kepu.errors import QuestionRejected
-from kepu.kb.types import Answer, Citation
 from kepu.service.admission import Admission
 from kepu.service.asking import Asked, Asking, Token, checked_question
 from kepu.service.metrics import Metrics

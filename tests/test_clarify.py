@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kepu.answering import clarify
+from kepu.answering.answer import Answer
 from kepu.channels.wechat.format import phone_text
-from kepu.kb.types import Answer, Chunk, SearchHit
+from kepu.kb.types import Chunk, SearchHit
 
 
 def _chunks(word: str, places: int) -> list[Chunk]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from kepu.answering.answer import Answer, Citation
 from kepu.evaluation.trust import score_hard_negative
-from kepu.kb.types import Answer, Citation
 
 pytestmark = pytest.mark.unit
 

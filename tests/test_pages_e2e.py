@@ -298,8 +298,8 @@ def test_emergency_answer_on_a_phone_calls_120_and_is_in_view(browser, base) -> 
 
 
 def test_emergency_refusal_looks_like_an_emergency_not_a_refusal(browser, base) -> None:
+    from kepu.answering.answer import Answer
     from kepu.answering.safety import UNCOVERED_EMERGENCY_TEXT
-    from kepu.kb.types import Answer
 
     question = "工地上有人休克了"
     refusal = Answer(question, UNCOVERED_EMERGENCY_TEXT, "refusal", route="out_of_scope", emergency=True)

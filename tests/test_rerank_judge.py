@@ -13,13 +13,13 @@ import pytest
 from pydantic import ValidationError
 
 from kepu.answering import safety
+from kepu.answering.answer import Citation
 from kepu.answering.bot import AskContext
 from kepu.answering.generative import JUDGE_SYSTEM, parse_judgment
 from kepu.answering.rerank import Reranker, rerank_url
 from kepu.channels.app import create_app
 from kepu.config import Settings
 from kepu.errors import ConfigError
-from kepu.kb.types import Citation
 from kepu.service.startup import load_bot, load_settings
 from tests.conftest import use_fake_embedder
 from tests.http_server import free_port, serve_app

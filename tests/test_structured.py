@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from kepu.answering import structured
+from kepu.answering.answer import Answer
 from kepu.answering.route import KINDS
 from kepu.answering.structured.base import Question
-from kepu.kb.types import Answer
 from tests.conftest import use_fake_embedder
 
 use_fake_embedder(globals())

@@ -100,8 +100,8 @@ def test_text_message_gets_a_cited_plain_text_answer(server, aes) -> None:
 
 
 def test_phone_text_keeps_the_characters_of_a_quote() -> None:
+    from kepu.answering.answer import Answer, Citation
     from kepu.channels.wechat.format import phone_text
-    from kepu.kb.types import Answer, Citation
 
     quote = "据《2020年全民科学素质行动工作要点》第4条：打造国家级“科学辟谣平台”。"
     cite = Citation("2020-work-points", "2020年全民科学素质行动工作要点", "plan", 4, None, [], quote)

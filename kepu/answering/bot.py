@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from kepu.answering import attributes, claims, clarify, compose, first_aid, safety
+from kepu.answering.answer import Answer, Citation
 from kepu.answering.answerability import (
     CLAIM_RE,
     Concept,
@@ -39,7 +40,7 @@ from kepu.config import Settings
 from kepu.errors import EmbedderUnavailableError, UpstreamError
 from kepu.kb.base import KnowledgeBase
 from kepu.kb.embedders import Embedder
-from kepu.kb.types import Answer, Chunk, Citation, FaqPair, PlanDoc, PlanItem
+from kepu.kb.types import Chunk, FaqPair, PlanDoc, PlanItem
 from kepu.language import Lexicon
 from kepu.state.interfaces import AnswerCache, ConversationStore
 from kepu.text import normalize, stopwords
@@ -402,8 +403,7 @@ class Bot:
                 self.answers.put(key, result.to_cache())
         if session and result.mode != "refusal":
             self.memory.add(session, q)  # type: ignore[union-attr]
-        result.latency_ms = (time.perf_counter() - started) * 1000
-        return result
+        return replace(result, latency_ms=(time.perf_counter() - started) * 1000)
 
     def _cache_key(self, q: str, use_llm: bool) -> str:
         digest = hashlib.sha256(q.encode("utf-8")).hexdigest()[:32]
@@ -474,9 +474,9 @@ class Bot:
             text = f"{safety.EMERGENCY_LINE}\n{text}"
         if fast.health:
             text = safety.with_doctor_line(text)
-        out = Answer(fast.question, text, "generative", cites, route=f"{fast.route}+llm")
-        out.emergency = fast.emergency
-        return out
+        return Answer(
+            fast.question, text, "generative", cites, route=f"{fast.route}+llm", emergency=fast.emergency
+        )
 
     # --- routes ------------------------------------------------------------------------------
 
@@ -492,8 +492,7 @@ class Bot:
             ans = self._free(raw, q, Route("free", None))
             if ans.mode == "refusal" or ans.citations[0].kind != "science":
                 return refusal(raw, "dose", safety.DOSE_TEXT)
-            ans.answer, ans.route = f"{safety.DOSE_TEXT}\n{ans.answer}", "dose"
-            return ans
+            return replace(ans, answer=f"{safety.DOSE_TEXT}\n{ans.answer}", route="dose")
         if safety.DIAGNOSIS_RE.search(q):
             return refusal(raw, "diagnosis", safety.DIAGNOSIS_TEXT)
         r = route(q, self.index)
@@ -632,8 +631,8 @@ class Bot:
             # no item has the subject, so a quoted item cannot be about it
             return self._uncovered(raw, q)
         if ans.mode != "refusal" and ans.citations and ans.citations[0].kind == "science":
-            ans.answer = f"已审核的材料没有写到{asked.label}方面的内容。下面是相关的内容：\n{ans.answer}"
-            ans.passages = []  # the caveat is part of the answer: not rewritten by a model
+            caveat = f"已审核的材料没有写到{asked.label}方面的内容。下面是相关的内容：\n{ans.answer}"
+            return replace(ans, answer=caveat, passages=[])  # the caveat is part of it: no model rewrites it
         return ans
 
     def _run_with(self, text: str, word: str) -> str | None:
@@ -712,10 +711,7 @@ class Bot:
             text = f"{safety.EMERGENCY_LINE}\n{pair.answer}"
         else:
             text = safety.with_doctor_line(pair.answer) if health else pair.answer
-        ans = Answer(raw, text, "faq", [cite], route="faq")
-        ans.health = health
-        ans.emergency = emergency
-        return ans
+        return Answer(raw, text, "faq", [cite], route="faq", health=health, emergency=emergency)
 
     def _emergency(self, raw: str, q: str, emergency: Emergency) -> Answer:
         """120 first, whatever the library holds; then a reviewed pair written for this situation
@@ -723,9 +719,7 @@ class Bot:
         with the emergency ("被蛇咬了要用嘴吸毒吗") gets the rumor check's verdict before the steps."""
         article = next((self.kb.by_source[s] for s in emergency.articles if s in self.kb.by_source), None)
         if article is None:
-            ans = refusal(raw, "emergency", safety.UNCOVERED_EMERGENCY_TEXT)
-            ans.emergency = True
-            return ans
+            return replace(refusal(raw, "emergency", safety.UNCOVERED_EMERGENCY_TEXT), emergency=True)
         myth = self._claimed(raw, q)
         pair = None if myth is not None else self._faq_emergency(q, article[0].source_id)
         if pair is not None:
@@ -733,9 +727,7 @@ class Bot:
         first = safety.EMERGENCY_LINE if myth is None else f"{safety.EMERGENCY_LINE}\n{myth.answer}"
         text, quoted = first_aid.emergency_text(article, q, first)
         cites = [*(myth.citations if myth else []), compose.science_citation(article[0], "\n".join(quoted))]
-        ans = Answer(raw, text, "extractive", cites, route="emergency")
-        ans.emergency = True
-        return ans
+        return Answer(raw, text, "extractive", cites, route="emergency", emergency=True)
 
     def _faq_emergency(self, q: str, basis: str) -> FaqMatch | None:
         """The pair written for a recognised emergency whose first-aid article is ``basis``, if any."""
@@ -759,9 +751,7 @@ class Bot:
             sid = r.plan.source_id
             kept = [h for h in retrieval.hits if h.chunk.kind != "plan" or h.chunk.source_id == sid]
             retrieval = replace(retrieval, hits=kept)
-        ans = self._free_answer(raw, q, retrieval)
-        ans.degraded = retrieval.degraded
-        return ans
+        return replace(self._free_answer(raw, q, retrieval), degraded=retrieval.degraded)
 
     def _claimed(self, raw: str, q: str) -> Answer | None:
         """A rumor check's verdict, when the question states one of the claims it rules on."""
@@ -797,8 +787,7 @@ class Bot:
         if GATE_PLAN_NAME and top.chunk.kind == "plan" and self._names_only_the_plan(concepts):
             # "科学素质行动跟咱老百姓有啥关系": every item is "about" the plan's own name; none answers this
             ans = refusal(raw, "out_of_scope", compose.PLAN_ITSELF_TEXT)
-            ans.choices = list(compose.PLAN_ITSELF_CHOICES)
-            return ans
+            return replace(ans, choices=list(compose.PLAN_ITSELF_CHOICES))
         tokens = set(retrieval.query_tokens) | {a for c in concepts for a in c.aliases}
         tokenize = self.kb.tokenizer.known_tokens
         # a thin margin: the source lacks a key concept (let through by the missing-share or paraphrase rule)
@@ -815,10 +804,9 @@ class Bot:
                 cite = Citation(plan.source_id, plan.title, "plan", None, None, [], quote, None)
                 return Answer(raw, text, "extractive", [cite], route="free")
             text = compose.plan_extract(plan, item, tokens, tokenize, self.index)
-            ans = Answer(raw, text, "extractive", [compose.item_citation(plan, item)], route="free")
-            ans.passages = self._passages(retrieval)
-            ans.review = review
-            return ans
+            cites = [compose.item_citation(plan, item)]
+            passages = self._passages(retrieval)
+            return Answer(raw, text, "extractive", cites, route="free", passages=passages, review=review)
         source = top.chunk.source_id
         hit_ids = [h.chunk.chunk_id for h in retrieval.hits if h.chunk.source_id == source]
         article = self.kb.by_source[source]
@@ -833,12 +821,17 @@ class Bot:
         citation = compose.science_citation(cited, "\n".join(quoted))
         if article[0].health:
             text = safety.with_doctor_line(text)
-        ans = Answer(raw, text, "extractive", [citation], route="free")
-        if not article[0].verdict:
-            ans.passages = self._passages(retrieval)
-        ans.health = article[0].health
-        ans.review = review
-        return ans
+        passages = [] if article[0].verdict else self._passages(retrieval)
+        return Answer(
+            raw,
+            text,
+            "extractive",
+            [citation],
+            route="free",
+            passages=passages,
+            health=article[0].health,
+            review=review,
+        )
 
     def _may_complete(self, retrieval: Retrieval, concepts: list[Concept]) -> bool:
         """Whether a question that misses the retrieval thresholds has enough concepts for the gate to
@@ -1095,6 +1088,4 @@ class Bot:
         """A one-word question too broad to answer: ask which part, with questions to tap. No citation:
         nothing is quoted as the answer."""
         hits = self.retriever.search(q, clarify.CHOICE_HITS).hits
-        ans = refusal(raw, "clarify", clarify.clarify_text(word))
-        ans.choices = clarify.choices(hits)
-        return ans
+        return replace(refusal(raw, "clarify", clarify.clarify_text(word)), choices=clarify.choices(hits))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from kepu.answering.answer import Citation
 from kepu.answering.answerability import Concept
 from kepu.kb.plan_index import PlanIndex
-from kepu.kb.types import ALL_MEMBERS, Chunk, Citation, PlanDoc, PlanItem, SearchHit
+from kepu.kb.types import ALL_MEMBERS, Chunk, PlanDoc, PlanItem, SearchHit
 from kepu.kb.units import Unit
 from kepu.text import ASKS_AMOUNT_RE, HOW_TO_RE, STATES_AMOUNT_RE, STEP_NUMBER_RE
 

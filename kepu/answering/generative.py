@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from kepu.answering.answer import Citation
 from kepu.breaker import CircuitBreakerError, breaker, is_open
 from kepu.config import Settings
-from kepu.kb.types import Citation
 
 log = logging.getLogger("kepu.llm")
 

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from kepu.answering.answer import Answer
 from kepu.channels import staff_auth
 from kepu.channels.admin_html import admin_page
 from kepu.channels.deps import get_holder, get_library
 from kepu.errors import StaffError
 from kepu.ingest.errors import IngestBusy
-from kepu.kb.types import Answer, FaqPair
+from kepu.kb.types import FaqPair
 from kepu.staff.accounts import ROLE_LABELS, Staff
 from kepu.staff.drafts import KIND_LABELS, STATUS_LABELS, DraftDesk, DraftView
 from kepu.staff.publish import write_pair, write_similar, write_synonym

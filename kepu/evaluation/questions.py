@@ -9,9 +9,10 @@ from typing import Any
 
 import yaml
 
+from kepu.answering.answer import Answer
 from kepu.answering.bot import Bot
 from kepu.answering.retrieve import Retriever
-from kepu.kb.types import ALL_MEMBERS, Answer
+from kepu.kb.types import ALL_MEMBERS
 from kepu.text import normalize
 
 RETRIEVAL_TYPES = ("free", "science", "rumor")

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from kepu.answering import safety
+from kepu.answering.answer import Answer
 from kepu.answering.bot import Bot
 from kepu.evaluation.faq import faq_report_text, run_faq_eval
-from kepu.kb.types import Answer
 
 # A verdict opens the answer, or follows the 120 line of an emergency ("被蛇咬了要用嘴吸毒吗").
 VERDICT_RE = re.compile(rf"^(?:{re.escape(safety.EMERGENCY_LINE)}\n)?【(谣言|不准确|属实)】")

@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, delete, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from kepu.answering.answer import Answer
 from kepu.insights.models import Asked, Base, Flagged
-from kepu.kb.types import Answer
 from kepu.text import normalize, stopwords, strip_punct
 
 log = logging.getLogger("kepu.insights")

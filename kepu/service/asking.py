@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from anyio import to_thread
 from starlette.concurrency import iterate_in_threadpool
 
+from kepu.answering.answer import Answer
 from kepu.answering.bot import MIN_GENERATE_S, AskContext, Bot
 from kepu.answering.retrieve import Retrieval
 from kepu.config import Settings
 from kepu.errors import QuestionRejected
 from kepu.insights.recorder import Recorder
-from kepu.kb.types import Answer
 from kepu.service.admission import Admission
 from kepu.service.holder import BotHolder
 from kepu.service.metrics import Metrics

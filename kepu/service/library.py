@@ -9,10 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kepu.answering.answer import Answer
 from kepu.answering.bot import Bot
 from kepu.answering.structured.units import unit_absent_text
 from kepu.kb.plan_index import PlanIndex
-from kepu.kb.types import Answer, FaqPair, Kind, PlanDoc
+from kepu.kb.types import FaqPair, Kind, PlanDoc
 from kepu.kb.units import Unit
 from kepu.kb.versions import Manifest
 from kepu.service.holder import BotHolder

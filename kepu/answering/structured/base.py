@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kepu.answering import compose
+from kepu.answering.answer import Answer
 from kepu.answering.route import Route
-from kepu.kb.types import Answer, PlanDoc, PlanItem
+from kepu.kb.types import PlanDoc, PlanItem
 
 if TYPE_CHECKING:
     from kepu.answering.bot import Bot

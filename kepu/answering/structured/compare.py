@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kepu.answering import compose
+from kepu.answering.answer import Answer
 from kepu.answering.compose import plan_label, short
 from kepu.answering.structured.base import Question
-from kepu.kb.types import Answer, PlanDoc, PlanItem
+from kepu.kb.types import PlanDoc, PlanItem
 
 if TYPE_CHECKING:
     from kepu.answering.bot import Bot

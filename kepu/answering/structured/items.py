@@ -6,11 +6,12 @@ import re
 from typing import TYPE_CHECKING
 
 from kepu.answering import compose
+from kepu.answering.answer import Answer
 from kepu.answering.compose import plan_label, responsible_line, short, unit_list
 from kepu.answering.structured.base import Question, refusal, scope_items, scope_title, structured, whole_plan
 from kepu.answering.structured.units import LEAD_NOTE
 from kepu.kb.plan_index import PlanIndex
-from kepu.kb.types import Answer, PlanDoc, PlanItem
+from kepu.kb.types import PlanDoc, PlanItem
 
 if TYPE_CHECKING:
     from kepu.answering.bot import Bot

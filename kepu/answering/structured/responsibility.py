@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kepu.answering import compose
+from kepu.answering.answer import Answer
 from kepu.answering.answerability import uncovered
 from kepu.answering.retrieve import Retrieval
 from kepu.answering.route import WHO_RE
 from kepu.answering.structured.base import PLAN_WORDS, Question, refusal, structured
-from kepu.kb.types import Answer
 
 if TYPE_CHECKING:
     from kepu.answering.bot import Bot

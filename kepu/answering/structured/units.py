@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from kepu.answering import compose
+from kepu.answering.answer import Answer
 from kepu.answering.compose import plan_label, short, unit_list
 from kepu.answering.structured.base import Question, refusal, scope_items, scope_title, structured, whole_plan
 from kepu.kb.plan_index import PlanIndex
-from kepu.kb.types import ALL_MEMBERS, Answer, PlanDoc, PlanItem
+from kepu.kb.types import ALL_MEMBERS, PlanDoc, PlanItem
 from kepu.kb.units import Unit
 
 if TYPE_CHECKING:

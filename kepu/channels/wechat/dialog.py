@@ -12,11 +12,11 @@ from typing import Any, Protocol
 
 from anyio import to_thread
 
+from kepu.answering.answer import Answer
 from kepu.channels.wechat import format as wxformat
 from kepu.channels.wechat.kf import CustomerService, KepuWeChatClient
 from kepu.config import Settings
 from kepu.errors import Overloaded, QuestionRejected
-from kepu.kb.types import Answer
 from kepu.service.asking import Asking, ChannelPolicy
 from kepu.state.interfaces import ContinuationStore, FeedbackTargets, RateLimiter
 from kepu.state.local import MemoryFeedbackTargets

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kepu.kb.types import Answer
+from kepu.answering.answer import Answer
 
 MORE_WORDS = ("更多", "更多内容", "继续", "下一页", "还有呢")
 _BREAKS = re.compile(r"(?<=\n)|(?<=[。！？；])")
