@@ -9,7 +9,7 @@ import pytest
 
 from kepu.answering.answer import Answer, Citation
 from kepu.answering.bot import Bot
-from kepu.state.local import MemoryAnswerCache
+from kepu.state.local import LocalAnswerCache
 from kepu.text import normalize
 from tests.conftest import use_fake_embedder
 
@@ -20,7 +20,7 @@ Q = "第32条由哪个单位负责？"
 
 
 def test_a_repeated_question_is_served_from_the_cache(bot, embedder, kb_settings) -> None:
-    cache = MemoryAnswerCache(16, 60)
+    cache = LocalAnswerCache(16, 60)
     cached_bot = Bot(bot.kb, embedder, kb_settings, answers=cache)
     first = cached_bot.answer(Q)
     key = cached_bot._cache_key(normalize(Q), False)

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from kepu.state.local import (
-    MemoryAnswerCache,
-    MemoryContinuationStore,
-    MemoryConversationStore,
-    MemoryFeedbackTargets,
-    MemoryNonceStore,
-    MemoryOnceStore,
-    MemoryRateLimiter,
-    MemorySessionStore,
+    LocalAnswerCache,
+    LocalContinuationStore,
+    LocalConversationStore,
+    LocalFeedbackTargets,
+    LocalNonceStore,
+    LocalOnceStore,
+    LocalRateLimiter,
+    LocalSessionStore,
 )
 from kepu.state.redis import (
     RedisAnswerCache,
@@ -55,7 +55,7 @@ def _user() -> str:
 
 
 def test_continuations_come_out_in_order_then_none(kind, link) -> None:
-    store = MemoryContinuationStore(60) if link is None else RedisContinuationStore(link, 60)
+    store = LocalContinuationStore(60) if link is None else RedisContinuationStore(link, 60)
     user = _user()
     store.put(user, ["第二段", "第三段"])
     assert store.pop(user) == ("第二段", 1)
@@ -67,7 +67,7 @@ def test_continuations_come_out_in_order_then_none(kind, link) -> None:
 
 
 def test_conversation_memory_keeps_the_last_question(kind, link) -> None:
-    store = MemoryConversationStore(2, 60) if link is None else RedisConversationStore(link, 2, 60)
+    store = LocalConversationStore(2, 60) if link is None else RedisConversationStore(link, 2, 60)
     session = _user()
     assert store.last(session) is None
     store.add(session, "卫健委负责哪些工作？")
@@ -77,7 +77,7 @@ def test_conversation_memory_keeps_the_last_question(kind, link) -> None:
 
 
 def test_feedback_target_is_taken_once(kind, link) -> None:
-    store = MemoryFeedbackTargets(60) if link is None else RedisFeedbackTargets(link, 60)
+    store = LocalFeedbackTargets(60) if link is None else RedisFeedbackTargets(link, 60)
     user = _user()
     assert store.pop(user) is None
     store.put(user, "answer-1")
@@ -87,7 +87,7 @@ def test_feedback_target_is_taken_once(kind, link) -> None:
 
 
 def test_rate_limit_counts_per_key(kind, link) -> None:
-    limiter = MemoryRateLimiter("3/minute") if link is None else RedisRateLimiter(link, "3/minute")
+    limiter = LocalRateLimiter("3/minute") if link is None else RedisRateLimiter(link, "3/minute")
     key = _user()
     decisions = [limiter.hit(key) for _ in range(4)]
     assert [d.allowed for d in decisions] == [True, True, True, False]
@@ -96,7 +96,7 @@ def test_rate_limit_counts_per_key(kind, link) -> None:
 
 
 def test_answer_cache_round_trip(kind, link) -> None:
-    cache = MemoryAnswerCache(10, 60) if link is None else RedisAnswerCache(link, 10, 60)
+    cache = LocalAnswerCache(10, 60) if link is None else RedisAnswerCache(link, 10, 60)
     key = f"v1:plain:{_user()}"
     assert cache.get(key) is None
     data = {"question": "问", "answer": "答", "mode": "structured", "citations": [], "route": "item"}
@@ -105,7 +105,7 @@ def test_answer_cache_round_trip(kind, link) -> None:
 
 
 def test_once_store_computes_once_for_concurrent_callers(kind, link) -> None:
-    store = MemoryOnceStore(60) if link is None else RedisOnceStore(link, 60, claim_s=5)
+    store = LocalOnceStore(60) if link is None else RedisOnceStore(link, 60, claim_s=5)
     calls = 0
 
     async def compute() -> bytes:
@@ -124,7 +124,7 @@ def test_once_store_computes_once_for_concurrent_callers(kind, link) -> None:
 
 
 def test_once_store_lets_a_retry_compute_after_a_failure(kind, link) -> None:
-    store = MemoryOnceStore(60) if link is None else RedisOnceStore(link, 60, claim_s=5)
+    store = LocalOnceStore(60) if link is None else RedisOnceStore(link, 60, claim_s=5)
     key = _user()
 
     async def fails() -> bytes:
@@ -243,7 +243,7 @@ def test_memory_follows_a_session_across_replicas(redis_server) -> None:
 
 
 def test_a_signed_pair_is_honoured_with_one_body(kind, link) -> None:
-    store = MemoryNonceStore(60) if link is None else RedisNonceStore(link, 60)
+    store = LocalNonceStore(60) if link is None else RedisNonceStore(link, 60)
     key = f"1700000000:{_user()}:sig"
     assert not store.conflicts(key, "body-a")
     assert not store.conflicts(key, "body-a")  # WeChat's retry of the same message
@@ -251,7 +251,7 @@ def test_a_signed_pair_is_honoured_with_one_body(kind, link) -> None:
 
 
 def test_a_session_is_valid_until_dropped_and_ids_are_random(kind, link) -> None:
-    store = MemorySessionStore(60) if link is None else RedisSessionStore(link, 60)
+    store = LocalSessionStore(60) if link is None else RedisSessionStore(link, 60)
     a, b = store.create(), store.create()
     assert a != b and len(a) >= 40
     assert store.valid(a) and store.valid(b) and not store.valid("") and not store.valid("forged")
@@ -262,7 +262,7 @@ def test_a_session_is_valid_until_dropped_and_ids_are_random(kind, link) -> None
 
 
 def test_a_failed_attempt_limit_can_be_checked_without_counting(kind, link) -> None:
-    limiter = MemoryRateLimiter("2/minute") if link is None else RedisRateLimiter(link, "2/minute")
+    limiter = LocalRateLimiter("2/minute") if link is None else RedisRateLimiter(link, "2/minute")
     key = _user()
     assert limiter.check(key).allowed and limiter.check(key).allowed  # checking counts nothing
     assert limiter.hit(key).allowed and limiter.hit(key).allowed

@@ -310,7 +310,7 @@ class Bot:
         embedder: Embedder,
         settings: Settings,
         generator: Generator | None = None,
-        memory: ConversationStore | None = None,
+        conversations: ConversationStore | None = None,
         answers: AnswerCache | None = None,
         reranker: Reranker | None = None,
     ) -> None:
@@ -318,7 +318,7 @@ class Bot:
         self.settings = settings
         self.generator = generator
         self.reranker = reranker  # joins the answerability gate when configured (_reranker_accepts)
-        self.memory = memory
+        self.conversations = conversations
         self.answers = answers
         self.retriever = Retriever(kb, embedder, settings)
         self.known_text = "".join(c.passage() for c in kb.chunks)  # for "does the KB mention X at all"
@@ -385,9 +385,9 @@ class Bot:
         started = time.perf_counter()
         context = context or AskContext()
         q = normalize(question)
-        session = context.session_id if self.memory is not None else None
+        session = context.session_id if self.conversations is not None else None
         if session and q:
-            previous = self.memory.last(session)  # type: ignore[union-attr]
+            previous = self.conversations.last(session)  # type: ignore[union-attr]
             q = self._standalone(q, previous, context)
         use_llm = context.allow_llm and self.generator is not None
         key = self._cache_key(q, use_llm) if (self.answers is not None and q) else None
@@ -402,7 +402,7 @@ class Bot:
             if self.answers is not None and key is not None and self._cacheable(result, use_llm):
                 self.answers.put(key, result.to_cache())
         if session and result.mode != "refusal":
-            self.memory.add(session, q)  # type: ignore[union-attr]
+            self.conversations.add(session, q)  # type: ignore[union-attr]
         return replace(result, latency_ms=(time.perf_counter() - started) * 1000)
 
     def _cache_key(self, q: str, use_llm: bool) -> str:

@@ -64,13 +64,14 @@ def load_bot(
     shared: SharedState | None = None,
     lazy: bool = False,
 ) -> Bot:
-    """A Bot on the current index version. ``shared`` (the serving process's state) brings conversation
-    memory and the answer cache; without it (CLI, eval) memory is in process and nothing is cached.
+    """A Bot on the current index version. ``shared`` (the serving process's state) brings the
+    conversation store and the answer cache; without it (CLI, eval) conversations are kept in process
+    and nothing is cached.
     ``lazy`` (the one-shot CLI) loads the model, the vector store and the lexical index only when a
     question needs them: a structured question is answered from the plan index alone."""
     from kepu.answering.generative import Generator
     from kepu.answering.rerank import Reranker
-    from kepu.state.local import MemoryConversationStore
+    from kepu.state.local import LocalConversationStore
 
     if embedder is None:
         embedder = deferred_embedder(settings) if lazy else make_embedder(settings)
@@ -83,9 +84,9 @@ def load_bot(
             embedder,
             settings,
             generator=generator,
-            memory=shared.memory,
+            conversations=shared.conversations,
             answers=shared.answers,
             reranker=reranker,
         )
-    memory = MemoryConversationStore(settings.memory_turns, settings.memory_ttl_s)
-    return Bot(kb, embedder, settings, generator=generator, memory=memory, reranker=reranker)
+    conversations = LocalConversationStore(settings.memory_turns, settings.memory_ttl_s)
+    return Bot(kb, embedder, settings, generator=generator, conversations=conversations, reranker=reranker)

@@ -15,7 +15,7 @@ from limits import parse, storage, strategies
 from kepu.state.interfaces import RateDecision
 
 
-class MemoryRateLimiter:
+class LocalRateLimiter:
     """Moving-window limit per key (the `limits` library, in-process storage)."""
 
     def __init__(self, rate: str) -> None:
@@ -38,7 +38,7 @@ class MemoryRateLimiter:
         return RateDecision(False, max(1, int(stats.reset_time - time.time()) + 1))
 
 
-class MemoryNonceStore:
+class LocalNonceStore:
     """In-process, TTL-bounded and size-bounded (cachetools.TTLCache)."""
 
     def __init__(self, ttl_s: float, max_entries: int = 100_000) -> None:
@@ -49,7 +49,7 @@ class MemoryNonceStore:
         return first != digest
 
 
-class MemorySessionStore:
+class LocalSessionStore:
     def __init__(self, ttl_s: float, max_sessions: int = 10_000) -> None:
         self._ids: TTLCache[str, str] = TTLCache(maxsize=max_sessions, ttl=ttl_s)
 
@@ -68,7 +68,7 @@ class MemorySessionStore:
         self._ids.pop(sid, None)
 
 
-class MemoryOnceStore:
+class LocalOnceStore:
     """In-process, TTL-bounded and size-bounded (cachetools.TTLCache)."""
 
     def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
@@ -91,7 +91,7 @@ class MemoryOnceStore:
         return result
 
 
-class MemoryContinuationStore:
+class LocalContinuationStore:
     def __init__(self, ttl_s: float, max_users: int = 50_000) -> None:
         self._cache: TTLCache[str, list[str]] = TTLCache(maxsize=max_users, ttl=ttl_s)
         self._lock = threading.Lock()
@@ -114,7 +114,7 @@ class MemoryContinuationStore:
             return head, len(rest)
 
 
-class MemoryAnswerCache:
+class LocalAnswerCache:
     def __init__(self, size: int, ttl_s: float) -> None:
         self._cache: TTLCache[str, dict[str, Any]] = TTLCache(maxsize=max(size, 1), ttl=ttl_s)
         self._lock = threading.Lock()
@@ -128,7 +128,7 @@ class MemoryAnswerCache:
             self._cache[key] = data
 
 
-class MemoryFeedbackTargets:
+class LocalFeedbackTargets:
     def __init__(self, ttl_s: float, max_users: int = 50_000) -> None:
         self._cache: TTLCache[str, str] = TTLCache(maxsize=max_users, ttl=ttl_s)
         self._lock = threading.Lock()
@@ -142,7 +142,7 @@ class MemoryFeedbackTargets:
             return self._cache.pop(user, None)
 
 
-class MemoryConversationStore:
+class LocalConversationStore:
     """In-process: bounded in turns per session, in sessions, and in time."""
 
     def __init__(self, turns: int, ttl_s: float, max_sessions: int = 50_000) -> None:

@@ -25,14 +25,14 @@ from wechatpy.session.redisstorage import RedisStorage as WeChatRedisStorage
 from kepu.breaker import CircuitBreakerError, breaker, close_if_open, is_open
 from kepu.state.interfaces import RateDecision
 from kepu.state.local import (
-    MemoryAnswerCache,
-    MemoryContinuationStore,
-    MemoryConversationStore,
-    MemoryFeedbackTargets,
-    MemoryNonceStore,
-    MemoryOnceStore,
-    MemoryRateLimiter,
-    MemorySessionStore,
+    LocalAnswerCache,
+    LocalContinuationStore,
+    LocalConversationStore,
+    LocalFeedbackTargets,
+    LocalNonceStore,
+    LocalOnceStore,
+    LocalRateLimiter,
+    LocalSessionStore,
 )
 
 log = logging.getLogger("kepu.redis")
@@ -95,14 +95,14 @@ class RedisLink:
 
 
 class RedisRateLimiter:
-    """The same moving-window limit as MemoryRateLimiter, counted in Redis across replicas."""
+    """The same moving-window limit as LocalRateLimiter, counted in Redis across replicas."""
 
     def __init__(self, link: RedisLink, rate: str) -> None:
         self._link = link
         self._item = parse(rate)
         storage = LimitsRedisStorage(link.url, connection_pool=link.client.connection_pool)
         self._limiter = strategies.MovingWindowRateLimiter(storage)
-        self._local = MemoryRateLimiter(rate)
+        self._local = LocalRateLimiter(rate)
 
     def hit(self, key: str) -> RateDecision:
         try:
@@ -129,7 +129,7 @@ class RedisSessionStore:
     def __init__(self, link: RedisLink, ttl_s: int) -> None:
         self._link = link
         self._ttl = ttl_s
-        self._local = MemorySessionStore(ttl_s)
+        self._local = LocalSessionStore(ttl_s)
 
     def create(self, who: str = "") -> str:
         sid = secrets.token_urlsafe(32)
@@ -166,7 +166,7 @@ class RedisContinuationStore:
     def __init__(self, link: RedisLink, ttl_s: int) -> None:
         self._link = link
         self._ttl = ttl_s
-        self._local = MemoryContinuationStore(ttl_s)
+        self._local = LocalContinuationStore(ttl_s)
 
     def put(self, user: str, parts: list[str]) -> None:
         key = f"{PREFIX}more:{user}"
@@ -207,7 +207,7 @@ class RedisConversationStore:
         self._link = link
         self._turns = turns
         self._ttl = ttl_s
-        self._local = MemoryConversationStore(turns, ttl_s)
+        self._local = LocalConversationStore(turns, ttl_s)
 
     def last(self, session: str) -> str | None:
         try:
@@ -235,7 +235,7 @@ class RedisNonceStore:
     def __init__(self, link: RedisLink, ttl_s: int) -> None:
         self._link = link
         self._ttl = ttl_s
-        self._local = MemoryNonceStore(ttl_s)
+        self._local = LocalNonceStore(ttl_s)
 
     def conflicts(self, key: str, digest: str) -> bool:
         name = f"{PREFIX}nonce:{key}"
@@ -253,7 +253,7 @@ class RedisAnswerCache:
     def __init__(self, link: RedisLink, size: int, ttl_s: int) -> None:
         self._link = link
         self._ttl = ttl_s
-        self._local = MemoryAnswerCache(size, ttl_s)
+        self._local = LocalAnswerCache(size, ttl_s)
 
     def get(self, key: str) -> dict[str, Any] | None:
         try:
@@ -276,7 +276,7 @@ class RedisFeedbackTargets:
     def __init__(self, link: RedisLink, ttl_s: int) -> None:
         self._link = link
         self._ttl = ttl_s
-        self._local = MemoryFeedbackTargets(ttl_s)
+        self._local = LocalFeedbackTargets(ttl_s)
 
     def put(self, user: str, answer_id: str) -> None:
         self._link.or_local(
@@ -309,7 +309,7 @@ class RedisOnceStore:
         self._link = link
         self._ttl = ttl_s
         self._claim_ms = int(claim_s * 1000)
-        self._local = MemoryOnceStore(ttl_s)
+        self._local = LocalOnceStore(ttl_s)
         self.owner = uuid.uuid4().hex  # this process
 
     async def run_once(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:

@@ -18,14 +18,14 @@ from kepu.state.interfaces import (
     SessionStore,
 )
 from kepu.state.local import (
-    MemoryAnswerCache,
-    MemoryContinuationStore,
-    MemoryConversationStore,
-    MemoryFeedbackTargets,
-    MemoryNonceStore,
-    MemoryOnceStore,
-    MemoryRateLimiter,
-    MemorySessionStore,
+    LocalAnswerCache,
+    LocalContinuationStore,
+    LocalConversationStore,
+    LocalFeedbackTargets,
+    LocalNonceStore,
+    LocalOnceStore,
+    LocalRateLimiter,
+    LocalSessionStore,
 )
 
 # A replica that claimed a WeChat message and died frees it after the reply budget plus this margin.
@@ -37,7 +37,7 @@ class SharedState:
     once: OnceStore  # WeChat dedupe and in-flight coordination
     more: ContinuationStore  # 「更多」
     feedback: FeedbackTargets  # what a WeChat 「有用」/「没用」 refers to
-    memory: ConversationStore  # follow-up questions
+    conversations: ConversationStore  # follow-up questions (the last question of each session)
     api_limiter: RateLimiter  # /api/* per client
     wechat_limiter: RateLimiter  # WeChat per user
     answers: AnswerCache | None  # None: the answer cache is off
@@ -60,19 +60,19 @@ def build_shared(settings: Settings) -> SharedState:
         from wechatpy.session.memorystorage import MemoryStorage
 
         return SharedState(
-            once=MemoryOnceStore(s.wechat_dedupe_ttl_s),
-            more=MemoryContinuationStore(s.wechat_more_ttl_s),
-            feedback=MemoryFeedbackTargets(s.wechat_more_ttl_s),
-            memory=MemoryConversationStore(s.memory_turns, s.memory_ttl_s),
-            api_limiter=MemoryRateLimiter(s.rate_limit),
-            wechat_limiter=MemoryRateLimiter(s.wechat_user_rate),
-            answers=MemoryAnswerCache(s.answer_cache_size, s.answer_cache_ttl_s)
+            once=LocalOnceStore(s.wechat_dedupe_ttl_s),
+            more=LocalContinuationStore(s.wechat_more_ttl_s),
+            feedback=LocalFeedbackTargets(s.wechat_more_ttl_s),
+            conversations=LocalConversationStore(s.memory_turns, s.memory_ttl_s),
+            api_limiter=LocalRateLimiter(s.rate_limit),
+            wechat_limiter=LocalRateLimiter(s.wechat_user_rate),
+            answers=LocalAnswerCache(s.answer_cache_size, s.answer_cache_ttl_s)
             if s.answer_cache_size
             else None,
             token_storage=MemoryStorage(),
-            nonces=MemoryNonceStore(s.wechat_replay_window_s * 2),
-            sessions=MemorySessionStore(s.admin_session_ttl_s),
-            auth_failures=MemoryRateLimiter(s.admin_fail_rate),
+            nonces=LocalNonceStore(s.wechat_replay_window_s * 2),
+            sessions=LocalSessionStore(s.admin_session_ttl_s),
+            auth_failures=LocalRateLimiter(s.admin_fail_rate),
         )
     from kepu.state import redis as rs
 
@@ -81,7 +81,7 @@ def build_shared(settings: Settings) -> SharedState:
         once=rs.RedisOnceStore(link, s.wechat_dedupe_ttl_s, s.wechat_budget_s + CLAIM_MARGIN_S),
         more=rs.RedisContinuationStore(link, s.wechat_more_ttl_s),
         feedback=rs.RedisFeedbackTargets(link, s.wechat_more_ttl_s),
-        memory=rs.RedisConversationStore(link, s.memory_turns, s.memory_ttl_s),
+        conversations=rs.RedisConversationStore(link, s.memory_turns, s.memory_ttl_s),
         api_limiter=rs.RedisRateLimiter(link, s.rate_limit),
         wechat_limiter=rs.RedisRateLimiter(link, s.wechat_user_rate),
         answers=rs.RedisAnswerCache(link, s.answer_cache_size, s.answer_cache_ttl_s)

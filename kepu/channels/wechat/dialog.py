@@ -19,7 +19,7 @@ from kepu.config import Settings
 from kepu.errors import Overloaded, QuestionRejected
 from kepu.service.asking import Asking, ChannelPolicy
 from kepu.state.interfaces import ContinuationStore, FeedbackTargets, RateLimiter
-from kepu.state.local import MemoryFeedbackTargets
+from kepu.state.local import LocalFeedbackTargets
 from kepu.state.shared import SharedState
 
 log = logging.getLogger("kepu.wechat")
@@ -92,7 +92,7 @@ class Dialog:
         self.menu = menu
         self.enricher = enricher
         self.customer_service = customer_service
-        self.last_answer: FeedbackTargets = feedback or MemoryFeedbackTargets(1800)  # user -> answer_id
+        self.last_answer: FeedbackTargets = feedback or LocalFeedbackTargets(1800)  # user -> answer_id
         self.late_tasks: set[asyncio.Task[None]] = set()
 
     async def reply(self, fields: dict[str, str]) -> str | None:
