@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 from kepu.answering import safety
@@ -188,7 +187,3 @@ def trust_report_text(name: str, r: dict[str, Any], show_failures: bool = False)
     if show_failures:
         lines += [f"  - {f['q']} — {f['why']}\n      {f['answer']!r}" for f in r["failures"]]
     return "\n".join(lines)
-
-
-def set_name(path: Path) -> str:
-    return path.stem

@@ -25,15 +25,6 @@ class Unit:
         """Every name the unit goes by: the plan's, the short one, the official one, the aliases."""
         return tuple(n for n in (self.name, self.short, self.full_name, *self.aliases) if n)
 
-    def official(self) -> str:
-        return self.full_name or self.name
-
-    def display(self) -> str:
-        """The plan's name, with the official full name in parentheses when it differs."""
-        if self.full_name and self.full_name not in (self.name, f"中华人民共和国{self.name}"):
-            return f"{self.name}（{self.full_name}）"
-        return self.name
-
 
 # Local units are written with their level in front (市教育局, 省科协); people often leave it out.
 _LEVEL_PREFIX_RE = re.compile(r"^(省|市|区|县|州|镇|乡)(?=..)")
