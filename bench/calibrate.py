@@ -1,11 +1,11 @@
-"""Fit the refusal thresholds of kepu/answering/bot.py on question sets, and check them on another.
+"""Fit the refusal thresholds of kepu/answering/extractive.py on question sets, and check them on another.
 
     .venv/bin/python bench/calibrate.py --fit eval/questions_plan.yaml eval/questions_science.yaml \
         --check eval/heldout.yaml
 
 For every free question (and every out-of-scope one) it records the two signals the answer path uses:
 the dense cosine of the best hit and the IDF-weighted word coverage of that hit. It then searches a grid
-of thresholds for the rule in kepu.answering.bot.supported and prints the settings with the fewest errors
+of thresholds for the rule in kepu.answering.extractive.supported and prints the settings with the fewest errors
 (--refusal-cost weighs a wrongly refused question against a wrongly answered one).
 Questions naming a plan year are left out: the router refuses those before retrieval.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kepu.answering import bot as answer_mod  # noqa: E402
+from kepu.answering import extractive as answer_mod  # noqa: E402
 from kepu.answering.safety import unknown_conditions  # noqa: E402
 from kepu.evaluation.questions import load_questions  # noqa: E402
 from kepu.ingest.pipeline import ingest  # noqa: E402

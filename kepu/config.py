@@ -177,7 +177,7 @@ class Settings(BaseSettings):
     memory_ttl_s: int = 1800
 
     # Optional reranker through the /rerank request Xinference, Hugging Face TEI, vLLM and Jina serve
-    # (off unless rerank_base_url is set). Its score joins the answerability gate (kepu/answering/bot.py): a hit
+    # (off unless rerank_base_url is set). Its score joins the answerability gate (kepu/answering/extractive.py): a hit
     # the lexical gate accepts is still refused when the reranker scores it below rerank_min_score.
     # Unreachable, slow or failing, it is skipped and the lexical gate decides alone.
     rerank_base_url: str | None = None

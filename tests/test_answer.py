@@ -288,13 +288,13 @@ def test_plan_title_words_do_not_pick_a_section(bot) -> None:
 def test_a_claim_is_answered_only_from_an_article_about_its_subject(e5_bot, monkeypatch) -> None:
     """榴莲 and 山竹 are in no article: the food-poisoning article shares 中毒, not the claim's subject.
     (螃蟹 was the example until the crab-and-persimmon rumor check joined the library.)"""
-    import kepu.answering.bot as answer_module
+    import kepu.answering.extractive as gate_module
 
     bot = e5_bot
     monkeypatch.setattr(bot, "answers", None)  # no cached answers: each ask goes through the gate
     for claim in ("榴莲跟山竹一块儿吃会中毒", "多吃大蒜能杀死新冠病毒"):
         assert bot.answer(claim).mode == "refusal", claim
-    monkeypatch.setattr(answer_module, "GATE_TOPIC", False)  # the rule is what refuses them
+    monkeypatch.setattr(gate_module, "GATE_TOPIC", False)  # the rule is what refuses them
     assert bot.answer("榴莲跟山竹一块儿吃会中毒").mode != "refusal"
     # a how-to question is not a claim: its first word may be the setting (脖子, 地里)
     assert bot.answer("地震了咋办").mode != "refusal"
@@ -305,7 +305,7 @@ def test_a_statement_in_other_words_is_answered_only_from_an_article_about_its_t
 ) -> None:
     """No claim word CLAIM_RE lists, but a statement all the same: the salt-and-sugar article (血脂高)
     and the gas-poisoning one (中毒) are not about eggs or masks (GATE_TOPIC_STATEMENTS)."""
-    import kepu.answering.bot as answer_module
+    import kepu.answering.extractive as gate_module
 
     bot = e5_bot
     monkeypatch.setattr(bot, "answers", None)
@@ -314,10 +314,10 @@ def test_a_statement_in_other_words_is_answered_only_from_an_article_about_its_t
         assert bot.answer(statement).mode == "refusal", statement
     # the rule is what refuses them (with the topic test for claims only, as it was before how-to
     # questions got it too)
-    monkeypatch.setattr(answer_module, "GATE_TOPIC_CLAIMS_ONLY", True)
-    monkeypatch.setattr(answer_module, "GATE_TOPIC_STATEMENTS", False)
+    monkeypatch.setattr(gate_module, "GATE_TOPIC_CLAIMS_ONLY", True)
+    monkeypatch.setattr(gate_module, "GATE_TOPIC_STATEMENTS", False)
     assert all(bot.answer(s).mode != "refusal" for s in said)
-    monkeypatch.setattr(answer_module, "GATE_TOPIC_STATEMENTS", True)
+    monkeypatch.setattr(gate_module, "GATE_TOPIC_STATEMENTS", True)
     # a yes/no question whose topic the library has is still answered
     assert bot.answer("同事是乙肝携带者和他一个桌吃饭会传染吗").citations[0].source_id == "hepatitis-b"
 
@@ -325,7 +325,7 @@ def test_a_statement_in_other_words_is_answered_only_from_an_article_about_its_t
 def test_a_claimed_benefit_must_be_named_by_the_article(e5_bot, monkeypatch) -> None:
     """ "喝酒能暖身子不" claims a benefit of drinking: the alcohol article is about drinking but says
     nothing of warming up, so it is not quoted as the answer; without GATE_EFFECT it was."""
-    import kepu.answering.bot as answer_module
+    import kepu.answering.extractive as gate_module
 
     bot = e5_bot
     monkeypatch.setattr(bot, "answers", None)
@@ -340,7 +340,7 @@ def test_a_claimed_benefit_must_be_named_by_the_article(e5_bot, monkeypatch) -> 
     assert bot.answer(harm).mode == "refusal"
     # "能把…杀光" claims what a thing can do: the respiratory article never says 艾草 kills anything
     assert bot.answer("家里熏艾草能把新冠病毒都杀光").mode == "refusal"
-    monkeypatch.setattr(answer_module, "GATE_EFFECT", False)
+    monkeypatch.setattr(gate_module, "GATE_EFFECT", False)
     assert bot.answer("喝酒能暖身子不").citations[0].source_id == "alcohol"
     assert bot.answer(stated).citations[0].source_id == "alcohol"
     assert bot.answer(harm).mode != "refusal"
@@ -423,12 +423,12 @@ def test_a_question_is_answered_only_from_an_article_about_its_thing(
 ) -> None:
     """Refused with the rule; the article's own question is still answered from it; without the rule
     the article was quoted for the question."""
-    import kepu.answering.bot as answer_module
+    import kepu.answering.extractive as gate_module
 
     monkeypatch.setattr(e5_bot, "answers", None)
     assert e5_bot.answer(question).mode == "refusal"
     assert e5_bot.answer(kept).citations[0].source_id == source
-    monkeypatch.setattr(answer_module, *rule)  # the rule is what refuses it
+    monkeypatch.setattr(gate_module, *rule)  # the rule is what refuses it
     assert e5_bot.answer(question).citations[0].source_id == source
 
 
@@ -436,7 +436,7 @@ def test_a_document_with_every_concept_outweighs_low_retrieval_scores(e5_bot, mo
     """A voice-style question full of fillers misses the retrieval thresholds; the rabies article has
     both of its concepts (猫, and 口子 as 伤口), so it is answered (GATE_COMPLETE_SUPPORT). One concept
     is not enough (COMPLETE_MIN_CONCEPTS): 楼 alone would let the flood article answer a fire."""
-    import kepu.answering.bot as answer_module
+    import kepu.answering.extractive as gate_module
 
     monkeypatch.setattr(e5_bot, "answers", None)
     cat = "那个我被我家猫抓了一道口子出了点血嗯要怎么处理啊就是"
@@ -448,11 +448,11 @@ def test_a_document_with_every_concept_outweighs_low_retrieval_scores(e5_bot, mo
     assert e5_bot.answer(claw).citations[0].source_id == "rabies-dog-bite"
     # the flood article is about another disaster (GATE_FOREIGN_EVENT); without that rule too, the
     # boundary alone keeps it out
-    monkeypatch.setattr(answer_module, "GATE_FOREIGN_EVENT", False)
+    monkeypatch.setattr(gate_module, "GATE_FOREIGN_EVENT", False)
     assert e5_bot.answer(fire).mode == "refusal"
-    monkeypatch.setattr(answer_module, "COMPLETE_MIN_CONCEPTS", 1)
+    monkeypatch.setattr(gate_module, "COMPLETE_MIN_CONCEPTS", 1)
     assert e5_bot.answer(fire).citations[0].source_id == "flood"  # what the boundary keeps out
-    monkeypatch.setattr(answer_module, "GATE_COMPLETE_SUPPORT", False)
+    monkeypatch.setattr(gate_module, "GATE_COMPLETE_SUPPORT", False)
     assert e5_bot.answer(cat).mode == "refusal"
     assert e5_bot.answer(claw).mode == "refusal"
 
@@ -471,19 +471,19 @@ def test_symptoms_listed_only_in_when_to_see_a_doctor_do_not_make_an_article_abo
 ) -> None:
     """The HIV article names 发烧 and 拉肚子 only in its closing "如果出现长期发烧、拉肚子…请及时到正规医院
     就诊": a child's diarrhoea and fever are not answered from it (GATE_DOCTOR_LINE)."""
-    import kepu.answering.bot as answer_module
+    import kepu.answering.extractive as gate_module
 
     monkeypatch.setattr(e5_bot, "answers", None)
     child = "俺家娃拉肚子拉了两天了还发烧咋整"
     assert e5_bot.answer(child).citations[0].source_id == "food-poisoning"
-    monkeypatch.setattr(answer_module, "GATE_DOCTOR_LINE", False)
+    monkeypatch.setattr(gate_module, "GATE_DOCTOR_LINE", False)
     assert e5_bot.answer(child).citations[0].source_id == "hiv-aids"
 
 
 def test_a_document_with_every_concept_is_preferred_among_the_first_few(e5_bot, monkeypatch) -> None:
     """Item 28 (农村…科技教育硬件) ranks first on 农村 and 培训; item 11 says 加大农村学校科技辅导员培训力度.
     Given both among the first GATE_SOURCES documents, the one with every concept is quoted."""
-    import kepu.answering.bot as answer_module
+    import kepu.answering.extractive as gate_module
     from kepu.answering.retrieve import Retrieval
     from kepu.kb.types import SearchHit
 
@@ -494,7 +494,7 @@ def test_a_document_with_every_concept_is_preferred_among_the_first_few(e5_bot, 
     retrieval = Retrieval(hits, [], 0.5, 0.886)
     concepts = bot.concepts(q)
     assert bot._addressing(retrieval, concepts, q).chunk.item == 11
-    monkeypatch.setattr(answer_module, "GATE_PREFER_COMPLETE", False)
+    monkeypatch.setattr(gate_module, "GATE_PREFER_COMPLETE", False)
     assert bot._addressing(retrieval, concepts, q).chunk.item == 28
 
 
@@ -502,14 +502,14 @@ def test_a_complete_document_a_little_further_down_replaces_a_partial_one(e5_bot
     """Item 11 ranks fourth or fifth for this question on an index built with HNSW_SEARCH_EF 400: a
     complete document down to GATE_COMPLETE_SOURCES replaces a partial one, when retrieval itself was
     confident (``further``), and never answers where none of the first GATE_SOURCES was accepted."""
-    import kepu.answering.bot as answer_module
+    import kepu.answering.extractive as gate_module
     from kepu.answering.retrieve import Retrieval
     from kepu.kb.types import SearchHit
 
     bot = e5_bot
     q = "农村学校的科技辅导员有没有培训"
     order = [28, 29, 27, 14, 11]
-    assert answer_module.GATE_SOURCES < len(order) <= answer_module.GATE_COMPLETE_SOURCES
+    assert gate_module.GATE_SOURCES < len(order) <= gate_module.GATE_COMPLETE_SOURCES
     item = {c.item: c for c in bot.kb.chunks if c.kind == "plan" and c.item in order}
     hits = [SearchHit(i + 1, 0.03, item[n], dense_score=0.88) for i, n in enumerate(order)]
     retrieval = Retrieval(hits, [], 0.5, 0.88)
@@ -520,15 +520,15 @@ def test_a_complete_document_a_little_further_down_replaces_a_partial_one(e5_bot
     # accepted, then items 14 and 11
     first = {c.source_id: c for c in bot.kb.chunks if c.source_id in ("cpr", "earthquake", "burns")}
     others = [SearchHit(i + 1, 0.03, chunk, dense_score=0.88) for i, chunk in enumerate(first.values())]
-    assert len(others) == 3 == answer_module.GATE_SOURCES
+    assert len(others) == 3 == gate_module.GATE_SOURCES
     assert bot._addressing(Retrieval([*others, *hits[3:]], [], 0.5, 0.88), concepts, q) is None
     # the boundary: one place further than GATE_COMPLETE_SOURCES is too far
-    monkeypatch.setattr(answer_module, "GATE_COMPLETE_SOURCES", len(order) - 1)
+    monkeypatch.setattr(gate_module, "GATE_COMPLETE_SOURCES", len(order) - 1)
     assert bot._addressing(retrieval, concepts, q).chunk.item == 28
 
 
 def test_an_article_about_one_disaster_does_not_answer_another(e5_bot, monkeypatch) -> None:
-    import kepu.answering.bot as answer_module
+    import kepu.answering.extractive as gate_module
     from kepu.answering.answerability import events
 
     assert events("楼里着火了能往下跳吗") == {"火灾"} and events("地震来了怎么避险") == {"地震"}
@@ -543,13 +543,13 @@ def test_an_article_about_one_disaster_does_not_answer_another(e5_bot, monkeypat
         "电梯困人",
     }
     assert e5_bot.answer("被困在电梯里了咋办").mode == "refusal"
-    monkeypatch.setattr(answer_module, "GATE_FOREIGN_EVENT", False)
+    monkeypatch.setattr(gate_module, "GATE_FOREIGN_EVENT", False)
     assert "earthquake" in [c.source_id for c in e5_bot.answer("楼里着火了能往下跳吗").citations]
 
 
 def test_a_condition_named_by_its_level_is_an_illness_of_its_own(e5_bot) -> None:
     from kepu.answering.answerability import Concept
-    from kepu.answering.bot import CONDITION_RE
+    from kepu.answering.extractive import CONDITION_RE
 
     assert CONDITION_RE.match("低血糖") and CONDITION_RE.match("高血脂") and not CONDITION_RE.match("血糖")
     assert e5_bot._foreign_disease(Concept("低血糖", frozenset({"低血糖"}), noun=True))
@@ -565,7 +565,7 @@ def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
     retrieval libraries' versions, and the one it brings now shares 醋 (GATE_EFFECT refuses that one,
     test_a_claimed_benefit_must_be_named_by_the_article). Without GATE_FOREIGN_THING the onion
     question is quoted."""
-    import kepu.answering.bot as answer_module
+    import kepu.answering.extractive as gate_module
     from kepu.answering.answerability import anchored
 
     bot = e5_bot
@@ -578,9 +578,9 @@ def test_a_quote_must_share_the_questions_thing(e5_bot, monkeypatch) -> None:
     assert "肚子" in worms and not anchored(concepts, worms, bot.known)
     assert anchored(concepts, bot._document_text(bot.kb.by_source["salt-oil-sugar"][0]), bot.known)  # 醋
     # a claim (能把…), so the topic test refuses it too: off, to see GATE_FOREIGN_THING
-    monkeypatch.setattr(answer_module, "GATE_TOPIC", False)
+    monkeypatch.setattr(gate_module, "GATE_TOPIC", False)
     assert bot.answer(onion).mode == "refusal"
-    monkeypatch.setattr(answer_module, "GATE_FOREIGN_THING", False)
+    monkeypatch.setattr(gate_module, "GATE_FOREIGN_THING", False)
     assert bot.answer(onion).mode != "refusal"
     # a thing of a kind the article names is still answered: 西瓜 is a 水果
     assert bot.answer("糖尿病人能吃西瓜吗").citations[0].source_id == "diabetes"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kepu.answering.bot import DEGRADED_TEXT, AskContext
+from kepu.answering.bot import AskContext
+from kepu.answering.extractive import DEGRADED_TEXT
 from kepu.answering.safety import EMERGENCY_LINE
 from kepu.config import Settings
 from kepu.ingest.pipeline import ingest

@@ -24,7 +24,7 @@ import httpx
 import numpy as np
 import pytest
 
-from kepu.answering.bot import DEGRADED_TEXT
+from kepu.answering.extractive import DEGRADED_TEXT
 from kepu.answering.safety import EMERGENCY_LINE
 from kepu.config import Settings
 from kepu.errors import EmbedderUnavailableError, UpstreamError

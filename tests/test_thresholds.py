@@ -2,7 +2,7 @@
 
 import pytest
 
-from kepu.answering.bot import PLAN_THRESHOLDS, SCIENCE_THRESHOLDS, Thresholds, supported
+from kepu.answering.extractive import PLAN_THRESHOLDS, SCIENCE_THRESHOLDS, Thresholds, supported
 
 pytestmark = pytest.mark.unit
 EPS = 1e-6
@@ -53,7 +53,7 @@ def _retrieval(own_dense: float, best_dense: float, coverage: float):  # type: i
 
 
 def test_a_quote_sharing_no_word_needs_its_own_dense_strength() -> None:
-    from kepu.answering.bot import quote_supported
+    from kepu.answering.extractive import quote_supported
 
     t = SCIENCE_THRESHOLDS
     # another passage is very close in meaning, but the one to be quoted shares no word and is not

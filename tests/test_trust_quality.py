@@ -26,7 +26,7 @@ KNOWLEDGE = EVAL.parent / "knowledge"
 EXAMPLE_FAQ = EVAL.parent / "examples" / "faq"
 ANSWER_PRECISION_GOAL = 0.97  # issue 19's goal, reached 2026-12-06 (sixth session)
 # Measured with `kepu eval eval/hard_negatives.yaml`: 0.737 when this test was added, 0.783 once
-# science articles must cover what a claim is about (kepu/answering/bot.py GATE_TOPIC).
+# science articles must cover what a claim is about (kepu/answering/extractive.py GATE_TOPIC).
 # 0.819 at the second commit of 2026-12-04; 0.856 once yes/no questions and bare statements are checked
 # against their topic and attribute questions name their subject as the plan does (2026-12-05). The
 # floor leaves four answers' margin (one is 0.0036 of 278 answered). 0.870 at bc586d0; 0.886 (289

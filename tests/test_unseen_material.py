@@ -43,7 +43,7 @@ def test_new_folder_is_answered_from_paraphrases(fresh_settings, embedder) -> No
     # counts as much as a refusal (it used not to count at all). Measured 2026-12-06: 5 of 18 both
     # before and after the anchor rule counted dictionary nouns (3 refused and 2 wrong sources before,
     # 4 refused and 1 wrong after: 一坐大巴就想吐头昏眼花 was answered from the pesticide article); 6 once
-    # the topic test holds for how-to questions too (kepu/answering/bot.py GATE_TOPIC_CLAIMS_ONLY): "俺爹天天吃
+    # the topic test holds for how-to questions too (kepu/answering/extractive.py GATE_TOPIC_CLAIMS_ONLY): "俺爹天天吃
     # 抗凝的药鼻子又出血了要不要上医院" is refused, its first concept 抗凝 being in no nosebleed article —
     # the price of a blind-set precision gain of 0.888 -> 0.914 (eval/heldout_hard3.yaml).
     assert len(unseen["failures"]) <= MAX_UNSEEN_MISSED, unseen["failures"]

@@ -175,7 +175,7 @@ def key_concepts(
 
 # Disasters and accidents, as people name them. An article whose title names one is about that event:
 # "楼里着火了能往下跳吗" is not answered by the earthquake article (地震时住楼房的人不要跳楼), which also
-# mentions 火灾 in passing (GATE_FOREIGN_EVENT in kepu/answering/bot.py).
+# mentions 火灾 in passing (GATE_FOREIGN_EVENT in kepu/answering/extractive.py).
 EVENT_WORDS = {
     "地震": re.compile(r"地震|地动|余震|地牛翻身"),
     "火灾": re.compile(r"着火|起火|失火|火灾|火势"),  # not 大火 (开大火炒菜), 烧起来 (娃烧起来了: a fever)

@@ -1,6 +1,6 @@
 """Optional reranker: a cross-encoder behind the ``/rerank`` request that Xinference, Hugging Face TEI,
 vLLM and Jina serve, asked whether a passage answers a question. Its score joins the answerability gate
-(kepu/answering/bot.py); it is never required: any failure means "no opinion" and the lexical gate decides."""
+(kepu/answering/extractive.py); it is never required: any failure means "no opinion" and the lexical gate decides."""
 
 from __future__ import annotations
 
