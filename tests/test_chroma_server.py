@@ -20,7 +20,7 @@ from kepu.kb.server import CHUNKS, MANIFEST, ChromaServerCatalog
 from kepu.service.holder import BotHolder
 from kepu.state.shared import build_shared
 from tests.conftest import NEW_ARTICLE, NEW_ARTICLE_ID, NEW_QUESTION
-from tests.servers import ChromaServer, started
+from tests.support.servers import ChromaServer, started
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -125,7 +125,7 @@ def test_a_failed_ingest_leaves_the_current_version_and_no_half_version(
 
 def test_an_unreachable_server_is_a_clear_error(fresh_settings: Settings, embedder) -> None:
     from kepu.errors import StoreUnavailableError
-    from tests.http_server import free_port
+    from tests.support.http_server import free_port
 
     settings = _settings(fresh_settings, f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StoreUnavailableError, match="Chroma"):

@@ -16,8 +16,8 @@ import pytest
 
 from kepu.channels.wechat import dialog as wxdialog
 from kepu.channels.wechat.simulate import outgoing, read_reply, text_fields
-from tests.cluster import WECHAT_AES, WECHAT_APP_ID, WECHAT_TOKEN, Cluster, Replica, running_cluster
 from tests.conftest import NEW_ARTICLE, NEW_ARTICLE_ID, NEW_QUESTION
+from tests.support.cluster import WECHAT_AES, WECHAT_APP_ID, WECHAT_TOKEN, Cluster, Replica, running_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

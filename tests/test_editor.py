@@ -15,8 +15,8 @@ import yaml
 from kepu.config import Settings
 from kepu.staff.accounts import StaffAccounts
 from tests.conftest import admin_login, csrf_from
-from tests.http_server import serve
-from tests.staffing import staffed
+from tests.support.http_server import serve
+from tests.support.staffing import staffed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 QUESTION = "村里想办科普讲座可以找谁帮忙？"

@@ -32,8 +32,8 @@ from kepu.ingest.pipeline import ingest
 from kepu.kb.embedders import OpenAIEmbedder, make_embedder
 from kepu.kb.versions import CURRENT
 from kepu.service.startup import load_bot
-from tests.embeddings_standin import StandinServer, standin_vector
-from tests.http_server import serve
+from tests.support.embeddings_standin import StandinServer, standin_vector
+from tests.support.http_server import serve
 
 pytestmark = pytest.mark.integration
 

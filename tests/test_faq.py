@@ -309,8 +309,8 @@ def load_bot_after(settings: Settings, embedder: Embedder, today: dt.date):  # t
 def test_a_model_never_rewrites_a_pair(faq_settings: Settings, e5_embedder: Embedder) -> None:
     """With a model configured (the local OpenAI-compatible stand-in, through the real client), a
     pair's answer is given as written and the model is not even asked."""
-    from tests.http_server import serve_app
-    from tests.llm_standin import standin_llm
+    from tests.support.http_server import serve_app
+    from tests.support.llm_standin import standin_llm
 
     ingest(faq_settings, e5_embedder, today=TODAY)
     app = standin_llm()

@@ -16,7 +16,7 @@ from kepu.config import Settings
 from kepu.insights.clusters import CLUSTER_MIN_SIM, cluster_gaps
 from kepu.insights.models import Asked, Base, Flagged
 from tests.conftest import admin_login
-from tests.http_server import serve
+from tests.support.http_server import serve
 
 T0 = dt.datetime(2026, 12, 1, 8, 0)
 

@@ -16,7 +16,7 @@ from kepu.channels.wechat.simulate import message_xml, sign, text_fields
 from kepu.config import Settings
 from kepu.text import item_refs, normalize
 from tests.conftest import admin_login, admin_logout, csrf_from, use_fake_embedder
-from tests.http_server import serve
+from tests.support.http_server import serve
 
 pytestmark = pytest.mark.integration
 use_fake_embedder(globals())
@@ -264,7 +264,7 @@ def test_a_question_that_cannot_get_a_thread_is_a_503_and_readiness_says_answers
     import concurrent.futures
 
     from kepu.channels.app import create_app
-    from tests.http_server import serve_app
+    from tests.support.http_server import serve_app
 
     update = {"answer_threads": 1, "queue_deadline_s": 0.5, "queue_degraded_s": 0.2}
     app = create_app(kb_settings.model_copy(update=update), embedder)
@@ -373,7 +373,7 @@ def test_records_the_insights_database_refuses_are_counted_in_metrics(
     ingested, kb_settings: Settings, embedder, tmp_path
 ) -> None:
     from kepu.channels.app import create_app
-    from tests.http_server import serve_app
+    from tests.support.http_server import serve_app
 
     broken = f"sqlite:///{tmp_path}/no-such-dir/insights.sqlite"  # every write fails
     app = create_app(kb_settings.model_copy(update={"database_url": broken}), embedder)
@@ -463,7 +463,7 @@ def test_an_unexpected_error_is_a_500_in_chinese_and_the_connection_stays_open(
     from urllib.parse import urlsplit
 
     from kepu.channels.app import create_app
-    from tests.http_server import serve_app
+    from tests.support.http_server import serve_app
 
     app = create_app(kb_settings, embedder)
 
@@ -496,7 +496,7 @@ def test_the_rate_limit_counts_the_right_most_address_a_trusted_proxy_did_not_ad
     options `kepu serve` uses."""
     from kepu.channels.app import create_app
     from kepu.cli import serve_options
-    from tests.http_server import serve_app
+    from tests.support.http_server import serve_app
 
     settings = kb_settings.model_copy(update={"rate_limit": "3/minute", "forwarded_allow_ips": "127.0.0.1"})
     with (

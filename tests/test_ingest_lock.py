@@ -11,7 +11,7 @@ from kepu.ingest.errors import IngestBusy
 from kepu.ingest.lock import IngestLock
 from kepu.ingest.pipeline import ingest
 from tests.conftest import use_fake_embedder
-from tests.http_server import serve
+from tests.support.http_server import serve
 
 use_fake_embedder(globals())
 TOKEN = "test-admin-token-0123456789"

@@ -20,7 +20,7 @@ from kepu.channels.wechat.dialog import SLOW
 from kepu.channels.wechat.simulate import outgoing, read_reply, text_fields
 from kepu.insights.report import load
 from tests.conftest import admin_login
-from tests.http_server import free_port, serve_app
+from tests.support.http_server import free_port, serve_app
 
 pytestmark = pytest.mark.integration
 ADMIN = "insights-admin-token-0123456789"

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from kepu.channels import exports as export
 from kepu.config import Settings
 from tests.conftest import plan_units_from_text, use_fake_embedder
-from tests.http_server import serve
+from tests.support.http_server import serve
 
 pytestmark = pytest.mark.integration
 use_fake_embedder(globals())

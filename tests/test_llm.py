@@ -13,8 +13,8 @@ from kepu.answering import safety
 from kepu.channels.app import create_app
 from kepu.service.startup import load_bot
 from tests.conftest import use_fake_embedder
-from tests.http_server import serve_app
-from tests.llm_standin import standin_llm
+from tests.support.http_server import serve_app
+from tests.support.llm_standin import standin_llm
 
 # Generation, post-check and fallback against a local stand-in; retrieval from the fake embedder.
 pytestmark = pytest.mark.integration
@@ -76,7 +76,7 @@ def test_unchecked_output_never_reaches_the_user(gen_bot, llm, mode) -> None:
     assert "规则" not in ans.answer and "2片" not in ans.answer
 
 
-# The stand-in's "hang" mode sleeps 30 s (tests/llm_standin.py); a reply before this bound proves the
+# The stand-in's "hang" mode sleeps 30 s (tests/support/llm_standin.py); a reply before this bound proves the
 # timeout cut it, on however slow a machine, without measuring speed.
 HANG_BOUND_S = 15.0
 

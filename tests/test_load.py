@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster import LOAD_ENV, Cluster, load_report, measure_one_vs_two, running_cluster
 from tests.conftest import ROOT
+from tests.support.cluster import LOAD_ENV, Cluster, load_report, measure_one_vs_two, running_cluster
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

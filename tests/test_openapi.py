@@ -13,7 +13,7 @@ import pytest
 
 from kepu.config import Settings
 from tests.conftest import use_fake_embedder
-from tests.http_server import serve
+from tests.support.http_server import serve
 
 pytestmark = pytest.mark.integration
 use_fake_embedder(globals())

@@ -13,7 +13,7 @@ import pytest
 
 from kepu.answering.safety import EMERGENCY_LINE
 from tests.conftest import plan_units_from_text
-from tests.http_server import serve
+from tests.support.http_server import serve
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -153,7 +153,7 @@ def test_units_page_item_lookup_matrix_and_unknown_unit(page, base) -> None:
 
 def test_feedback_and_dashboard(browser, ingested, kb_settings, embedder, tmp_path) -> None:
     from kepu.channels.app import create_app
-    from tests.http_server import serve_app
+    from tests.support.http_server import serve_app
 
     token = "e2e-admin-token-0123456789"
     settings = kb_settings.model_copy(
@@ -191,8 +191,8 @@ def test_feedback_and_dashboard(browser, ingested, kb_settings, embedder, tmp_pa
 
 def test_chat_page_streams_when_a_model_is_configured(browser, ingested, kb_settings, embedder) -> None:
     from kepu.channels.app import create_app
-    from tests.http_server import serve_app
-    from tests.llm_standin import standin_llm
+    from tests.support.http_server import serve_app
+    from tests.support.llm_standin import standin_llm
 
     llm = standin_llm()
     with serve_app(llm) as llm_url:
@@ -324,8 +324,8 @@ def test_emergency_refusal_looks_like_an_emergency_not_a_refusal(browser, base) 
 
 def test_streamed_answers_on_a_phone_end_above_the_input(browser, ingested, kb_settings, embedder) -> None:
     from kepu.channels.app import create_app
-    from tests.http_server import serve_app
-    from tests.llm_standin import standin_llm
+    from tests.support.http_server import serve_app
+    from tests.support.llm_standin import standin_llm
 
     llm = standin_llm()
     with serve_app(llm) as llm_url:
@@ -354,8 +354,8 @@ def test_the_staff_loop_from_a_gap_to_a_published_answer(browser, fresh_settings
     """Issue 16's loop in Chromium: a citizen marks an answer 👎; the editor finds it among the gaps,
     drafts a pair from it and tries it; the reviewer approves; the chat page answers with the pair."""
     from kepu.channels.app import create_app
-    from tests.http_server import serve_app
-    from tests.staffing import staffed
+    from tests.support.http_server import serve_app
+    from tests.support.staffing import staffed
 
     question = "村里想办科普讲座可以找谁帮忙？"
     answer = "可以联系所在县（市、区）的科协。（示例答案，待专业机构审核）"

@@ -11,7 +11,7 @@ import pytest
 from kepu.ingest.pipeline import ingest
 from kepu.service.startup import load_bot
 from tests.conftest import plan_units_from_text
-from tests.http_server import serve
+from tests.support.http_server import serve
 
 pytestmark = pytest.mark.integration
 PLANS = Path(__file__).resolve().parent / "fixtures" / "plans"

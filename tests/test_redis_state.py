@@ -32,7 +32,7 @@ from kepu.state.redis import (
     RedisSessionStore,
     RedisTokenStorage,
 )
-from tests.servers import RedisServer
+from tests.support.servers import RedisServer
 
 pytestmark = pytest.mark.integration
 

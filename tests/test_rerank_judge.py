@@ -22,9 +22,9 @@ from kepu.config import Settings
 from kepu.errors import ConfigError
 from kepu.service.startup import load_bot, load_settings
 from tests.conftest import use_fake_embedder
-from tests.http_server import free_port, serve_app
-from tests.llm_standin import JUDGE_MARKER, standin_llm
-from tests.rerank_standin import standin_reranker
+from tests.support.http_server import free_port, serve_app
+from tests.support.llm_standin import JUDGE_MARKER, standin_llm
+from tests.support.rerank_standin import standin_reranker
 
 pytestmark = pytest.mark.integration
 use_fake_embedder(globals())

@@ -16,7 +16,7 @@ from kepu.config import Settings
 from kepu.errors import StaffError
 from kepu.staff.accounts import MIN_PASSWORD_CHARS, StaffAccounts
 from tests.conftest import admin_login, admin_logout, csrf_from, use_fake_embedder
-from tests.http_server import serve
+from tests.support.http_server import serve
 
 pytestmark = pytest.mark.integration
 use_fake_embedder(globals())

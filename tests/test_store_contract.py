@@ -13,7 +13,7 @@ from kepu.kb.server import ChromaServerCatalog
 from kepu.kb.store import ChromaStore
 from kepu.kb.types import Chunk
 from kepu.kb.versions import IndexLayout, Manifest
-from tests.servers import ChromaServer
+from tests.support.servers import ChromaServer
 
 pytestmark = pytest.mark.integration
 

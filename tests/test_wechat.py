@@ -20,10 +20,10 @@ from kepu.channels.wechat import dialog as wxdialog
 from kepu.channels.wechat.kf import CustomerService, KepuWeChatClient
 from kepu.channels.wechat.simulate import message_xml, outgoing, read_reply, sign, text_fields
 from tests.conftest import use_fake_embedder
-from tests.http_server import serve, serve_app
-from tests.wechat_standin import standin_app
+from tests.support.http_server import serve, serve_app
+from tests.support.wechat_standin import standin_app
 
-# WeChat protocol, dialog and budget over real HTTP; answers from the fake embedder (tests/fakes.py).
+# WeChat protocol, dialog and budget over real HTTP; answers from the fake embedder (tests/support/fakes.py).
 pytestmark = pytest.mark.integration
 use_fake_embedder(globals())
 TOKEN = "kepu-test-token"

@@ -16,7 +16,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from tests.http_server import free_port
+from tests.support.http_server import free_port
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers import ChromaServer, RedisServer, ServerProcess
+from tests.support.servers import ChromaServer, RedisServer, ServerProcess
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCATIONS = ROOT / "deploy" / "nginx" / "kepu-locations.conf"
 WECHAT_TOKEN = "kepu-cluster-token"
 WECHAT_APP_ID = "wx00cluster000000"
@@ -192,7 +192,7 @@ def measure_one_vs_two(
     """wrk at fixed concurrency through nginx: first against both replicas, then (unless
     ``seconds_one`` is None) against one (a second nginx whose upstream is the first replica only).
     Each run is bounded in time and in count."""
-    from tests.loadgen import distinct_questions, write_scripts, wrk
+    from tests.support.loadgen import distinct_questions, write_scripts, wrk
 
     assert len(cluster.replicas) >= 2
     threads = min(connections, 2)

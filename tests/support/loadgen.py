@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kepu.evaluation.questions import load_questions
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 LUA = r"""
 local bodies = {%(bodies)s}

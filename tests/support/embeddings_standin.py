@@ -29,7 +29,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.http_server import free_port
+from tests.support.http_server import free_port
 
 DIM = 32
 # A hung request gives up after this long even if nobody releases it (tests release it at teardown).
