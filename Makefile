@@ -52,6 +52,7 @@ lint: install
 	$(BIN)/ruff check kepu tests bench
 	$(BIN)/ruff format --check kepu tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache  # the layers of ARCHITECTURE.md ([tool.importlinter] in pyproject.toml)
 
 eval: ingest
 	$(BIN)/kepu eval eval/questions_plan.yaml eval/questions_science.yaml
