@@ -871,3 +871,20 @@ def test_who_does_a_task_needs_an_item_that_names_all_of_it(e5_bot, monkeypatch)
     assert rumor_desk.route == "responsibility" and [c.item for c in rumor_desk.citations] == [4]
     monkeypatch.setattr(who_module, "GATE_WHO_ALL", False)
     assert [c.item for c in e5_bot.answer(q).citations] == [10]
+
+
+def test_an_amount_the_plan_does_not_give_is_said_so(e5_bot, monkeypatch) -> None:
+    """Asked how many, a quoted item with no figure at all comes after "工作要点没有写到具体的数量"; an item
+    with a figure, or a question that asks no amount, is quoted as it is."""
+    import kepu.answering.extractive as gate_module
+
+    monkeypatch.setattr(e5_bot, "answers", None)
+    village = e5_bot.answer("工作要点里说了给每个村配多少科普员没有")
+    assert village.answer.startswith(gate_module.NO_AMOUNT_TEXT) and village.citations[0].item == 38
+    assert village.passages == []  # a model does not rewrite the caveat away
+    plain = e5_bot.answer("工作要点里说了给每个村配科普员没有")  # no amount asked
+    assert plain.citations[0].item == 38 and gate_module.NO_AMOUNT_TEXT not in plain.answer
+    days = e5_bot.answer("科普日要搞多少天")  # item 8 has figures (5·30): no claim that it has none
+    assert days.citations[0].item == 8 and gate_module.NO_AMOUNT_TEXT not in days.answer
+    monkeypatch.setattr(gate_module, "PLAN_NO_AMOUNT", False)
+    assert gate_module.NO_AMOUNT_TEXT not in e5_bot.answer("工作要点里说了给每个村配多少科普员没有").answer
