@@ -888,3 +888,11 @@ def test_an_amount_the_plan_does_not_give_is_said_so(e5_bot, monkeypatch) -> Non
     assert days.citations[0].item == 8 and gate_module.NO_AMOUNT_TEXT not in days.answer
     monkeypatch.setattr(gate_module, "PLAN_NO_AMOUNT", False)
     assert gate_module.NO_AMOUNT_TEXT not in e5_bot.answer("工作要点里说了给每个村配多少科普员没有").answer
+
+
+def test_under_a_big_tree_in_a_storm_gets_the_tree_sentence(e5_bot) -> None:
+    """jieba cuts 大树底下 as 大 / 树底下; the staff phrase 大树底下 -> 大树下 (synonyms.yaml) makes the
+    lightning article's own sentence about trees the first one quoted."""
+    ans = e5_bot.answer("打雷天能在大树底下躲雨不")
+    assert ans.citations[0].source_id == "lightning"
+    assert ans.answer.split("\n")[1].endswith("雷雨天不要在大树下、电线杆下、铁塔下避雨，这些地方最容易招雷。")

@@ -194,8 +194,9 @@ GATE_PLAN_NAME = True
 # answered with item 38's 科普员 sentence as if it were the number. The caveat makes it an honest partial
 # answer (as for attributes the plan does not hold). Measured 2026-12-07 (seventh session) with
 # /tmp/ana/all.py on an e5 index: 5 of 2429 eval answers change (奖金, 分数 and 评几个 questions on items 10,
-# 23 and 41 now say the plan gives no figure), heldout_hard5 correct 146 -> 147 with precision unchanged,
-# every other trust, people, classic and held-out figure unchanged. An item with any figure (5·30 of
+# 23 and 41 now say the plan gives no figure): correct 394 -> 397 on hard_negatives, 178 -> 179 on
+# heldout_hard3, 146 -> 147 on heldout_hard5, answer precision unchanged on every set; the people's,
+# classic and held-out figures unchanged. An item with any figure (5·30 of
 # item 8) is quoted without the caveat: a date is not the asked amount, but the rule stays cautious.
 PLAN_NO_AMOUNT = True
 NO_AMOUNT_TEXT = "工作要点没有写到具体的数量。下面是相关的内容："
