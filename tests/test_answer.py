@@ -895,4 +895,6 @@ def test_under_a_big_tree_in_a_storm_gets_the_tree_sentence(e5_bot) -> None:
     lightning article's own sentence about trees the first one quoted."""
     ans = e5_bot.answer("打雷天能在大树底下躲雨不")
     assert ans.citations[0].source_id == "lightning"
-    assert ans.answer.split("\n")[1].endswith("雷雨天不要在大树下、电线杆下、铁塔下避雨，这些地方最容易招雷。")
+    assert ans.answer.split("\n")[1].endswith(
+        "雷雨天不要在大树下、电线杆下、铁塔下避雨，这些地方最容易招雷。"
+    )
