@@ -49,7 +49,7 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
         return JSONResponse({"status": "not_ready", "detail": detail, "checks": checks}, status_code=503)
     library = request.app.state.library
     try:
-        library.probe()
+        version, chunks = library.probe()
     except Exception as exc:  # readiness must report, not crash: any failure means not ready
         return JSONResponse({"status": "not_ready", "detail": f"索引无法查询：{exc}"}, status_code=503)
     checks["embedder"] = embedder_status(holder.embedder)  # the probe above may have been its last try
@@ -59,8 +59,8 @@ def readyz(holder: HolderDep, request: Request) -> JSONResponse:
     down = [name for name in ("chroma", "embedder", "redis") if checks[name] == "unavailable"]
     body = {
         "status": "degraded" if down or slow else "ready",
-        "version": library.version,
-        "chunks": library.chunk_count,
+        "version": version,
+        "chunks": chunks,
         "checks": checks,
     }
     if down:

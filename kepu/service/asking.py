@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from anyio import to_thread
 from starlette.concurrency import iterate_in_threadpool
@@ -99,7 +99,7 @@ class Asking:
     def policy(self, channel: str, *, generate: bool = True) -> ChannelPolicy:
         """The channel's policy: its own where it has one, the web's otherwise."""
         base = self._policies.get(channel) or ChannelPolicy(channel, self.settings.llm_timeout_web_s)
-        return base if generate == base.generate else ChannelPolicy(base.name, base.llm_timeout_s, generate)
+        return replace(base, generate=generate)
 
     def checked(self, raw: str) -> str:
         """One length rule for every channel (KEPU_MAX_QUESTION_CHARS)."""
@@ -152,13 +152,14 @@ class Asking:
         answer is the generated one only when it passes the same post-check as Bot.enrich."""
         question = self.checked(raw)
         bot = self.bot
-        fast_policy = ChannelPolicy(policy.name, policy.llm_timeout_s, generate=False)
-        fast = await self.admission.run(client, bot.answer, question, self._context(fast_policy, session_id))
+        fast_context = self._context(replace(policy, generate=False), session_id)
+        fast = await self.admission.run(client, bot.answer, question, fast_context)
 
         async def events() -> AsyncIterator[Token | Asked]:
             final = fast
             if bot.generator is not None and fast.mode == "extractive" and fast.passages:
                 chunks: list[str] = []
+                sent = 0  # characters streamed so far
                 deadline = time.monotonic() + policy.llm_timeout_s
                 # the answerability judgment first (as in Bot.enrich); it shares the time budget
                 refusal = await to_thread.run_sync(
@@ -171,8 +172,9 @@ class Asking:
                     pieces: Iterator[str] = bot.generator.stream(question, fast.passages, remaining)
                     async for chunk in iterate_in_threadpool(pieces):
                         chunks.append(chunk)
+                        sent += len(chunk)
                         yield Token(chunk)
-                        if time.monotonic() > deadline or sum(map(len, chunks)) > STREAM_MAX_CHARS:
+                        if time.monotonic() > deadline or sent > STREAM_MAX_CHARS:
                             break
                     final = bot.from_generated(question, fast, "".join(chunks)) or fast
             yield Asked(final, self.finish(final, policy.name, session_id or client))

@@ -66,21 +66,16 @@ class Library:
         return list(self.bot.faq.pairs)
 
     @property
-    def version(self) -> str:
-        return self.bot.kb.version
-
-    @property
-    def chunk_count(self) -> int:
-        return len(self.bot.kb.chunks)
-
-    @property
     def tokenizer(self) -> Tokenizer:
         """The served index's tokenizer (the insights recorder keeps the words of a question)."""
         return self.bot.kb.tokenizer
 
-    def probe(self) -> None:
-        """Search once: raises whatever keeps the index from answering (readiness)."""
-        self.bot.retriever.search("科普", 1)
+    def probe(self) -> tuple[str, int]:
+        """Search once on the index being served: its version and number of chunks, or whatever keeps it
+        from answering (readiness). One Bot throughout: an index switch cannot mix two versions."""
+        bot = self.bot
+        bot.retriever.search("科普", 1)
+        return bot.kb.version, len(bot.kb.chunks)
 
     def question_vector(self, text: str) -> np.ndarray:
         """The query vector of a question (the retriever's cache: a question asked lately is in it)."""

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -149,11 +149,11 @@ class Dialog:
 
     async def _answer(self, user: str, question: str, started: float) -> str:
         # the fast answer: the model, if any, runs after it as the richer path (the enricher)
-        policy = self.asking.policy("wechat", generate=False)
+        policy = self.asking.policy("wechat")
         remaining = self.budget_s - (time.monotonic() - started)
         try:
             asked = await asyncio.wait_for(
-                self.asking.ask(question, policy, user, f"wechat:{user}"), remaining
+                self.asking.ask(question, replace(policy, generate=False), user, f"wechat:{user}"), remaining
             )
         except (TimeoutError, Overloaded):
             log.warning("fast answer missed the WeChat budget")
@@ -163,7 +163,7 @@ class Dialog:
             self.last_answer.put(user, asked.answer_id)
         if self.enricher is None or fast.mode in ("structured", "refusal"):
             return self._split(user, fast)
-        task = asyncio.ensure_future(self.enricher.enrich(question, fast, self.asking.policy("wechat")))
+        task = asyncio.ensure_future(self.enricher.enrich(question, fast, policy))
         remaining = self.budget_s - (time.monotonic() - started)
         try:
             rich = await asyncio.wait_for(asyncio.shield(task), max(remaining, 0.0))
