@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -49,7 +49,12 @@ def scope_title(plan: PlanDoc, r: Route) -> str:
     return r.section.title if r.section else next(p.title for p in plan.parts if p.number == r.part)
 
 
+def items_numbered(plan: PlanDoc, numbers: Iterable[int]) -> list[PlanItem]:
+    """The items of ``plan`` with these numbers, in their order; numbers it lacks are left out."""
+    return [it for n in numbers if (it := plan.item(n)) is not None]
+
+
 def scope_items(plan: PlanDoc, r: Route) -> list[PlanItem]:
     """The items of the section or part a question is limited to."""
     numbers = r.section.items if r.section else next(p.items for p in plan.parts if p.number == r.part)
-    return [it for n in numbers if (it := plan.item(n)) is not None]
+    return items_numbered(plan, numbers)

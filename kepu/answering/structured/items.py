@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 from kepu.answering import compose
 from kepu.answering.answer import Answer
 from kepu.answering.compose import plan_label, responsible_line, short, unit_list
-from kepu.answering.structured.base import Question, refusal, scope_items, scope_title, structured, whole_plan
+from kepu.answering.structured.base import (
+    Question,
+    items_numbered,
+    refusal,
+    scope_items,
+    scope_title,
+    structured,
+    whole_plan,
+)
 from kepu.answering.structured.units import LEAD_NOTE
 from kepu.kb.plan_index import PlanIndex
 from kepu.kb.types import PlanDoc, PlanItem
@@ -19,7 +27,7 @@ if TYPE_CHECKING:
 
 def item(bot: Bot, question: Question) -> Answer:
     r, plan = question.route, question.plan
-    found = [it for n in r.items if (it := plan.item(n)) is not None]
+    found = items_numbered(plan, r.items)
     if not found:
         return refusal(question.raw, "item_missing", missing_items_answer(plan, r.items))
     if r.lead:
@@ -30,7 +38,7 @@ def item(bot: Bot, question: Question) -> Answer:
 
 def mentions(bot: Bot, question: Question) -> Answer:
     r, plan = question.route, question.plan
-    found = [it for n in r.items if (it := plan.item(n)) is not None]
+    found = items_numbered(plan, r.items)
     text = mentions_text(plan, r.keyword or "", found, bot.index, counting=r.asks_who)
     return structured(question.raw, "mentions", text, plan, found)
 
