@@ -123,6 +123,9 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         # no 完/了 after 打, and 地里 … 晕 also fits heat stroke: the pesticide comes first
         ("地里打药以后头晕想吐咋办", "poisoning_pesticide"),
         ("屋里烧炭取暖早上叫不醒了", "poisoning_gas"),
+        # a smell of gas with someone down: the gas steps (windows open, carried out), not CPR first
+        ("屋里煤气味好重人晕过去了", "poisoning_gas"),
+        ("燃气漏了俺爹倒在厨房里", "poisoning_gas"),
         ("老汉儿遭电打了还趴在电线上头", "electric_shock"),
         ("被蛇咬了一口", "snakebite"),
         ("有个人倒在地上叫不醒也没呼吸了", "not_breathing"),
@@ -181,6 +184,8 @@ def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: st
         "娃吃了好多药还是咳嗽",
         "八四消毒液能洗菜吗",
         "煤气报警器装在哪",
+        "闻着有点煤气味咋回事",
+        "天然气漏了会不会爆炸",
         # a pan fire is no scald; a blister from an insect is no burn; a snake named in a comparison
         "炒菜时油锅起火了，能不能泼一盆水灭火？",
         "胳膊上被一种红黑相间的小虫子爬过，起了一道水泡，说是隐翅虫，怎么处理？",
