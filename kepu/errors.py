@@ -1,4 +1,7 @@
-"""Errors of the answering side. Messages are Chinese because they reach users and operators."""
+"""The one error tree of kepu: every error it raises on purpose is a KepuError. Operator and settings
+errors (ConfigError), outages (IndexNotReadyError, UpstreamError …), and requests the service refuses
+(RequestRejected, carrying their HTTP status); ingestion's branch is kepu/ingest/errors.py. Messages are
+Chinese because they reach users and operators, and name the bad value and what would be valid."""
 
 from __future__ import annotations
 
