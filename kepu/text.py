@@ -18,7 +18,9 @@ _ITEM_REF_RE = re.compile(
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # A question asking what to do ("咋整" reads "怎么整" once the language layer has run): the emergency
 # pairs answer it (kepu/answering/faq.py), and an article's steps are preferred for it (kepu/answering/compose.py).
-HOW_TO_RE = re.compile(r"(怎么|咋|如何|怎样|该咋)(办|整|弄|搞|救|处理|急救|抢救|做)|做些?啥|做什么")
+HOW_TO_RE = re.compile(
+    r"(怎么|咋|如何|怎样|该咋)(办|整|弄|搞|救|处理|急救|抢救|做)|做些?啥|做什么|有(什么|啥)好?(办法|法子)"
+)
 # The units an amount is counted in (次, 分钟, 厘米 …), asked for or stated.
 _AMOUNT_UNITS = "次|下|回|遍|分钟|秒|小时|天|周|个月|年|岁|片|粒|克|斤|度|厘米|米|毫升"
 # A question that asks for an amount: how much, how long, how many times ("一分钟要按多少下", "泡多久").

@@ -16,6 +16,8 @@ pytestmark = pytest.mark.unit
         ("科普工作人员有没有编制", "工资待遇"),
         # 编制 a plan, however many words come between, is drawing it up
         ("为下一阶段（到2035年）编制全民科学素质规划，要点安排了哪些配套工作？", None),
+        ("面向2035年的全民科学素质行动规划纲要，工作要点要求如何推进编制？", None),
+        ("乡镇科普员能不能解决编制", "工资待遇"),
         ("全国一共有多少家科技馆", "人数"),
         # 哪几家 asks which units, which the plan does say; 哪几所 (universities) asks a list it does not
         ("俺家娃想参加青少年科技创新大赛，文件里这个比赛是哪几家单位牵头的？", None),

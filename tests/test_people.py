@@ -59,6 +59,8 @@ def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Tokenizer:
         ("唔好食生嘅食物", "不要吃生的食物"),  # 食物 keeps its 食 even in Cantonese
         ("娃娃发烧了", "娃娃发烧了"),  # a doubled character is a word, not two dialect words
         ("俺家娃让马蜂蛰了", "我家孩子让马蜂蜇了"),  # 蛰 for 蜇: voice input's homophone
+        # jieba cuts 大黄狗 as 大黄 (a medicinal plant) / 狗: the bite is a dog's
+        ("邻居家的大黄狗咬了俺一口", "邻居家的狗咬了我一口"),
     ],
 )
 def test_dialect_is_rewritten_as_mandarin(lexicon: Lexicon, said: str, mandarin: str) -> None:
@@ -69,6 +71,8 @@ def test_colloquial_words_expand_to_the_librarys_words(lexicon: Lexicon) -> None
     assert {"拉肚子", "呕吐", "食物中毒"} <= set(lexicon.expand("一家子都上吐下泻", known))
     assert "蘑菇" in lexicon.expand("山上捡的菌子能吃不", known)
     assert "免费开放" in lexicon.expand("科技馆进去要门票不", known)
+    # 留守娃 is 留守孩子 once dialect is Mandarin; the plan writes 留守儿童
+    assert "留守儿童" in lexicon.expand(lexicon.rewrite("给留守娃搞志愿服务", known), known)
     # a word the library already uses pulls in no Cilin sense of it ("蘑菇" also means "to dawdle")
     assert "纠缠" not in lexicon.expand("蘑菇能吃吗", known)
 
@@ -131,6 +135,10 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("有个人倒在地上叫不醒也没呼吸了", "not_breathing"),
         # the universal choking sign: hands at the throat, face going purple (not CPR first)
         ("饭桌上老头突然不吭声了两手掐着脖子脸都憋紫了", "choking"),
+        # the words of a first-aid course (气道异物梗阻), not only people's words
+        ("成年人进食时发生气道异物梗阻、无法发声，应当如何施救？", "choking"),
+        ("吃饭时一块肉把气管堵住了", "choking"),
+        ("成年人进食时异物卡喉、无法发声，旁人应如何施救？", "choking"),
         ("开水泼到娃身上了", "burn"),
         ("手上的口子血止不住", "bleeding"),
         # drunk and cannot be woken: on his side, watched (the alcohol article), not CPR; but a drunk
@@ -172,10 +180,14 @@ def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: st
         "晚上睡觉小腿老抽筋是不是缺钙",
         "切菜把手指头划了个小口子流了点血",
         "煤气费在哪交",
+        # questions about airways that describe no one choking now
+        "气道异物梗阻的急救方法叫什么名字",
+        "慢阻肺是不是气道堵塞引起的",
         "打药要穿戴些啥",
         "第32条由哪个单位负责？",
         # no Heimlich for a fish bone, no tourniquet for a nosebleed, no scald in a dish or a pan fire
         "吃鱼的时候一根鱼刺卡在嗓子眼了咋弄出来",
+        "鱼刺卡喉了咋办",
         "小孩流鼻血止不住仰着头对不对",
         "怀孕了能不能吃火锅麻辣烫",
         "炒菜油锅着火了能不能泼水",

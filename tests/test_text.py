@@ -1,6 +1,6 @@
 import pytest
 
-from kepu.text import item_refs, normalize
+from kepu.text import HOW_TO_RE, item_refs, normalize
 
 pytestmark = pytest.mark.unit
 
@@ -27,3 +27,18 @@ def test_words_that_are_not_item_references_stay(raw: str) -> None:
 
 def test_item_refs_in_order_without_duplicates() -> None:
     assert item_refs(normalize("第三条和第32条，还有第三条")) == [3, 32]
+
+
+@pytest.mark.parametrize(
+    ("question", "how_to"),
+    [
+        ("被蛇咬了怎么办", True),
+        ("屋里烧炭人叫不醒有什么办法", True),
+        ("老人家冲凉好易跌亲有什么好法子", True),
+        ("有什么办法查到第32条", True),  # asks how, though not first aid: compose prefers steps
+        ("蛇咬人有什么特点", False),
+        ("这个办法是哪一年出的", False),
+    ],
+)
+def test_a_question_asking_what_to_do(question: str, how_to: bool) -> None:
+    assert bool(HOW_TO_RE.search(question)) is how_to

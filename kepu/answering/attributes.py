@@ -61,8 +61,12 @@ ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("名单", r"都有谁|名单|评上了?谁|获奖的|哪几所|哪些(大学|学校|高校)"),
         # what an activity teaches in detail: the plan names activities, not their lessons
         ("具体内容", r"具体(给.{0,6})?(讲|教|学|说)(些|了)?(啥|什么|哪些)"),
-        # 编制（面向2035年的）规划 is drawing up a plan, not a staffing quota
-        ("工资待遇", r"工资|待遇|薪水|编制(?!.{0,16}(规划|纲要|方案|计划|工作))"),
+        # 编制（面向2035年的）规划 is drawing up a plan, not a staffing quota, and so is a plan named
+        # first ("规划纲要……如何推进编制")
+        (
+            "工资待遇",
+            r"工资|待遇|薪水|^(?!.*(规划|纲要|方案|计划).{0,16}编制).*编制(?!.{0,16}(规划|纲要|方案|计划|工作))",
+        ),
     )
 )
 
