@@ -163,6 +163,10 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("娃把装在矿泉水瓶里的洁厕灵喝了一口，这可咋整？", "poisoning_medicine"),
         ("手被开水烫了起了个大水泡", "burn"),
         ("下地让蛇咬伤了", "snakebite"),
+        ("邻居家的狗咬了俺娃一口咋整", "dog_bite"),
+        ("大黄狗把娃咬了", "dog_bite"),
+        # a bite that drew blood, however little, needs the rabies steps (流了点血 is no cut here)
+        ("俺在村口晒场上晒麦子，让邻居家的大黄狗咬了腿一口，流了点血，咋整？", "dog_bite"),
     ],
 )
 def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: str) -> None:
@@ -180,6 +184,7 @@ def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: st
         "晚上睡觉小腿老抽筋是不是缺钙",
         "切菜把手指头划了个小口子流了点血",
         "煤气费在哪交",
+        "狗咬人是不是因为饿了",
         # questions about airways that describe no one choking now
         "气道异物梗阻的急救方法叫什么名字",
         "慢阻肺是不是气道堵塞引起的",
