@@ -221,6 +221,13 @@ class Lexicon:
         """Whether every sense of a word is a concrete thing (洋葱, 门框, 柠檬; not 疙瘩, also a feeling)."""
         return self.only_class(word, "B") and not any(c.startswith("Bk") for c in self.classes[word])
 
+    def place(self, word: str) -> bool:
+        """Whether every sense of a word is a place where something happens (Cilin Cb: 村头, 地头, 工地,
+        外头), not a town or city by name (Cb25: 深圳)."""
+        return self.only_class(word, "Cb") and not any(
+            c.startswith(NAMED_PLACE_CLASS) for c in self.classes[word]
+        )
+
     def kind_in(self, word: str, text: str) -> bool:
         """Whether text names something of the same kind as word, or the kind itself (西瓜 and a text
         about 水果): Cilin's words that share a KIND_CODE with it."""
@@ -261,6 +268,8 @@ class Lexicon:
 KIND_CODE = 5
 # Cilin's classes for people (A: 孩子, 老人, 婴儿, 孕妇 …) and body parts (Bk: 肚子, 脑子, 指甲 …).
 WEAK_CLASSES = ("A", "Bk")
+# Cilin's class for towns and cities (深圳, 县城): a place by name, which a question may be about.
+NAMED_PLACE_CLASS = "Cb25"
 # How much of a Cilin code two person words must share to name the same kind of people: "Ab04" groups
 # infants and children (婴儿, 宝宝, 孩子); "Ab02" old people. The full five-character class is finer
 # than people speak (婴儿 Ab04A, 孩子 Ab04B).

@@ -19,7 +19,7 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # A question asking what to do ("咋整" reads "怎么整" once the language layer has run): the emergency
 # pairs answer it (kepu/answering/faq.py), and an article's steps are preferred for it (kepu/answering/compose.py).
 HOW_TO_RE = re.compile(
-    r"(怎么|咋|如何|怎样|该咋)(办|整|弄|搞|救|处理|急救|抢救|做)|做些?啥|做什么|有(什么|啥)好?(办法|法子)"
+    r"(怎么|咋|如何|怎样|该咋)(办|整|弄|搞|救|施救|处理|急救|抢救|做|进行)|做(些|点)?(啥|什么)|有(什么|啥)好?(办法|法子)"
 )
 # The units an amount is counted in (次, 分钟, 厘米 …), asked for or stated.
 _AMOUNT_UNITS = "次|下|回|遍|分钟|秒|小时|天|周|个月|年|岁|片|粒|克|斤|度|厘米|米|毫升"

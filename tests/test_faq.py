@@ -39,7 +39,8 @@ REGISTER = {
 }
 DOG = {
     "question": "被狗咬伤以后伤口要冲洗多久？",
-    "similar": ["狗咬了伤口冲多长时间"],
+    # "狗咬的伤口": a bite asked about, not one just suffered ("狗咬了……" is an emergency: 120 first)
+    "similar": ["狗咬的伤口冲多长时间"],
     "answer": "测试答案：用肥皂水和流动清水交替冲洗伤口约15分钟。",
     "basis": "rabies-dog-bite",
     **REVIEWED,
@@ -161,7 +162,7 @@ def _matcher(pairs: list[FaqPair]) -> FaqMatcher:
         None,
         Path("unused"),
         lambda q: None,
-        lambda q, t: True,
+        lambda q, t, b: True,
         lambda q: None,
         lambda t: set(),  # type: ignore[arg-type]
     )
@@ -218,6 +219,30 @@ def test_a_pair_need_not_write_the_verbs_a_question_uses(e5_bot, monkeypatch) ->
     assert not e5_bot._pair_addresses(asked, text)
 
 
+def test_a_pair_need_not_name_where_it_happened_nor_the_symptoms_of_its_illness(e5_bot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A place (村头: FAQ_PLACES) may go unmatched, not a city by name (深圳); the symptoms of an
+    illness the pair covers may (FAQ_ILLNESS_SYMPTOMS), not symptoms alone."""
+    import kepu.answering.bot as answer_module
+
+    station = "科普中国e站转型升级是哪条？第26条提出推动科普中国e站等基层科普阵地转型升级。"
+    assert e5_bot._pair_addresses("管着村头那个科普中国e站，要转型升级是哪条说的", station)
+    assert not e5_bot._pair_addresses("深圳的科普中国e站要转型升级是哪条说的", station)
+    cold = "感冒了要不要吃抗生素？普通感冒大多是病毒引起的，一般不需要吃抗生素。"
+    assert e5_bot._pair_addresses("感冒了嗓子疼流鼻涕要不要吃点抗生素", cold)
+    assert not e5_bot._pair_addresses("嗓子疼流鼻涕要不要吃点抗生素", cold)
+    monkeypatch.setattr(answer_module, "FAQ_PLACES", False)
+    assert not e5_bot._pair_addresses("管着村头那个科普中国e站，要转型升级是哪条说的", station)
+    monkeypatch.setattr(answer_module, "FAQ_ILLNESS_SYMPTOMS", False)
+    assert not e5_bot._pair_addresses("感冒了嗓子疼流鼻涕要不要吃点抗生素", cold)
+
+
+def test_several_is_not_asking_how_many() -> None:
+    assert faq_module.AMOUNT_RE.search("被狗咬了要打几针") and faq_module.AMOUNT_RE.search("要修满几个学分")
+    assert not faq_module.AMOUNT_RE.search("烫得起了好几个水泡") and not faq_module.AMOUNT_RE.search(
+        "来了十几个人"
+    )
+
+
 # --- answering (e5, real ingest) ---------------------------------------------------------------
 
 
@@ -239,7 +264,7 @@ def test_a_pair_answers_verbatim_cited_and_beats_a_passage(
     report = ingest(faq_settings, e5_embedder, today=TODAY)
     assert report.ok and report.faq_pairs == 2 and report.to_dict()["faq"]["accepted"] == 2
     bot = bot_on(TODAY, faq_settings, e5_embedder)
-    ans = bot.answer("狗咬了伤口冲多长时间")  # the article addresses it too: the pair wins
+    ans = bot.answer("狗咬的伤口冲多长时间")  # the article addresses it too: the pair wins
     assert ans.mode == "faq" and ans.route == "faq"
     assert ans.answer.startswith(DOG["answer"]) and ans.answer.endswith(DOCTOR_LINE)  # a health answer
     (cite,) = ans.citations
@@ -319,7 +344,7 @@ def test_a_model_never_rewrites_a_pair(faq_settings: Settings, e5_embedder: Embe
         settings = faq_settings.model_copy(update={"llm_base_url": url + "/v1", "llm_model": "stand-in"})
         bot = bot_on(TODAY, settings, e5_embedder)
         assert bot.generator is not None
-        ans = bot.answer("狗咬了伤口冲多长时间")
+        ans = bot.answer("狗咬的伤口冲多长时间")
         assert ans.mode == "faq" and ans.answer.startswith(DOG["answer"])
         assert app.state.requests == []
         assert bot.answer("中暑了怎么办").mode == "generative"  # the model is live for passages
@@ -378,7 +403,7 @@ BITE = {
     "question": "被狗咬伤了怎么办？",
     "similar": ["被狗咬了咋办"],
     "negative": ["被狗咬了要打几针狂犬疫苗"],
-    "answer": "测试答案：用肥皂水和流动清水交替冲洗伤口约15分钟，尽快去打狂犬疫苗。",
+    "answer": "测试答案：用肥皂水和流动清水交替冲洗伤口约15分钟，尽快去打狂犬疫苗。不要涂牙膏、草木灰。",
     "basis": "rabies-dog-bite",
     **REVIEWED,
 }
@@ -407,3 +432,24 @@ def test_an_emergency_gets_120_first_then_the_pair_written_for_it(
     monkeypatch.undo()
     shots = bot.answer("让狗咬了血流不止要打几针狂犬疫苗")
     assert shots.emergency and shots.mode != "faq"
+
+
+def test_in_an_emergency_a_question_whether_to_do_something_gets_the_pair_only_if_it_names_it(
+    faq_settings: Settings, e5_embedder: Embedder, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """ "要不要抹点牙膏" after a dog bite: the pair for the situation says 不要涂牙膏, so it answers
+    (FAQ_EMERGENCY_YES_NO); a clause that names nothing is read with the one before it; a thing the
+    pair does not name (破伤风) gets the article's steps, 120 first either way."""
+    write_yaml(faq_settings.knowledge_dir / "faq" / "bite.yaml", [BITE])
+    ingest(faq_settings, e5_embedder, today=TODAY)
+    bot = bot_on(TODAY, faq_settings, e5_embedder)
+    paste = "让狗咬了一口，要不要抹点牙膏"
+    assert bot.faq.asked_whether(bot.people(paste)) == ["要不要抹点牙膏"]
+    ans = bot.answer(paste)
+    assert ans.emergency and ans.mode == "faq" and ans.answer.startswith(EMERGENCY_LINE)
+    later = bot.answer("让狗咬了，家里有牙膏，要不要给他抹一点")
+    assert later.emergency and later.mode == "faq"
+    tetanus = bot.answer("让狗咬了一口，要不要打破伤风针")
+    assert tetanus.emergency and tetanus.mode == "extractive" and tetanus.answer.startswith(EMERGENCY_LINE)
+    monkeypatch.setattr(faq_module, "FAQ_EMERGENCY_YES_NO", False)
+    assert bot.answer(paste).mode == "extractive"

@@ -126,6 +126,8 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("我爸打完农药回来就吐浑身是汗", "poisoning_pesticide"),
         # no 完/了 after 打, and 地里 … 晕 also fits heat stroke: the pesticide comes first
         ("地里打药以后头晕想吐咋办", "poisoning_pesticide"),
+        # collapsed in the sun, hot to the touch: heat stroke first, though he does not answer (not CPR)
+        ("嗯我们工地上有个工友大太阳底下干活突然晕倒了就是身上很烫叫他也不太清醒怎么办", "heatstroke"),
         ("屋里烧炭取暖早上叫不醒了", "poisoning_gas"),
         # a smell of gas with someone down: the gas steps (windows open, carried out), not CPR first
         ("屋里煤气味好重人晕过去了", "poisoning_gas"),
@@ -184,6 +186,7 @@ def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: st
         "晚上睡觉小腿老抽筋是不是缺钙",
         "切菜把手指头划了个小口子流了点血",
         "煤气费在哪交",
+        "太阳底下干活头有点晕是不是中暑了",
         "狗咬人是不是因为饿了",
         # questions about airways that describe no one choking now
         "气道异物梗阻的急救方法叫什么名字",

@@ -36,6 +36,10 @@ def test_item_refs_in_order_without_duplicates() -> None:
         ("屋里烧炭人叫不醒有什么办法", True),
         ("老人家冲凉好易跌亲有什么好法子", True),
         ("有什么办法查到第32条", True),  # asks how, though not first aid: compose prefers steps
+        # a first-aid course's words, and 做些啥 once the language layer has made it 做些什么
+        ("成年人异物卡喉，旁人应如何施救？", True),
+        ("应当如何进行胸外按压？", True),
+        ("脚背上挨了一口蛇咬，眼下该做些什么？", True),
         ("蛇咬人有什么特点", False),
         ("这个办法是哪一年出的", False),
     ],

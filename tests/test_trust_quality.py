@@ -163,24 +163,44 @@ def test_in_scope_recall_on_the_existing_sets(bot) -> None:
 # / 0.900 (faq_dev 1.000 / 1.000). People and body parts may go unmatched (报考者, 胳膊) and "具体…讲些
 # 啥" asks an attribute: 1.000 (55 answered) / 0.917. Both goals met on this set, which is no longer
 # blind. The floors keep two answers' margin (runs have differed by one answer between processes).
+# 2026-12-07 (eighth session): 有什么办法, 如何施救 and 做些什么 ask what to do, and in an emergency a
+# question whether to do something the situation's pair names (kepu/answering/faq.py
+# FAQ_EMERGENCY_YES_NO): 1.000 (56 answered) / 0.933; floor two answers below.
 FAQ_PRECISION_GOAL, FAQ_RECALL_GOAL = 0.98, 0.90
 FAQ_PRECISION_FLOOR = 0.96
-FAQ_RECALL_FLOOR = 0.88
+FAQ_RECALL_FLOOR = 0.90
 # eval/faq_heldout2.yaml: a second held-out set (120 questions) written 2026-12-06 by a helper that saw
 # neither the code nor the other sets. Its first, blind run: precision 0.917 (48 answered), recall 0.677
 # (65 expected). Then (no longer blind) "第几条"/"哪几个" are no amounts and "几回"/"哪一年" are, and a
 # biogas pit or cellar is its own emergency (not the CPR pair): 0.978 (45 answered) / 0.677. With the
 # fifth session's changes above: 0.981 (53 answered) / 0.800 (52 of 65). Two answers' margin.
+# 2026-12-07 (eighth session), with the places, illness symptoms and health institutions a pair need not
+# name (kepu/answering/bot.py FAQ_PLACES, FAQ_ILLNESS_SYMPTOMS, FAQ_HEALTH_INSTITUTIONS): 0.982 (56
+# answered) / 0.846 (55 of 65).
 FAQ2_PRECISION_FLOOR = 0.94
-FAQ2_RECALL_FLOOR = 0.76
+FAQ2_RECALL_FLOOR = 0.81
 # eval/faq_heldout3.yaml: a third held-out set (120 questions) written 2026-12-06 (fifth session) by a
 # helper that saw neither the code nor the other sets. Its first, blind run: 0.961 (51 answered) /
 # 0.754 (65 expected). Then (no longer blind) a time-of-day choice (早上还是晚上) asks a time and 从哪里能
 # 看到 asks where to look: 1.000 (50 answered) / 0.769; people and body parts may go unmatched: 1.000
 # (52 answered) / 0.800. Two answers' margin. 2026-12-06 (sixth session): fillers that name nothing
 # (旮旯, 省点, 那口子) and 服药 = 吃药, 停止服药 = 停药: 1.000 (55 answered) / 0.846; two answers' margin.
+# 2026-12-07 (eighth session), the changes named at FAQ2_RECALL_FLOOR and FAQ_RECALL_FLOOR: 1.000 (59
+# answered) / 0.908 (59 of 65).
 FAQ3_PRECISION_FLOOR = 0.96
-FAQ3_RECALL_FLOOR = 0.81
+FAQ3_RECALL_FLOOR = 0.87
+# eval/faq_heldout4.yaml and eval/faq_heldout5.yaml: two more held-out sets (120 questions each, 65
+# expecting a pair) written 2026-12-07 (eighth session) by helpers that saw neither the code nor the
+# other sets. faq_heldout4's first, blind run: 1.000 (39 answered) / 0.600. Its failures were read and
+# the changes named above made (no longer blind): 1.000 (49 answered) / 0.754. faq_heldout5 was kept
+# blind until those changes were made; its first run: 0.962 (53 answered) / 0.785 (the same set at the
+# session's start: 0.959 / 0.723). Then a collapse in the sun that is hot to the touch is heat stroke,
+# not CPR (kepu/answering/emergency_signs.yaml), which removed one of its two wrong pairs: 0.981 / 0.800.
+# Floors two answers below. The goals (FAQ_PRECISION_GOAL, FAQ_RECALL_GOAL) are not reached on these.
+FAQ4_PRECISION_FLOOR = 0.96
+FAQ4_RECALL_FLOOR = 0.72
+FAQ5_PRECISION_FLOOR = 0.94
+FAQ5_RECALL_FLOOR = 0.76
 # eval/faq_dev.yaml, the set the thresholds were fitted on: no pair answers a look-alike there.
 FAQ_DEV_PRECISION = 1.0
 
@@ -219,5 +239,12 @@ def test_qa_pairs_answer_their_paraphrases_and_not_their_look_alikes(faq_bot) ->
     third = run_trust_eval(bot, load_questions([EVAL / "faq_heldout3.yaml"]))
     assert third["precision"] >= FAQ3_PRECISION_FLOOR, third["failures"]
     assert third["recall"] >= FAQ3_RECALL_FLOOR, third["failures"]
+    for name, precision, recall in (
+        ("faq_heldout4", FAQ4_PRECISION_FLOOR, FAQ4_RECALL_FLOOR),
+        ("faq_heldout5", FAQ5_PRECISION_FLOOR, FAQ5_RECALL_FLOOR),
+    ):
+        held = run_trust_eval(bot, load_questions([EVAL / f"{name}.yaml"]))
+        assert held["precision"] >= precision, (name, held["failures"])
+        assert held["recall"] >= recall, (name, held["failures"])
     dev = run_trust_eval(bot, load_questions([EVAL / "faq_dev.yaml"]))
     assert dev["precision"] >= FAQ_DEV_PRECISION, dev["failures"]

@@ -64,6 +64,14 @@ FAQ_EMERGENCY_MIN_SIM = 0.90
 # "老人把两顿的降压药一次吃了怎么办" is not answered by the pair on whether to stop the pills. faq_pairs
 # precision 0.981 -> 1.000, recall unchanged on the three faq sets (measured as for FAQ_MIN_SIM).
 FAQ_HOW_TO = True
+# In an emergency, a question whether to do one thing ("家里有安宫牛黄丸，要不要赶紧给他喂一颗", "能不能挑破，
+# 要不要抹点酱油") is answered by the pair for the situation when the pair names what each such clause
+# asks about (FaqMatcher.match_emergency): the pairs list what not to do. A clause that names nothing
+# (要不要赶紧给他喂一颗) is read with the clause before it. Measured 2026-12-07 (eighth session) with
+# `kepu eval` on the faq sets: faq_heldout4 recall 0.723 -> 0.754, the others unchanged, no new wrong pair.
+FAQ_EMERGENCY_YES_NO = True
+YES_NO_ASK_RE = re.compile(r"要不要|能不能|可不可以|该不该|能否|中不中|行不行|可以吗")
+CLAUSE_RE = re.compile(r"[，,。；;！!？?、]")
 # How much closer to the pair's own questions than to its negative questions a question must be.
 FAQ_NEGATIVE_MARGIN = 0.0
 PUNCT_RE = re.compile(r"[\s\W_]+")
@@ -76,9 +84,9 @@ ADULT_RE = re.compile(r"大人|成人|成年人|老人|老年人")
 RURAL_RE = re.compile(r"农村|乡村|村|乡下")
 URBAN_RE = re.compile(r"城里|城市|城区|市区|城镇")
 # A question for an amount, a time or a duration ("要修满几个学分", "打几针", "几点开门", "早上吃还是晚上吃")
-# ("哪几个部门", "第几条" ask which, not how many).
+# ("哪几个部门", "第几条" ask which, not how many; "起了好几个水泡", "十几个人" say how many).
 AMOUNT_RE = re.compile(
-    r"(?<![哪第])几(个|次|回|趟|遍|针|天|岁|点|年|条|种|位|号)|多少|多久|多长|多大|多深|多高|多重|哪天|哪一天|哪一?年|哪个?月|几月|什么时候"
+    r"(?<![哪第好十])几(个|次|回|趟|遍|针|天|岁|点|年|条|种|位|号)|多少|多久|多长|多大|多深|多高|多重|哪天|哪一天|哪一?年|哪个?月|几月|什么时候"
     r"|(早上|上午|中午|下午|晚上|饭前|饭后|睡前|空腹).{0,6}还是.{0,6}(早上|上午|中午|下午|晚上|饭前|饭后|睡前|空腹)"
 )
 
@@ -102,19 +110,22 @@ class FaqMatcher:
         embedder: Embedder,
         cache_path: Path,
         query_vector: Callable[[str], np.ndarray],
-        addresses: Callable[[str, str], bool],
+        addresses: Callable[[str, str, str], bool],
         attribute: Callable[[str], str | None],
         units_named: Callable[[str], set[str]],
         today: Callable[[], dt.date] = dt.date.today,
+        names_something: Callable[[str], bool] = lambda text: True,
     ) -> None:
         self.pairs = pairs
         self._embedder = embedder
         self._cache_path = cache_path
         self._query_vector = query_vector
-        self._addresses = addresses  # (question, text) -> whether text covers the question's concepts
+        # (question, pair text, pair basis) -> whether the text covers the question's concepts
+        self._addresses = addresses
         self._attribute = attribute  # what a question asks of its subject (官网, 电话, 时间 …), or None
         self._units_named = units_named
         self.today = today
+        self._names_something = names_something  # whether a text has a key concept to check
         self._rows = pair_rows(pairs)
         self._exact = {plain(t): i for i, t, neg in self._rows if not neg}
         self._negative_exact = {plain(t) for _, t, neg in self._rows if neg}
@@ -130,6 +141,7 @@ class FaqMatcher:
             self._attribute,
             self._units_named,
             self.today,
+            self._names_something,
         )
 
     @cached_property
@@ -164,9 +176,12 @@ class FaqMatcher:
 
     def match_emergency(self, question: str, basis: str) -> FaqMatch | None:
         """The pair for a recognised emergency whose first-aid article is ``basis``, if the question
-        asks what to do and is close enough to one of that pair's questions (FAQ_EMERGENCY_MIN_SIM)."""
+        asks what to do, or whether to do something the pair names (FAQ_EMERGENCY_YES_NO), and is close
+        enough to one of that pair's questions (FAQ_EMERGENCY_MIN_SIM)."""
         q = normalize(question)
-        if not HOW_TO_RE.search(q) or plain(q) in self._negative_exact:
+        how_to = bool(HOW_TO_RE.search(q))
+        asked = self.asked_whether(q) if FAQ_EMERGENCY_YES_NO and not how_to else []
+        if not (how_to or asked) or plain(q) in self._negative_exact:
             return None
         chosen = {
             i
@@ -180,9 +195,28 @@ class FaqMatcher:
         score = best.get(i, -1.0)
         if score < FAQ_EMERGENCY_MIN_SIM or score <= negative.get(i, -1.0) + FAQ_NEGATIVE_MARGIN:
             return None
-        if not self.agrees(q, self.pairs[i], concepts=False):
+        pair = self.pairs[i]
+        if not self.agrees(q, pair, concepts=False):
             return None
-        return FaqMatch(self.pairs[i], score, nearest[i])
+        text = normalize("".join((*pair.questions(), pair.answer)))
+        if not all(self._addresses(clause, text, pair.basis) for clause in asked):
+            return None  # "要不要骑电动车拉他去医院": the pair does not say
+        return FaqMatch(pair, score, nearest[i])
+
+    def asked_whether(self, q: str) -> list[str]:
+        """The clauses of a question that ask whether to do something ("要不要抹点酱油"), each with the
+        clause before it when it names nothing itself; empty when one names nothing even so."""
+        clauses = [c for c in CLAUSE_RE.split(q) if c]
+        asked = []
+        for k, clause in enumerate(clauses):
+            if not YES_NO_ASK_RE.search(clause):
+                continue
+            if not self._names_something(clause) and k > 0:
+                clause = clauses[k - 1] + clause  # "家里有安宫牛黄丸，要不要赶紧给他喂一颗"
+            if not self._names_something(clause):
+                return []
+            asked.append(clause)
+        return asked
 
     def _closeness(self, q: str) -> tuple[dict[int, float], dict[int, str], dict[int, float]]:
         """Per pair: the cosine of its question closest to ``q``, that question, and the cosine of
@@ -237,4 +271,4 @@ class FaqMatcher:
             return False
         if not self._units_named(q) <= self._units_named(text):
             return False
-        return not concepts or self._addresses(q, normalize(text))
+        return not concepts or self._addresses(q, normalize(text), pair.basis)
