@@ -236,6 +236,48 @@ def test_a_pair_need_not_name_where_it_happened_nor_the_symptoms_of_its_illness(
     assert not e5_bot._pair_addresses("感冒了嗓子疼流鼻涕要不要吃点抗生素", cold)
 
 
+YEAR = _pair("全民科学素质行动工作要点是哪一年的？", ("这个工作要点是哪年的",), "是2020年的。")
+
+
+def test_a_pair_on_which_year_answers_only_a_question_asking_a_time(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    matcher = _matcher([YEAR])
+    assert matcher.agrees("这份工作要点针对的是哪个年度？", YEAR)
+    assert not matcher.agrees("二零二零年全民科学素质工作总的要求是啥", YEAR)
+    monkeypatch.setattr(faq_module, "FAQ_AMOUNT_BOTH_WAYS", False)
+    assert matcher.agrees("二零二零年全民科学素质工作总的要求是啥", YEAR)
+
+
+def test_a_phrase_quoted_from_the_library_must_be_in_the_pair(e5_bot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A run of FAQ_QUOTE_MIN_CHARS characters or more shared with the library names what a question
+    asks about; a shorter one, or a title (《…》, a plan's), does not."""
+    quoted = e5_bot._quoted_phrases
+    assert quoted("推动建立世界公众科学素质促进组织这件事，工作要点里是怎么说的") == (
+        "推动建立世界公众科学素质促进组织",
+    )
+    assert quoted("全民科学素质行动工作要点是哪一年的") == ()  # the plan's title
+    phrase = quoted("推动建立世界公众科学素质促进组织")[0]
+    monkeypatch.setattr(faq_module, "FAQ_QUOTE_MIN_CHARS", len(phrase))
+    assert quoted(phrase) == (phrase,)
+    monkeypatch.setattr(faq_module, "FAQ_QUOTE_MIN_CHARS", len(phrase) + 1)
+    assert quoted(phrase) == ()
+    monkeypatch.undo()
+    overall = _pair(
+        "2020年全民科学素质工作的总体要求是什么？", (), "坚持目标、问题、效果导向，建设世界科技强国。"
+    )
+    matcher = FaqMatcher(
+        [overall],
+        None,
+        Path("unused"),
+        lambda q: None,
+        lambda q, t, b: True,
+        lambda q: None,
+        lambda t: set(),
+        quoted=e5_bot._quoted_phrases,  # type: ignore[arg-type]
+    )
+    assert not matcher.agrees("推动建立世界公众科学素质促进组织这件事，工作要点里是怎么说的", overall)
+    assert matcher.agrees("2020年全民科学素质工作总的要求是啥", overall)
+
+
 def test_several_is_not_asking_how_many() -> None:
     assert faq_module.AMOUNT_RE.search("被狗咬了要打几针") and faq_module.AMOUNT_RE.search("要修满几个学分")
     assert not faq_module.AMOUNT_RE.search("烫得起了好几个水泡") and not faq_module.AMOUNT_RE.search(

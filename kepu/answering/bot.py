@@ -8,9 +8,11 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from kepu.answering import attributes, claims, clarify, compose, first_aid, safety
+from kepu.answering import faq as faq_module
 from kepu.answering.answer import Answer, Citation
 from kepu.answering.answerability import (
     Concept,
@@ -146,6 +148,7 @@ class Bot(ExtractiveAnswers):
                 u.name for p in self.index.plans.values() for u in self.index.directory(p).find(text)
             },
             names_something=lambda text: bool(self.concepts(text)),
+            quoted=self._quoted_phrases,
         )
 
     def _pair_addresses(self, q: str, text: str, basis: str = "") -> bool:
@@ -171,6 +174,32 @@ class Bot(ExtractiveAnswers):
             return c.weak and (illness or not lexicon.symptom(c.word))
 
         return len(missing) < len(concepts) and all(may_miss(c) for c in missing)
+
+    def _quoted_phrases(self, q: str) -> tuple[str, ...]:
+        """The longest runs of FAQ_QUOTE_MIN_CHARS Chinese characters or more that the question shares
+        with the library's text, but a title the library names (《…》) or a plan's title."""
+        least = faq_module.FAQ_QUOTE_MIN_CHARS
+        known, titles = self.known_text, self._titles
+        out = []
+        for run in re.findall(r"[\u4e00-\u9fff]+", q):
+            i = 0
+            while i + least <= len(run):
+                j = i + least
+                if run[i:j] not in known:
+                    i += 1
+                    continue
+                while j < len(run) and run[i : j + 1] in known:
+                    j += 1
+                if run[i:j] not in titles:
+                    out.append(run[i:j])
+                i = j
+        return tuple(out)
+
+    @cached_property
+    def _titles(self) -> str:
+        """Every title the library names (《…》) and every plan's title, one string to search in."""
+        named = re.findall(r"《([^》]+)》", self.known_text)
+        return "\n".join([*named, *(p.title for p in self.index.plans.values())])
 
     def people(self, q: str) -> str:
         """The normalised question with dialect words in Mandarin (kepu/language.py)."""
