@@ -754,6 +754,10 @@ def test_a_question_that_asks_an_amount_gets_the_sentence_that_gives_it() -> Non
     assert ASKS_AMOUNT_RE.search("做心肺复苏一分钟要按多少下")
     assert ASKS_AMOUNT_RE.search("青菜要泡多久") and ASKS_AMOUNT_RE.search("一天吃几次")
     assert not ASKS_AMOUNT_RE.search("第几条由哪个单位负责") and not ASKS_AMOUNT_RE.search("被狗咬了怎么办")
+    # how many people or things is an amount; which ones (哪几个) and several (好几个, 十几斤) are not
+    assert ASKS_AMOUNT_RE.search("工作要点里给每个乡镇配几个科普员")
+    assert not ASKS_AMOUNT_RE.search("哪几个部门负责") and not ASKS_AMOUNT_RE.search("被狗咬了好几天了")
+    assert not ASKS_AMOUNT_RE.search("戒烟以后人胖了十几斤")
     # the figure that shares the question's words (分, 钟, 按) beats a figure that shares none (10秒)
     assert amount_sentence(sents, tokens, [sents[0], sents[3]], "心肺复苏怎么做") == sents[2]
     assert amount_sentence(sents, tokens, [sents[2]], "心肺复苏怎么做") is None  # already quoted

@@ -73,6 +73,7 @@ def test_colloquial_words_expand_to_the_librarys_words(lexicon: Lexicon) -> None
     assert "免费开放" in lexicon.expand("科技馆进去要门票不", known)
     # 留守娃 is 留守孩子 once dialect is Mandarin; the plan writes 留守儿童
     assert "留守儿童" in lexicon.expand(lexicon.rewrite("给留守娃搞志愿服务", known), known)
+    assert "医院" in lexicon.expand("俺们镇上的卫生院要不要搞健康科普", known)  # item 30 writes 医院
     # a word the library already uses pulls in no Cilin sense of it ("蘑菇" also means "to dawdle")
     assert "纠缠" not in lexicon.expand("蘑菇能吃吗", known)
 
@@ -166,6 +167,7 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("手被开水烫了起了个大水泡", "burn"),
         ("下地让蛇咬伤了", "snakebite"),
         ("邻居家的狗咬了俺娃一口咋整", "dog_bite"),
+        ("胸口闷得慌、压着疼了快半个钟头，我自己骑电动车去卫生院行不行？", "heart_attack"),
         ("大黄狗把娃咬了", "dog_bite"),
         # a bite that drew blood, however little, needs the rabies steps (流了点血 is no cut here)
         ("俺在村口晒场上晒麦子，让邻居家的大黄狗咬了腿一口，流了点血，咋整？", "dog_bite"),
