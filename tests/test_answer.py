@@ -902,3 +902,34 @@ def test_under_a_big_tree_in_a_storm_gets_the_tree_sentence(e5_bot) -> None:
     assert ans.answer.split("\n")[1].endswith(
         "雷雨天不要在大树下、电线杆下、铁塔下避雨，这些地方最容易招雷。"
     )
+
+
+DETERMINISM_SCRIPT = """
+from kepu.answering.compose import science_extract
+from kepu.kb.types import Chunk
+idf = {"甲": 0.1, "乙": 0.2, "丙": 0.3, "丁": 0.6}.__getitem__
+article = [Chunk("a#0", "a", "测试", "science", "丁在此。甲乙丙在此。", "")]
+text, quoted, _ = science_extract(article, ["a#0"], {"甲", "乙", "丙", "丁"}, list, idf, limit=1)
+print(quoted)
+"""
+
+
+def test_the_quoted_sentence_does_not_depend_on_the_processs_string_hashing() -> None:
+    """0.1 + 0.2 + 0.3 is 0.6 or 0.6000000000000001 depending on the order a set gives, and str
+    hashing (so set order) differs between processes: two sentences that tie on the question's words
+    must be chosen the same way in every process (math.fsum), or answers differ between replicas."""
+    import os
+    import subprocess
+    import sys
+
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", DETERMINISM_SCRIPT],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in range(6)
+    }
+    assert outs == {"['丁在此。']"}

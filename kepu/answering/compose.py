@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 
@@ -201,7 +202,8 @@ def science_extract(
     contain, plus small bonuses for the best chunk, for retrieved chunks, and — for "怎么办" questions —
     for sections that give steps. Returns the answer text, the quoted sentences and the chunk cited.
     """
-    total = sum(idf(t) for t in query_tokens) or 1.0
+    # math.fsum: a sum over a set must not depend on its order (str hashing differs between processes)
+    total = math.fsum(idf(t) for t in query_tokens) or 1.0
     wants_steps = steps or bool(HOW_TO_RE.search(question))
     top_id = hit_ids[0] if hit_ids else article[0].chunk_id
     scored: list[tuple[float, int, str, Chunk]] = []
@@ -213,7 +215,7 @@ def science_extract(
         if wants_steps and STEPS_HEADING_RE.search(chunk.section or ""):
             bonus += SENT_STEPS_BONUS
         for sent in sentences(chunk.text):
-            share = sum(idf(t) for t in query_tokens & set(tokenize(sent))) / total
+            share = math.fsum(idf(t) for t in query_tokens & set(tokenize(sent))) / total
             scored.append((share + bonus, order, sent, chunk))
             order += 1
     best = sorted(scored, key=lambda c: (-c[0], c[1]))[: limit or SENT_LIMIT]
@@ -282,7 +284,7 @@ def distinctive_sentence(
     candidates = [s for s in sents if s not in quoted and any(u in s for u in unsaid)]
     if not candidates:
         return None
-    return max(candidates, key=lambda s: sum(idf(u) for u in unsaid if u in s))
+    return max(candidates, key=lambda s: math.fsum(idf(u) for u in unsaid if u in s))
 
 
 def states_amount(sentence: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
@@ -127,7 +128,8 @@ class Retriever:
             return 0.0
         words = self._chunk_words[pos]
         weights = {t: self.kb.lexical.idf(t) for t in content}
-        return sum(w for t, w in weights.items() if t in words) / sum(weights.values())
+        # math.fsum: the same share whatever order the set gives (str hashing differs between processes)
+        return math.fsum(w for t, w in weights.items() if t in words) / math.fsum(weights.values())
 
     def search(
         self, question: str, k: int | None = None, *, fast: bool = False, expand: tuple[str, ...] = ()
