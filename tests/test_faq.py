@@ -278,6 +278,30 @@ def test_a_phrase_quoted_from_the_library_must_be_in_the_pair(e5_bot, monkeypatc
     assert matcher.agrees("2020年全民科学素质工作总的要求是啥", overall)
 
 
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("让狗咬了一口，出了点血，抹点草木灰就行不？", ["抹点草木灰就行不"]),
+        ("他胸口疼得厉害，我是不是该给他吃点止疼药啊", ["我是不是该给他吃点止疼药啊"]),
+        ("蛇咬的不是毒蛇，现在也没什么感觉，还要去医院吗", ["还要去医院吗"]),
+        ("烫伤了，家里有酱油，用不用抹一点", ["家里有酱油用不用抹一点"]),
+        ("被蛇咬了怎么办", []),  # asks what to do, not whether to do one thing
+    ],
+)
+def test_the_clauses_that_ask_whether_to_do_something(question: str, asked: list[str]) -> None:
+    matcher = FaqMatcher(
+        [],
+        None,
+        Path("unused"),
+        lambda q: None,
+        lambda q, t, b: True,
+        lambda q: None,
+        lambda t: set(),  # type: ignore[arg-type]
+        names_something=lambda text: any(w in text for w in ("草木灰", "止疼药", "医院", "酱油")),
+    )
+    assert matcher.asked_whether(question) == asked
+
+
 def test_several_is_not_asking_how_many() -> None:
     assert faq_module.AMOUNT_RE.search("被狗咬了要打几针") and faq_module.AMOUNT_RE.search("要修满几个学分")
     assert not faq_module.AMOUNT_RE.search("烫得起了好几个水泡") and not faq_module.AMOUNT_RE.search(

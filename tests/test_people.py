@@ -245,6 +245,9 @@ def test_key_concepts_leave_out_generic_words(lexicon: Lexicon, tokenizer: Token
     # how a question refers to the plan (部署, 单位) is not what it asks about
     plan = key_concepts("要点对科学辟谣平台作了哪些部署，由哪些单位负责", tokenizer, lexicon, known=known)
     assert "平台" in [c.word for c in plan] and not {"部署", "单位"} & {c.word for c in plan}
+    # 把手 in "把手烫了" is 把 + 手, and a verb with 点 (抹点, 灌点) says a little of something
+    burn = {c.word for c in key_concepts("把手烫了要不要抹点酱油", tokenizer, lexicon, known=known)}
+    assert "酱油" in burn and not {"把手", "抹点"} & burn
 
 
 def test_a_peoples_word_the_library_never_uses_leaves_its_own_words_to_check(

@@ -176,9 +176,10 @@ FAQ_RECALL_FLOOR = 0.90
 # fifth session's changes above: 0.981 (53 answered) / 0.800 (52 of 65). Two answers' margin.
 # 2026-12-07 (eighth session), with the places, illness symptoms and health institutions a pair need not
 # name (kepu/answering/bot.py FAQ_PLACES, FAQ_ILLNESS_SYMPTOMS, FAQ_HEALTH_INSTITUTIONS): 0.982 (56
-# answered) / 0.846 (55 of 65).
+# answered) / 0.846 (55 of 65). Then more ways to ask whether to do something in an emergency (行不, 是不是
+# 该, 用不用, 还要…吗) and 抹点/灌点/把手 (把 + 手) as no concepts: 0.982 (57 answered) / 0.862 (56 of 65).
 FAQ2_PRECISION_FLOOR = 0.94
-FAQ2_RECALL_FLOOR = 0.81
+FAQ2_RECALL_FLOOR = 0.83
 # eval/faq_heldout3.yaml: a third held-out set (120 questions) written 2026-12-06 (fifth session) by a
 # helper that saw neither the code nor the other sets. Its first, blind run: 0.961 (51 answered) /
 # 0.754 (65 expected). Then (no longer blind) a time-of-day choice (早上还是晚上) asks a time and 从哪里能
@@ -197,17 +198,19 @@ FAQ3_RECALL_FLOOR = 0.87
 # session's start: 0.959 / 0.723). Then a collapse in the sun that is hot to the touch is heat stroke,
 # not CPR (kepu/answering/emergency_signs.yaml), which removed one of its two wrong pairs: 0.981 / 0.800.
 # Floors two answers below. The goals (FAQ_PRECISION_GOAL, FAQ_RECALL_GOAL) are not reached on these.
+# With the emergency wording named at FAQ2_RECALL_FLOOR: faq_heldout4 1.000 (50 answered) / 0.769.
 FAQ4_PRECISION_FLOOR = 0.96
-FAQ4_RECALL_FLOOR = 0.72
+FAQ4_RECALL_FLOOR = 0.73
 FAQ5_PRECISION_FLOOR = 0.94
 FAQ5_RECALL_FLOOR = 0.76
 # eval/faq_heldout6.yaml: written the same way, later the same day, kept blind until the changes above
 # were made. Its first run: 0.947 (38 answered) / 0.554 (the same set at the session's start: 0.939 /
 # 0.477). Then (no longer blind) a pair on which year answers only a question asking a time, and a
 # phrase quoted from the library must be in the pair (kepu/answering/faq.py FAQ_AMOUNT_BOTH_WAYS,
-# FAQ_QUOTE_MIN_CHARS): 1.000 (37 answered) / 0.569. Floors two answers below.
+# FAQ_QUOTE_MIN_CHARS): 1.000 (37 answered) / 0.569; 卫生院 as a 医院: 0.585; the emergency wording named
+# at FAQ2_RECALL_FLOOR: 1.000 (41 answered) / 0.631. Floors two answers below.
 FAQ6_PRECISION_FLOOR = 0.94
-FAQ6_RECALL_FLOOR = 0.53
+FAQ6_RECALL_FLOOR = 0.59
 # eval/faq_dev.yaml, the set the thresholds were fitted on: no pair answers a look-alike there.
 FAQ_DEV_PRECISION = 1.0
 
