@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -211,6 +212,14 @@ FAQ5_RECALL_FLOOR = 0.76
 # at FAQ2_RECALL_FLOOR: 1.000 (41 answered) / 0.631. Floors two answers below.
 FAQ6_PRECISION_FLOOR = 0.94
 FAQ6_RECALL_FLOOR = 0.59
+# eval/faq_heldout7.yaml: a seventh held-out set written the same way after every change above, run once
+# (blind): 1.000 (45 answered) / 0.692 (the same set at the session's start: 1.000 / 0.600). Floors two
+# answers below.
+FAQ7_PRECISION_FLOOR = 0.95
+FAQ7_RECALL_FLOOR = 0.66
+# The day the faq sets are run on: two example pairs expire (2027-06-30, 2027-12-31), and the sets were
+# written while they were live. A real clock would make this test fail once they expire.
+FAQ_EVAL_DAY = dt.date(2026, 12, 7)
 # eval/faq_dev.yaml, the set the thresholds were fitted on: no pair answers a look-alike there.
 FAQ_DEV_PRECISION = 1.0
 
@@ -231,10 +240,11 @@ def faq_bot(tmp_path_factory, shared_cache, e5_embedder):  # type: ignore[no-unt
     settings = Settings(
         data_dir=root / "data", knowledge_dir=root / "knowledge", embedding_cache_dir=shared_cache
     )
-    report = ingest(settings, e5_embedder)
+    report = ingest(settings, e5_embedder, today=FAQ_EVAL_DAY)
     assert report.ok and report.faq_pairs == 34, report.to_dict()["faq"]
     bot = load_bot(settings, e5_embedder)
     bot.answers = None
+    bot.faq.today = lambda: FAQ_EVAL_DAY
     return bot
 
 
@@ -253,6 +263,7 @@ def test_qa_pairs_answer_their_paraphrases_and_not_their_look_alikes(faq_bot) ->
         ("faq_heldout4", FAQ4_PRECISION_FLOOR, FAQ4_RECALL_FLOOR),
         ("faq_heldout5", FAQ5_PRECISION_FLOOR, FAQ5_RECALL_FLOOR),
         ("faq_heldout6", FAQ6_PRECISION_FLOOR, FAQ6_RECALL_FLOOR),
+        ("faq_heldout7", FAQ7_PRECISION_FLOOR, FAQ7_RECALL_FLOOR),
     ):
         held = run_trust_eval(bot, load_questions([EVAL / f"{name}.yaml"]))
         assert held["precision"] >= precision, (name, held["failures"])
