@@ -18,6 +18,9 @@ pytestmark = pytest.mark.unit
         ("为下一阶段（到2035年）编制全民科学素质规划，要点安排了哪些配套工作？", None),
         ("面向2035年的全民科学素质行动规划纲要，工作要点要求如何推进编制？", None),
         ("乡镇科普员能不能解决编制", "工资待遇"),
+        # whether the work is done yet, asked in a clause of its own
+        ("国家应急科普快速响应机制现在建成了没有，纳入国家应急管理体系了吗？", "进展或结果"),
+        ("应急科普快速响应机制纳入了哪个体系", None),
         ("全国一共有多少家科技馆", "人数"),
         # 哪几家 asks which units, which the plan does say; 哪几所 (universities) asks a list it does not
         ("俺家娃想参加青少年科技创新大赛，文件里这个比赛是哪几家单位牵头的？", None),

@@ -181,6 +181,10 @@ def test_a_pair_for_a_child_does_not_answer_for_an_old_person() -> None:
     assert not FaqMatcher.same_people("老人把两顿的降压药一次吃了怎么办？", CHILD_PILLS)
     assert FaqMatcher.same_people("孩子把奶奶的降压药吃了两片怎么办", CHILD_PILLS)
     assert FaqMatcher.same_people("误吃了药怎么办", CHILD_PILLS)  # says no one: the pair may answer
+    # saving oneself is not what a pair on helping someone says
+    choking = _pair("大人吃东西噎住、说不出话怎么办？", (), "立即让旁边的人拨打120，站在他身后抱住腰。")
+    assert not FaqMatcher.same_people("一个人在家吃东西噎住了，旁边没人，自己咋救自己？", choking)
+    assert FaqMatcher.same_people("俺爹吃东西噎住了咋救", choking)
 
 
 def test_a_pair_on_the_country_does_not_answer_for_the_town() -> None:
@@ -300,6 +304,25 @@ def test_the_clauses_that_ask_whether_to_do_something(question: str, asked: list
         names_something=lambda text: any(w in text for w in ("草木灰", "止疼药", "医院", "酱油")),
     )
     assert matcher.asked_whether(question) == asked
+
+
+def test_the_plans_own_year_need_not_be_in_a_pair() -> None:
+    """With one plan served, its year (2020) is what every question is about; another year is not."""
+    survey = _pair("中国公民科学素质调查是第几次？", (), "开展第十一次中国公民科学素质调查。")
+    plain_matcher = _matcher([survey])
+    given = FaqMatcher(
+        [survey],
+        None,
+        Path("unused"),
+        lambda q: None,
+        lambda q, t, b: True,
+        lambda q: None,
+        lambda t: set(),  # type: ignore[arg-type]
+        given_numbers=frozenset({"2020"}),
+    )
+    asked = "2020年搞的中国公民科学素质调查是第几次"
+    assert given.agrees(asked, survey) and not plain_matcher.agrees(asked, survey)
+    assert not given.agrees("2021年搞的中国公民科学素质调查是第几次", survey)
 
 
 def test_several_is_not_asking_how_many() -> None:

@@ -149,6 +149,8 @@ def test_the_lexicon_is_built_once_per_version_of_the_staff_file(tmp_path: Path)
         ("俺家老头子喝多了躺地上叫不醒咋整", "alcohol_poisoning"),
         ("喝醉了叫不醒也没有呼吸了", "not_breathing"),
         ("早上发现婆婆在生炉子的屋里昏着叫不醒", "poisoning_gas"),
+        # a coal-heated kang and coal smoke: carbon monoxide, not an unexplained collapse
+        ("东北这边冬天烧炕，今早俺去喊俺舅起床，他屋里一股煤烟味，人咋叫都叫不醒，咋整？", "poisoning_gas"),
         ("下地的时候让蛇给咬了", "snakebite"),
         ("下菜窖拿白菜的人晕在里头了", "confined_space"),  # bad air: not CPR for whoever climbs in
         ("炒菜的时候热油溅了一手", "burn"),
@@ -188,6 +190,7 @@ def test_emergencies_are_recognised_by_what_people_describe(words: str, kind: st
         "晚上睡觉小腿老抽筋是不是缺钙",
         "切菜把手指头划了个小口子流了点血",
         "煤气费在哪交",
+        "冬天烧炕要注意啥",
         "太阳底下干活头有点晕是不是中暑了",
         "狗咬人是不是因为饿了",
         # questions about airways that describe no one choking now

@@ -209,14 +209,23 @@ FAQ5_RECALL_FLOOR = 0.76
 # 0.477). Then (no longer blind) a pair on which year answers only a question asking a time, and a
 # phrase quoted from the library must be in the pair (kepu/answering/faq.py FAQ_AMOUNT_BOTH_WAYS,
 # FAQ_QUOTE_MIN_CHARS): 1.000 (37 answered) / 0.569; 卫生院 as a 医院: 0.585; the emergency wording named
-# at FAQ2_RECALL_FLOOR: 1.000 (41 answered) / 0.631. Floors two answers below.
+# at FAQ2_RECALL_FLOOR: 1.000 (41 answered) / 0.631; 流浪狗 and 野狗 are dogs, 寻思 and 手头 are no concepts,
+# the plan's own year (2020) need not be in a pair: 1.000 (43 answered) / 0.662. Floors two answers below.
 FAQ6_PRECISION_FLOOR = 0.94
-FAQ6_RECALL_FLOOR = 0.59
+FAQ6_RECALL_FLOOR = 0.63
 # eval/faq_heldout7.yaml: a seventh held-out set written the same way after every change above, run once
 # (blind): 1.000 (45 answered) / 0.692 (the same set at the session's start: 1.000 / 0.600). Floors two
 # answers below.
 FAQ7_PRECISION_FLOOR = 0.95
 FAQ7_RECALL_FLOOR = 0.66
+# eval/faq_heldout8.yaml: an eighth, written the same way, run blind after the changes named at
+# FAQ6_RECALL_FLOOR: 0.914 (35 answered) / 0.492 (0.871 / 0.415 with the code at the session's start).
+# Then (no longer blind) its three wrong pairs: a question whether the work is done yet asked in a clause
+# of its own (建成了没有，纳入……了吗) asks 进展或结果; a coal-heated kang with coal smoke is carbon
+# monoxide, not CPR; saving oneself (自己咋救自己) is not a pair on helping someone: 1.000 (33 answered)
+# / 0.508. Floors two answers below.
+FAQ8_PRECISION_FLOOR = 0.94
+FAQ8_RECALL_FLOOR = 0.47
 # The day the faq sets are run on: two example pairs expire (2027-06-30, 2027-12-31), and the sets were
 # written while they were live. A real clock would make this test fail once they expire.
 FAQ_EVAL_DAY = dt.date(2026, 12, 7)
@@ -264,6 +273,7 @@ def test_qa_pairs_answer_their_paraphrases_and_not_their_look_alikes(faq_bot) ->
         ("faq_heldout5", FAQ5_PRECISION_FLOOR, FAQ5_RECALL_FLOOR),
         ("faq_heldout6", FAQ6_PRECISION_FLOOR, FAQ6_RECALL_FLOOR),
         ("faq_heldout7", FAQ7_PRECISION_FLOOR, FAQ7_RECALL_FLOOR),
+        ("faq_heldout8", FAQ8_PRECISION_FLOOR, FAQ8_RECALL_FLOOR),
     ):
         held = run_trust_eval(bot, load_questions([EVAL / f"{name}.yaml"]))
         assert held["precision"] >= precision, (name, held["failures"])

@@ -149,6 +149,11 @@ class Bot(ExtractiveAnswers):
             },
             names_something=lambda text: bool(self.concepts(text)),
             quoted=self._quoted_phrases,
+            given_numbers=frozenset.intersection(
+                *(frozenset(faq_module.NUMBER_RE.findall(p.title)) for p in self.index.plans.values())
+            )
+            if self.index.plans
+            else frozenset(),
         )
 
     def _pair_addresses(self, q: str, text: str, basis: str = "") -> bool:

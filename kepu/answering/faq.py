@@ -96,6 +96,8 @@ NUMBER_RE = re.compile(r"\d+")
 # question about a child, nor the other way round.
 CHILD_RE = re.compile(r"娃|孩子|小孩|宝宝|婴儿|婴幼儿|幼儿|儿童|\d+岁|[一两二三四五六七八九十]岁|几个月")
 ADULT_RE = re.compile(r"大人|成人|成年人|老人|老年人")
+# Saving oneself (一个人噎住了，自己咋救自己) is not what a pair on helping someone else says.
+SELF_RE = re.compile(r"自救|救自己|自己(咋|怎么|如何|该咋)(救|办|弄|整)")
 # Where a question is set, where plan work and advice differ: town or country.
 RURAL_RE = re.compile(r"农村|乡村|村|乡下")
 URBAN_RE = re.compile(r"城里|城市|城区|市区|城镇")
@@ -133,6 +135,7 @@ class FaqMatcher:
         today: Callable[[], dt.date] = dt.date.today,
         names_something: Callable[[str], bool] = lambda text: True,
         quoted: Callable[[str], tuple[str, ...]] = lambda text: (),
+        given_numbers: frozenset[str] = frozenset(),
     ) -> None:
         self.pairs = pairs
         self._embedder = embedder
@@ -145,6 +148,9 @@ class FaqMatcher:
         self.today = today
         self._names_something = names_something  # whether a text has a key concept to check
         self._quoted = quoted  # the library's phrases a question quotes (FAQ_QUOTE_MIN_CHARS)
+        # numbers any question may name that a pair need not: the year of the one plan served ("2020年搞
+        # 的全国公民科学素质调查算第几回"); with several plans, only the numbers in every plan's title
+        self._given_numbers = given_numbers
         self._rows = pair_rows(pairs)
         self._exact = {plain(t): i for i, t, neg in self._rows if not neg}
         self._negative_exact = {plain(t) for _, t, neg in self._rows if neg}
@@ -162,6 +168,7 @@ class FaqMatcher:
             self.today,
             self._names_something,
             self._quoted,
+            self._given_numbers,
         )
 
     @cached_property
@@ -254,8 +261,10 @@ class FaqMatcher:
 
     @staticmethod
     def same_people(q: str, pair: FaqPair) -> bool:
-        """Whether the question is about the people the pair is for (a child, an adult), as far as
-        either says."""
+        """Whether the question is about the people the pair is for (a child, an adult, oneself), as far
+        as either says."""
+        if SELF_RE.search(q) and not SELF_RE.search("".join((*pair.questions(), pair.answer))):
+            return False  # "旁边没人，自己咋救自己" is not answered by the steps for a helper
         own = pair.question  # who the pair is for: its own question says (小孩误吃大人的药 is about a child)
         adult_only = ADULT_RE.search(own) and not CHILD_RE.search(own)
         child_only = CHILD_RE.search(own) and not ADULT_RE.search(own)
@@ -278,7 +287,7 @@ class FaqMatcher:
         """Whether the question asks about what the pair is about: its numbers, people, amounts,
         attributes, units and (with ``concepts``) key concepts."""
         text = "".join((*pair.questions(), pair.answer))
-        if not set(NUMBER_RE.findall(q)) <= set(NUMBER_RE.findall(text)):
+        if not set(NUMBER_RE.findall(q)) - self._given_numbers <= set(NUMBER_RE.findall(text)):
             return False  # "2021年的工作要点…" is not answered by a pair on 2020
         if not self.same_people(q, pair) or not self.same_place(q, pair):
             return False
