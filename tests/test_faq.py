@@ -240,6 +240,19 @@ def test_a_pair_need_not_name_where_it_happened_nor_the_symptoms_of_its_illness(
     assert not e5_bot._pair_addresses("感冒了嗓子疼流鼻涕要不要吃点抗生素", cold)
 
 
+def test_a_health_pair_need_not_name_the_institution_a_question_mentions(e5_bot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """For a pair whose basis is a health article, 药店 is where it happens (FAQ_HEALTH_INSTITUTIONS);
+    for a plan pair an institution is what the question is about."""
+    import kepu.answering.bot as answer_module
+
+    cold = "感冒了要不要吃抗生素？普通感冒大多是病毒引起的，一般不需要吃抗生素。"
+    asked = "伤风了想去药店买点抗生素吃中不中"
+    assert e5_bot._pair_addresses(asked, cold, "antibiotics")
+    assert not e5_bot._pair_addresses(asked, cold, "第23条")
+    monkeypatch.setattr(answer_module, "FAQ_HEALTH_INSTITUTIONS", False)
+    assert not e5_bot._pair_addresses(asked, cold, "antibiotics")
+
+
 YEAR = _pair("全民科学素质行动工作要点是哪一年的？", ("这个工作要点是哪年的",), "是2020年的。")
 
 
