@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -555,3 +556,30 @@ def test_in_an_emergency_a_question_whether_to_do_something_gets_the_pair_only_i
     assert tetanus.emergency and tetanus.mode == "extractive" and tetanus.answer.startswith(EMERGENCY_LINE)
     monkeypatch.setattr(faq_module, "FAQ_EMERGENCY_YES_NO", False)
     assert bot.answer(paste).mode == "extractive"
+
+
+BURN = {
+    "question": "被开水或热油烫伤了怎么办？",
+    "similar": ["开水烫了手咋办"],
+    "answer": "测试答案：立即用流动的凉水冲伤处15到20分钟，不要抹酱油。",
+    "basis": "burns",
+    **REVIEWED,
+}
+
+
+def test_in_an_emergency_a_chemical_the_pair_does_not_name_gets_the_articles_steps(
+    faq_settings: Settings, e5_embedder: Embedder, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A scald gets the pair on scalds; 硫酸 on the hand is a chemical burn the pair does not name
+    (CHEMICAL_RE): 120 first, then the burns article's steps, which say to rinse chemicals long."""
+    shutil.copy(KNOWLEDGE / "science" / "burns.md", faq_settings.knowledge_dir / "science" / "burns.md")
+    write_yaml(faq_settings.knowledge_dir / "faq" / "burn.yaml", [BURN])
+    ingest(faq_settings, e5_embedder, today=TODAY)
+    bot = bot_on(TODAY, faq_settings, e5_embedder)
+    scald = bot.answer("手让开水烫了咋办")
+    assert scald.emergency and scald.mode == "faq"
+    acid = "干活时手上溅到了硫酸，烧伤了咋办"
+    steps = bot.answer(acid)
+    assert steps.emergency and steps.mode == "extractive" and "化学品" in steps.answer
+    monkeypatch.setattr(faq_module, "CHEMICAL_RE", re.compile("(?!)"))
+    assert bot.faq.match_emergency(bot.people(acid), "burns") is not None  # the rule is what stops it

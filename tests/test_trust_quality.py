@@ -200,9 +200,11 @@ FAQ3_RECALL_FLOOR = 0.87
 # not CPR (kepu/answering/emergency_signs.yaml), which removed one of its two wrong pairs: 0.981 / 0.800.
 # Floors two answers below. The goals (FAQ_PRECISION_GOAL, FAQ_RECALL_GOAL) are not reached on these.
 # With the emergency wording named at FAQ2_RECALL_FLOOR: faq_heldout4 1.000 (50 answered) / 0.769.
+# Later, a chemical the question names must be in an emergency pair (kepu/answering/faq.py CHEMICAL_RE):
+# faq_heldout5 1.000 (52 answered) / 0.800, its other wrong pair (硫酸 and the pair on scalds) gone.
 FAQ4_PRECISION_FLOOR = 0.96
 FAQ4_RECALL_FLOOR = 0.73
-FAQ5_PRECISION_FLOOR = 0.94
+FAQ5_PRECISION_FLOOR = 0.96
 FAQ5_RECALL_FLOOR = 0.76
 # eval/faq_heldout6.yaml: written the same way, later the same day, kept blind until the changes above
 # were made. Its first run: 0.947 (38 answered) / 0.554 (the same set at the session's start: 0.939 /

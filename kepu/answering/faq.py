@@ -96,6 +96,11 @@ NUMBER_RE = re.compile(r"\d+")
 # question about a child, nor the other way round.
 CHILD_RE = re.compile(r"娃|孩子|小孩|宝宝|婴儿|婴幼儿|幼儿|儿童|\d+岁|[一两二三四五六七八九十]岁|几个月")
 ADULT_RE = re.compile(r"大人|成人|成年人|老人|老年人")
+# In an emergency, a chemical the question names (手上溅到了硫酸, 生石灰溅进眼睛) must be in the pair: a pair
+# on scalds by hot water or oil is not the first aid for a chemical burn (the burns article's own steps
+# say to rinse long with plenty of water). Measured 2026-12-07 (eighth session) with `kepu eval` on the
+# faq sets: faq_heldout5 precision 0.981 -> 1.000 (its one wrong pair), every other figure unchanged.
+CHEMICAL_RE = re.compile(r"硫酸|盐酸|硝酸|强酸|强碱|烧碱|火碱|石灰|化学品|腐蚀性")
 # Saving oneself (一个人噎住了，自己咋救自己) is not what a pair on helping someone else says.
 SELF_RE = re.compile(r"自救|救自己|自己(咋|怎么|如何|该咋)(救|办|弄|整)")
 # Where a question is set, where plan work and advice differ: town or country.
@@ -226,6 +231,8 @@ class FaqMatcher:
         if not self.agrees(q, pair, concepts=False):
             return None
         text = normalize("".join((*pair.questions(), pair.answer)))
+        if any(chemical not in text for chemical in CHEMICAL_RE.findall(q)):
+            return None  # "手上溅到了硫酸": not the pair on scalds
         if not all(self._addresses(clause, text, pair.basis) for clause in asked):
             return None  # "要不要骑电动车拉他去医院": the pair does not say
         return FaqMatch(pair, score, nearest[i])
