@@ -156,8 +156,9 @@ def _pair(question: str, similar: tuple[str, ...], answer: str) -> FaqPair:
     return FaqPair("t#1", "t", 1, question, similar, (), answer, "", "测试审核人", "2026-12-01")
 
 
-def _matcher(pairs: list[FaqPair]) -> FaqMatcher:
-    """A matcher whose concept, attribute and unit checks always agree: only its own rules decide."""
+def _matcher(pairs: list[FaqPair], **rules) -> FaqMatcher:  # type: ignore[no-untyped-def]
+    """A matcher whose concept, attribute and unit checks always agree: only its own rules decide, and
+    ``rules`` (names_something, quoted, given_numbers) given by the test."""
     return FaqMatcher(
         pairs,
         None,
@@ -166,6 +167,7 @@ def _matcher(pairs: list[FaqPair]) -> FaqMatcher:
         lambda q, t, b: True,
         lambda q: None,
         lambda t: set(),  # type: ignore[arg-type]
+        **rules,
     )
 
 
@@ -282,16 +284,7 @@ def test_a_phrase_quoted_from_the_library_must_be_in_the_pair(e5_bot, monkeypatc
     overall = _pair(
         "2020年全民科学素质工作的总体要求是什么？", (), "坚持目标、问题、效果导向，建设世界科技强国。"
     )
-    matcher = FaqMatcher(
-        [overall],
-        None,
-        Path("unused"),
-        lambda q: None,
-        lambda q, t, b: True,
-        lambda q: None,
-        lambda t: set(),
-        quoted=e5_bot._quoted_phrases,  # type: ignore[arg-type]
-    )
+    matcher = _matcher([overall], quoted=e5_bot._quoted_phrases)
     assert not matcher.agrees("推动建立世界公众科学素质促进组织这件事，工作要点里是怎么说的", overall)
     assert matcher.agrees("2020年全民科学素质工作总的要求是啥", overall)
 
@@ -307,15 +300,8 @@ def test_a_phrase_quoted_from_the_library_must_be_in_the_pair(e5_bot, monkeypatc
     ],
 )
 def test_the_clauses_that_ask_whether_to_do_something(question: str, asked: list[str]) -> None:
-    matcher = FaqMatcher(
-        [],
-        None,
-        Path("unused"),
-        lambda q: None,
-        lambda q, t, b: True,
-        lambda q: None,
-        lambda t: set(),  # type: ignore[arg-type]
-        names_something=lambda text: any(w in text for w in ("草木灰", "止疼药", "医院", "酱油")),
+    matcher = _matcher(
+        [], names_something=lambda text: any(w in text for w in ("草木灰", "止疼药", "医院", "酱油"))
     )
     assert matcher.asked_whether(question) == asked
 
@@ -324,16 +310,7 @@ def test_the_plans_own_year_need_not_be_in_a_pair() -> None:
     """With one plan served, its year (2020) is what every question is about; another year is not."""
     survey = _pair("中国公民科学素质调查是第几次？", (), "开展第十一次中国公民科学素质调查。")
     plain_matcher = _matcher([survey])
-    given = FaqMatcher(
-        [survey],
-        None,
-        Path("unused"),
-        lambda q: None,
-        lambda q, t, b: True,
-        lambda q: None,
-        lambda t: set(),  # type: ignore[arg-type]
-        given_numbers=frozenset({"2020"}),
-    )
+    given = _matcher([survey], given_numbers=frozenset({"2020"}))
     asked = "2020年搞的中国公民科学素质调查是第几次"
     assert given.agrees(asked, survey) and not plain_matcher.agrees(asked, survey)
     assert not given.agrees("2021年搞的中国公民科学素质调查是第几次", survey)
@@ -380,8 +357,7 @@ def test_a_pair_answers_verbatim_cited_and_beats_a_passage(
 def test_a_negative_question_is_never_answered_by_the_pair(
     faq_settings: Settings, e5_embedder: Embedder
 ) -> None:
-    ingest(faq_settings, e5_embedder, today=TODAY)
-    bot = bot_on(TODAY, faq_settings, e5_embedder)
+    bot = ingested_bot(faq_settings, e5_embedder)
     ans = bot.answer("青少年科技创新大赛是哪个单位负责的")
     assert ans.mode != "faq" and "第10条" in ans.answer  # the plan answers it exactly
 
@@ -429,6 +405,12 @@ def bot_on(today: dt.date, settings: Settings, embedder: Embedder):  # type: ign
     return bot
 
 
+def ingested_bot(settings: Settings, embedder: Embedder):  # type: ignore[no-untyped-def]
+    """The knowledge ingested on TODAY and a bot whose clock reads TODAY."""
+    ingest(settings, embedder, today=TODAY)
+    return bot_on(TODAY, settings, embedder)
+
+
 def load_bot_after(settings: Settings, embedder: Embedder, today: dt.date):  # type: ignore[no-untyped-def]
     ingest(settings, embedder, today=today)
     return load_bot(settings, embedder)
@@ -455,8 +437,7 @@ def test_a_model_never_rewrites_a_pair(faq_settings: Settings, e5_embedder: Embe
 
 def test_the_similarity_boundary(faq_settings: Settings, e5_embedder: Embedder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A paraphrase is answered at FAQ_MIN_SIM and not when the threshold is just above its score."""
-    ingest(faq_settings, e5_embedder, today=TODAY)
-    bot = bot_on(TODAY, faq_settings, e5_embedder)
+    bot = ingested_bot(faq_settings, e5_embedder)
     match = bot.faq.match("科技创新大赛到哪里去报名")
     assert match is not None and FAQ_MIN_SIM <= match.score < 1.0
     monkeypatch.setattr(faq_module, "FAQ_MIN_SIM", match.score + 1e-6)
@@ -519,8 +500,7 @@ def test_an_emergency_gets_120_first_then_the_pair_written_for_it(
     situation's first-aid article, at FAQ_EMERGENCY_MIN_SIM and not just above the question's score;
     a question that does not ask what to do gets no pair."""
     write_yaml(faq_settings.knowledge_dir / "faq" / "bite.yaml", [BITE])
-    ingest(faq_settings, e5_embedder, today=TODAY)
-    bot = bot_on(TODAY, faq_settings, e5_embedder)
+    bot = ingested_bot(faq_settings, e5_embedder)
     question = "在村口让野狗咬了腿咋整"
     ans = bot.answer(question)
     assert ans.emergency and ans.mode == "faq" and ans.citations[0].title == BITE["question"]
@@ -544,8 +524,7 @@ def test_in_an_emergency_a_question_whether_to_do_something_gets_the_pair_only_i
     (FAQ_EMERGENCY_YES_NO); a clause that names nothing is read with the one before it; a thing the
     pair does not name (破伤风) gets the article's steps, 120 first either way."""
     write_yaml(faq_settings.knowledge_dir / "faq" / "bite.yaml", [BITE])
-    ingest(faq_settings, e5_embedder, today=TODAY)
-    bot = bot_on(TODAY, faq_settings, e5_embedder)
+    bot = ingested_bot(faq_settings, e5_embedder)
     paste = "让狗咬了一口，要不要抹点牙膏"
     assert bot.faq.asked_whether(bot.people(paste)) == ["要不要抹点牙膏"]
     ans = bot.answer(paste)
@@ -574,8 +553,7 @@ def test_in_an_emergency_a_chemical_the_pair_does_not_name_gets_the_articles_ste
     (CHEMICAL_RE): 120 first, then the burns article's steps, which say to rinse chemicals long."""
     shutil.copy(KNOWLEDGE / "science" / "burns.md", faq_settings.knowledge_dir / "science" / "burns.md")
     write_yaml(faq_settings.knowledge_dir / "faq" / "burn.yaml", [BURN])
-    ingest(faq_settings, e5_embedder, today=TODAY)
-    bot = bot_on(TODAY, faq_settings, e5_embedder)
+    bot = ingested_bot(faq_settings, e5_embedder)
     scald = bot.answer("手让开水烫了咋办")
     assert scald.emergency and scald.mode == "faq"
     acid = "干活时手上溅到了硫酸，烧伤了咋办"
