@@ -23,10 +23,12 @@ HOW_TO_RE = re.compile(
 )
 # The units an amount is counted in (次, 分钟, 厘米 …), asked for or stated.
 _AMOUNT_UNITS = "次|下|回|遍|分钟|秒|小时|天|周|个月|年|岁|片|粒|克|斤|度|厘米|米|毫升"
+# 几 that asks how many: not 哪几/第几 (which one) nor 好几/十几 (several, a dozen or so), which say it.
+ASKS_HOW_MANY = "(?<![哪第好十])几"
 # A question that asks for an amount: how much, how long, how many times ("一分钟要按多少下", "泡多久"),
 # how many people or things ("每个乡镇配几个科普员"; "哪几个部门" asks which, "好几个" says several).
 ASKS_AMOUNT_RE = re.compile(
-    rf"多少|多久|多长|多大|多深|多高|多重|多远|(?<![哪第好十])几({_AMOUNT_UNITS}|个|名|位)"
+    rf"多少|多久|多长|多大|多深|多高|多重|多远|{ASKS_HOW_MANY}({_AMOUNT_UNITS}|个|名|位)"
 )
 # A sentence that states one: a figure with its unit ("每分钟按压100到120次", "浸泡10分钟左右").
 STATES_AMOUNT_RE = re.compile(rf"[0-9０-９]+|[一二两三四五六七八九十百半]+({_AMOUNT_UNITS})")

@@ -37,7 +37,7 @@ import numpy as np
 from kepu.kb.embedders import Embedder
 from kepu.kb.faq_vectors import pair_rows, question_vectors
 from kepu.kb.types import FaqPair
-from kepu.text import HOW_TO_RE, normalize
+from kepu.text import ASKS_HOW_MANY, HOW_TO_RE, normalize
 
 # Cosine of e5 query vectors from which a question asks what a pair's question asks. First fitted at
 # 0.93 on eval/faq_dev.yaml (paraphrases and look-alikes of the example pairs, written apart from this
@@ -109,7 +109,7 @@ URBAN_RE = re.compile(r"城里|城市|城区|市区|城镇")
 # A question for an amount, a time or a duration ("要修满几个学分", "打几针", "几点开门", "早上吃还是晚上吃")
 # ("哪几个部门", "第几条" ask which, not how many; "起了好几个水泡", "十几个人" say how many).
 AMOUNT_RE = re.compile(
-    r"(?<![哪第好十])几(个|次|回|趟|遍|针|天|岁|点|年|条|种|位|号)|多少|多久|多长|多大|多深|多高|多重|哪天|哪一天|哪一?年|哪个?月|几月|什么时候"
+    rf"{ASKS_HOW_MANY}(个|次|回|趟|遍|针|天|岁|点|年|条|种|位|号)|多少|多久|多长|多大|多深|多高|多重|哪天|哪一天|哪一?年|哪个?月|几月|什么时候"
     r"|(哪|什么|啥)一?个?(年度|年份)"
     r"|(早上|上午|中午|下午|晚上|饭前|饭后|睡前|空腹).{0,6}还是.{0,6}(早上|上午|中午|下午|晚上|饭前|饭后|睡前|空腹)"
 )
