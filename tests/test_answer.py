@@ -168,6 +168,18 @@ def test_a_refusal_of_a_health_question_points_to_a_doctor_not_to_the_plan(bot) 
     assert other.mode == "refusal" and "12320" not in other.answer
 
 
+def test_what_the_library_never_says_is_refused_not_quoted_from_a_neighbour(bot) -> None:
+    """Found asking questions of my own at the review (2026-12-07): leg cramps and 缺钙 were answered
+    from the mental-health article's sleep advice, a fish bone (卡了刺) from the worms article's line on
+    raw fish. The library has no article on either: 缺钙 is a condition (synonyms.yaml illness_words)
+    and 卡了刺 is 卡了鱼刺 (dialect_words), so each gets the health refusal."""
+    from kepu.answering.safety import UNCOVERED_HEALTH_TEXT
+
+    for q in ("晚上睡觉老是腿抽筋是缺钙不", "娃吃鱼卡了刺咽不下去咋整"):
+        ans = bot.answer(q)
+        assert ans.mode == "refusal" and ans.answer.startswith(UNCOVERED_HEALTH_TEXT), q
+
+
 def test_emergency_points_to_120_first(bot) -> None:
     ans = bot.answer("被蛇咬了怎么办")
     assert ans.answer.startswith("情况紧急时，请立即拨打120")

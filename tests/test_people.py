@@ -61,6 +61,7 @@ def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Tokenizer:
         ("俺家娃让马蜂蛰了", "我家孩子让马蜂蜇了"),  # 蛰 for 蜇: voice input's homophone
         # jieba cuts 大黄狗 as 大黄 (a medicinal plant) / 狗: the bite is a dog's
         ("邻居家的大黄狗咬了俺一口", "邻居家的狗咬了我一口"),
+        ("娃吃鱼卡了刺", "孩子吃鱼卡了鱼刺"),  # a fish bone, which the library has no article on
     ],
 )
 def test_dialect_is_rewritten_as_mandarin(lexicon: Lexicon, said: str, mandarin: str) -> None:
@@ -314,7 +315,7 @@ def test_fillers_name_nothing_and_taking_medicine_is_said_many_ways(
 
 
 def test_an_illness_the_staff_listed_is_one_concept(lexicon: Lexicon, tokenizer: Tokenizer) -> None:
-    assert lexicon.illness("骨质疏松") and not lexicon.illness("浓茶")
+    assert lexicon.illness("骨质疏松") and lexicon.illness("缺钙") and not lexicon.illness("浓茶")
     words = [c.word for c in key_concepts("常喝浓茶会导致骨质疏松吗", tokenizer, lexicon, known=known)]
     assert words == ["浓茶", "骨质疏松"]  # not 骨质 as jieba cuts it
     # an illness the library never names stays a concept, so no document answers for it

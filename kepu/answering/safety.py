@@ -19,7 +19,7 @@ HEALTH_RE = re.compile(
 ASKS_HEALTH_RE = re.compile(
     HEALTH_RE.pattern
     + r"|吃什么好|吃啥好|忌口|补什么|近视|视力|眼睛|牙|皮肤|血压|血糖|血脂|减肥|体重|甲亢|甲状腺|长个|月经|便秘|身子|"
-    r"想吐|恶心|晕车|晕船|头昏|心慌"
+    r"想吐|恶心|晕车|晕船|头昏|心慌|鱼刺"
 )
 DOCTOR_LINE = "如果症状持续或加重，请及时到正规医院就诊。"
 # A reminder to see a doctor already in the quoted text ("…要及时就医", "马上送医院"): one per answer.
